@@ -1,0 +1,192 @@
+/**
+ * `/api/artifacts`: the nine routes of Prefect 3.0.0 (`shared/spec/artifacts-api.md` §6), in
+ * Prefect's registration order (it decides the `Allow` header of a 405). Each route reads the
+ * body, checks the API version, validates, calls the store and returns stored JSON.
+ */
+import { Elysia } from 'elysia';
+import type { Config } from '../config.ts';
+import { readJsonBody, type JsonBody } from '../http/body.ts';
+import { checkApiVersion } from '../http/api-version.ts';
+import { readEmbeddedBody } from '../http/embedded.ts';
+import { artifactNotFound, detail, validationFailed } from '../http/errors.ts';
+import { topLevelMember } from '../http/json-text.ts';
+import { jsonText, noContent } from '../http/respond.ts';
+import { ArtifactCreate, ArtifactUpdate, truncateMetadata, type Sort } from '../schemas/artifacts.ts';
+import {
+  bodyParams,
+  CountArtifactsBody,
+  CountLatestArtifactsBody,
+  ReadArtifactsBody,
+  ReadLatestArtifactsBody,
+  RUN_FILTER_PARAMS,
+} from '../schemas/bodies.ts';
+import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
+import type { ArtifactPatch, ArtifactStore } from '../store/artifacts.ts';
+import { artifactJson, collectionJson, jsonArray, latestByKeyJson } from '../store/records.ts';
+import { validate, type ValidationIssue } from '../validation/validate.ts';
+import { docs } from './docs.ts';
+
+const missingBody = (): ValidationIssue => ({ type: 'missing', loc: ['body'], msg: 'Field required', input: null });
+
+/** A single-model body (create, update): required, and must satisfy the model. */
+function readModel<T>(body: JsonBody, schema: object, pathIssues: ValidationIssue[] = []): T {
+  const present = body.present && body.value !== null;
+  const checked = present ? validate(schema, body.value, ['body']) : { value: undefined, issues: [missingBody()] };
+  const issues = [...pathIssues, ...checked.issues];
+  if (issues.length > 0) throw validationFailed(issues, body.value ?? null);
+  return checked.value as T;
+}
+
+/** The `{id}` path parameter: a UUID, or a 422 at `["path", "id"]` as in Prefect 3.0.0. */
+function pathId(raw: string): { id?: string; issues: ValidationIssue[] } {
+  const { value, issues } = validate({ type: 'string', format: 'uuid' }, raw, ['path', 'id']);
+  return { id: value as string | undefined, issues };
+}
+
+/** `data` as the client wrote it, or undefined when the body has no `data` member. */
+function rawData(body: JsonBody, model: { data?: unknown }): string | undefined {
+  if (!('data' in model)) return undefined;
+  return topLevelMember(body.text, 'data') ?? 'null';
+}
+
+/** The run filters are validated now and evaluated once flows and runs are stored (next issue). */
+function refuseRunFilters(values: Record<string, unknown>): void {
+  const used = RUN_FILTER_PARAMS.filter((name) => values[name] !== undefined);
+  if (used.length > 0) {
+    throw detail(
+      501,
+      `Filtering artifacts by ${used.join(', ')} is not implemented yet: this server does not store flows, ` +
+        'flow runs, task runs or deployments. Filter by artifacts.flow_run_id or artifacts.task_run_id instead.',
+    );
+  }
+}
+
+export function artifactRoutes(store: ArtifactStore, config: Config) {
+  const limit = { max: config.defaultLimit };
+
+  return new Elysia({ prefix: '/artifacts' })
+    .post(
+      '/',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const input = readModel<ArtifactCreate>(body, ArtifactCreate);
+        const record = await store.create({
+          key: input.key ?? null,
+          type: input.type ?? null,
+          description: input.description ?? null,
+          data: rawData(body, input) ?? 'null',
+          metadata: truncateMetadata(input.metadata_ ?? null),
+          flowRunId: input.flow_run_id ?? null,
+          taskRunId: input.task_run_id ?? null,
+        });
+        return jsonText(201, artifactJson(record));
+      },
+      { parse: 'none', detail: docs.createArtifact },
+    )
+    .get(
+      '/:id',
+      ({ request, params }) => {
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id);
+        if (issues.length > 0) throw validationFailed(issues, null);
+        const record = store.get(id!);
+        if (!record) throw artifactNotFound();
+        return jsonText(200, artifactJson(record));
+      },
+      { parse: 'none', detail: docs.readArtifact },
+    )
+    .get(
+      // The router needs one parameter name per position, so the key arrives as `id`; the
+      // OpenAPI document names it `key` (see `docs.ts`).
+      '/:id/latest',
+      ({ request, params }) => {
+        checkApiVersion(request);
+        const collection = store.latestByKey(params.id);
+        if (!collection) throw artifactNotFound();
+        return jsonText(200, latestByKeyJson(collection));
+      },
+      { parse: 'none', detail: { hide: true } },
+    )
+    .post(
+      '/filter',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
+        refuseRunFilters(values);
+        const records = store.find(values.artifacts as ArtifactFilter | undefined, (values.sort as Sort) ?? 'ID_DESC', {
+          offset: (values.offset as number) ?? 0,
+          limit: take,
+        });
+        return jsonText(200, jsonArray(records.map(artifactJson)));
+      },
+      { parse: 'none', detail: docs.readArtifacts },
+    )
+    .post(
+      '/latest/filter',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
+        refuseRunFilters(values);
+        const records = store.findLatest(
+          values.artifacts as ArtifactCollectionFilter | undefined,
+          (values.sort as Sort) ?? 'ID_DESC',
+          { offset: (values.offset as number) ?? 0, limit: take },
+        );
+        return jsonText(200, jsonArray(records.map(collectionJson)));
+      },
+      { parse: 'none', detail: docs.readLatestArtifacts },
+    )
+    .post(
+      '/count',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { values } = readEmbeddedBody(body, bodyParams(CountArtifactsBody));
+        refuseRunFilters(values);
+        return jsonText(200, String(store.count(values.artifacts as ArtifactFilter | undefined)));
+      },
+      { parse: 'none', detail: docs.countArtifacts },
+    )
+    .post(
+      '/latest/count',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { values } = readEmbeddedBody(body, bodyParams(CountLatestArtifactsBody));
+        refuseRunFilters(values);
+        return jsonText(200, String(store.countLatest(values.artifacts as ArtifactCollectionFilter | undefined)));
+      },
+      { parse: 'none', detail: docs.countLatestArtifacts },
+    )
+    .patch(
+      '/:id',
+      async ({ request, params }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id);
+        const input = readModel<ArtifactUpdate>(body, ArtifactUpdate, issues);
+        const patch: ArtifactPatch = {};
+        const data = rawData(body, input);
+        if (data !== undefined) patch.data = data;
+        if ('description' in input) patch.description = input.description ?? null;
+        if ('metadata_' in input) patch.metadata = truncateMetadata(input.metadata_ ?? null);
+        if (!(await store.update(id!, patch))) throw artifactNotFound();
+        return noContent();
+      },
+      { parse: 'none', detail: docs.updateArtifact },
+    )
+    .delete(
+      '/:id',
+      async ({ request, params }) => {
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id);
+        if (issues.length > 0) throw validationFailed(issues, null);
+        if (!(await store.delete(id!))) throw artifactNotFound();
+        return noContent();
+      },
+      { parse: 'none', detail: docs.deleteArtifact },
+    );
+}

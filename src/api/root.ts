@@ -1,0 +1,60 @@
+/**
+ * The small routes every Prefect client touches first (`shared/spec/artifacts-api.md` §8):
+ * health, version, readiness, the package version, and the CSRF token route answering as a
+ * server with CSRF protection off (Prefect's default), which tells clients to stop asking.
+ */
+import { Elysia } from 'elysia';
+import { checkApiVersion } from '../http/api-version.ts';
+import { detail, validationFailed } from '../http/errors.ts';
+import { jsonValue } from '../http/respond.ts';
+import type { ArtifactStore } from '../store/artifacts.ts';
+
+/** The API schema version Prefect 3 clients send and expect. */
+export const API_VERSION = '0.8.4';
+/** The Prefect server version this server answers as (major 3 is what clients check). */
+export const PREFECT_VERSION = '3.0.0';
+
+const tags = ['Root'];
+
+export function rootRoutes(store: ArtifactStore) {
+  return new Elysia()
+    .get('/health', () => jsonValue(200, true), { detail: { tags, summary: 'Health Check' } })
+    .get('/version', () => jsonValue(200, API_VERSION), { detail: { tags, summary: 'Server API Version' } })
+    .get(
+      '/ready',
+      ({ request }) => {
+        checkApiVersion(request);
+        return store.isReadable()
+          ? jsonValue(200, { message: 'OK' })
+          : jsonValue(503, { message: 'Database is not available' });
+      },
+      { detail: { tags, summary: 'Readiness Check' } },
+    )
+    .get(
+      '/hello',
+      ({ request }) => {
+        checkApiVersion(request);
+        return jsonValue(200, '👋');
+      },
+      { detail: { tags, summary: 'Hello' } },
+    )
+    .get(
+      '/admin/version',
+      ({ request }) => {
+        checkApiVersion(request);
+        return jsonValue(200, PREFECT_VERSION);
+      },
+      { detail: { tags: ['Admin'], summary: 'Read Server Version' } },
+    )
+    .get(
+      '/csrf-token',
+      ({ request }) => {
+        checkApiVersion(request);
+        if (new URL(request.url).searchParams.get('client') === null) {
+          throw validationFailed([{ type: 'missing', loc: ['query', 'client'], msg: 'Field required', input: null }], null);
+        }
+        throw detail(422, 'CSRF protection is disabled.');
+      },
+      { detail: { tags, summary: 'Create Csrf Token' } },
+    );
+}

@@ -1,0 +1,74 @@
+/**
+ * Builds the HTTP application from a store and a configuration: the API under `/api`, the
+ * OpenAPI document and Swagger UI under `/docs`, Prefect's error shapes for everything that
+ * fails, and allow-all CORS as Prefect's server has by default.
+ */
+import { swagger } from '@elysiajs/swagger';
+import { Elysia } from 'elysia';
+import { artifactRoutes } from './api/artifacts.ts';
+import { extraPaths } from './api/docs.ts';
+import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
+import type { Config } from './config.ts';
+import { ApiError, errorResponse, internalError } from './http/errors.ts';
+import { RouteTable } from './http/fallback.ts';
+import { openApiComponents } from './schemas/openapi.ts';
+import type { ArtifactStore } from './store/artifacts.ts';
+
+export interface App {
+  /** Answers one request (what `Bun.serve` calls, and what tests call). */
+  handle(request: Request): Promise<Response>;
+}
+
+const CORS_PREFLIGHT_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT',
+  'access-control-max-age': '600',
+};
+
+export function createApp(store: ArtifactStore, config: Config): App {
+  let routes: RouteTable | undefined; // built on first use, once every route is registered
+
+  const elysia = new Elysia({ strictPath: true })
+    .use(
+      swagger({
+        path: '/docs',
+        specPath: '/docs/json',
+        provider: 'swagger-ui',
+        exclude: [/^\/docs/],
+        documentation: {
+          info: {
+            title: 'artifactd — Prefect-compatible artifact API',
+            version: PREFECT_VERSION,
+            description: 'The artifact routes of the Prefect 3 REST API, served from an embedded LMDB store.',
+          },
+          paths: extraPaths,
+          components: { schemas: openApiComponents() },
+        },
+      }),
+    )
+    .onError(({ code, error, request }) => {
+      if (error instanceof ApiError) return errorResponse(error);
+      if (code === 'NOT_FOUND') {
+        routes ??= new RouteTable(elysia.routes);
+        return errorResponse(routes.unmatched(request));
+      }
+      console.error(`${request.method} ${new URL(request.url).pathname} failed:`, error);
+      return errorResponse(internalError());
+    })
+    .group('/api', (api) => api.use(rootRoutes(store)).use(artifactRoutes(store, config)));
+
+  return {
+    async handle(request) {
+      const origin = request.headers.get('origin');
+      if (request.method === 'OPTIONS' && origin && request.headers.has('access-control-request-method')) {
+        const requested = request.headers.get('access-control-request-headers');
+        return new Response('OK', {
+          headers: { ...CORS_PREFLIGHT_HEADERS, ...(requested ? { 'access-control-allow-headers': requested } : {}) },
+        });
+      }
+      const response = await elysia.handle(request);
+      if (origin) response.headers.set('access-control-allow-origin', '*');
+      return response;
+    },
+  };
+}

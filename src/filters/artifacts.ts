@@ -1,0 +1,55 @@
+/**
+ * `ArtifactFilter` and `ArtifactCollectionFilter` compiled once per request into predicates over
+ * stored records (`shared/spec/filters.md` §1–3). Each present sub-object adds one condition (an
+ * empty one adds TRUE); the object's operator joins them.
+ */
+import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
+import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
+import { always, anyOf, combine, isNull, like, noneOf, on, type Predicate } from './leaf.ts';
+
+type KeyFilter = { any_?: string[] | null; like_?: string | null; exists_?: boolean | null };
+type TypeFilter = { any_?: string[] | null; not_any_?: string[] | null };
+type IdsFilter = { any_?: string[] | null };
+
+function keyCondition<T extends ArtifactRecord>(f: KeyFilter): Predicate<T> {
+  const parts: Predicate<T>[] = [];
+  if (f.any_ != null) parts.push(on((r: T) => r.key, anyOf(f.any_)));
+  if (f.like_ != null) parts.push(on((r: T) => r.key, like(f.like_)));
+  if (f.exists_ != null) parts.push(on((r: T) => r.key, isNull(!f.exists_)));
+  return combine(parts);
+}
+
+function typeCondition<T extends ArtifactRecord>(f: TypeFilter): Predicate<T> {
+  const parts: Predicate<T>[] = [];
+  if (f.any_ != null) parts.push(on((r: T) => r.type, anyOf(f.any_)));
+  if (f.not_any_ != null) parts.push(on((r: T) => r.type, noneOf(f.not_any_)));
+  return combine(parts);
+}
+
+function idsCondition<T>(f: IdsFilter, column: (r: T) => string | null): Predicate<T> {
+  return f.any_ != null ? on(column, anyOf(f.any_)) : always;
+}
+
+export function compileArtifactFilter(filter: ArtifactFilter | null | undefined): Predicate<ArtifactRecord> {
+  if (filter == null) return always;
+  const parts: Predicate<ArtifactRecord>[] = [];
+  if (filter.id != null) parts.push(idsCondition(filter.id, (r) => r.id));
+  if (filter.key != null) parts.push(keyCondition(filter.key));
+  if (filter.flow_run_id != null) parts.push(idsCondition(filter.flow_run_id, (r) => r.flowRunId));
+  if (filter.task_run_id != null) parts.push(idsCondition(filter.task_run_id, (r) => r.taskRunId));
+  if (filter.type != null) parts.push(typeCondition(filter.type));
+  return combine(parts, filter.operator ?? 'and_');
+}
+
+export function compileCollectionFilter(
+  filter: ArtifactCollectionFilter | null | undefined,
+): Predicate<CollectionRecord> {
+  if (filter == null) return always;
+  const parts: Predicate<CollectionRecord>[] = [];
+  if (filter.latest_id != null) parts.push(idsCondition(filter.latest_id, (r) => r.latestId));
+  if (filter.key != null) parts.push(keyCondition(filter.key));
+  if (filter.flow_run_id != null) parts.push(idsCondition(filter.flow_run_id, (r) => r.flowRunId));
+  if (filter.task_run_id != null) parts.push(idsCondition(filter.task_run_id, (r) => r.taskRunId));
+  if (filter.type != null) parts.push(typeCondition(filter.type));
+  return combine(parts, filter.operator ?? 'and_');
+}

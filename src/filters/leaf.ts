@@ -1,0 +1,63 @@
+/**
+ * The leaf operators of Prefect filters as predicates over one column value, with the SQL
+ * semantics upstream gets from its database (`shared/spec/filters.md` §1.3): NULL never matches
+ * a comparison, an empty `any_` matches nothing, an empty `not_any_` matches everything.
+ */
+
+export type Predicate<T> = (row: T) => boolean;
+export type Nullish<T> = T | null | undefined;
+
+export const always: Predicate<unknown> = () => true;
+
+export function anyOf<V>(values: V[]): Predicate<Nullish<V>> {
+  if (values.length === 1) {
+    const only = values[0];
+    return (v) => v === only;
+  }
+  const set = new Set(values);
+  return (v) => v !== null && v !== undefined && set.has(v);
+}
+
+export function noneOf<V>(values: V[]): Predicate<Nullish<V>> {
+  if (values.length === 0) return always;
+  const set = new Set(values);
+  return (v) => v !== null && v !== undefined && !set.has(v);
+}
+
+/** ASCII-only lower-casing: what SQLite's LIKE folds (é and É stay different). */
+export function asciiLower(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : s;
+}
+
+/**
+ * `like_`: case-insensitive substring with SQL wildcards — `%` any run of characters, `_` exactly
+ * one — and no escape character, as upstream builds `ILIKE '%' || pattern || '%'`.
+ */
+export function like(pattern: string): Predicate<Nullish<string>> {
+  const folded = asciiLower(pattern);
+  if (!/[%_]/.test(folded)) return (v) => typeof v === 'string' && asciiLower(v).includes(folded);
+  const source = Array.from(folded, (c) => (c === '%' ? '.*' : c === '_' ? '.' : escapeRegex(c))).join('');
+  const re = new RegExp(source, 'su');
+  return (v) => typeof v === 'string' && re.test(asciiLower(v));
+}
+
+function escapeRegex(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+export const isNull = (wantNull: boolean): Predicate<Nullish<unknown>> =>
+  wantNull ? (v) => v === null || v === undefined : (v) => v !== null && v !== undefined;
+
+/** Combines conditions: none collected means TRUE; otherwise AND or OR. */
+export function combine<T>(conditions: Predicate<T>[], operator: 'and_' | 'or_' = 'and_'): Predicate<T> {
+  if (conditions.length === 0) return always;
+  if (conditions.length === 1) return conditions[0];
+  if (operator === 'or_') return (row) => conditions.some((c) => c(row));
+  return (row) => conditions.every((c) => c(row));
+}
+
+/** Lifts a column predicate to a row predicate. */
+export const on =
+  <T, V>(column: (row: T) => V, test: Predicate<V>): Predicate<T> =>
+  (row) =>
+    test(column(row));

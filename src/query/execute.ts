@@ -1,0 +1,144 @@
+/**
+ * Runs a planned query against the store's indexes: either streams the sort's index, testing
+ * the predicate per record and stopping after `offset + limit` matches, or gathers the
+ * candidates of a narrow path, filters and sorts them. Never loads the whole table.
+ */
+import type { Sort } from '../schemas/artifacts.ts';
+import type { StoreDbs } from '../store/env.ts';
+import { runRange, versionsRange } from '../store/keys.ts';
+import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
+import type { Predicate } from '../filters/leaf.ts';
+import type { AccessPath } from './plan.ts';
+import { artifactOrder, collectionOrder } from './order.ts';
+
+export interface Page {
+  offset: number;
+  limit: number;
+}
+
+const lastId = (key: unknown[]) => key[key.length - 1] as string;
+
+/** Every artifact, in the order of `sort`, read straight off the matching index. */
+function* artifactsInOrder(dbs: StoreDbs, sort: Sort): Iterable<ArtifactRecord> {
+  if (sort === 'ID_DESC') {
+    for (const { value } of dbs.artifacts.getRange({ reverse: true })) yield value;
+    return;
+  }
+  const index =
+    sort === 'CREATED_DESC' ? dbs.artifactsByCreated : sort === 'UPDATED_DESC' ? dbs.artifactsByUpdated : dbs.artifactsByKey;
+  for (const key of index.getKeys({ reverse: sort !== 'KEY_ASC' })) {
+    const record = dbs.artifacts.get(lastId(key as unknown[]));
+    if (record) yield record;
+  }
+}
+
+function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], runIds: string[]): Iterable<string> {
+  for (const runId of runIds) for (const key of index.getKeys(runRange(runId))) yield lastId(key as unknown[]);
+}
+
+/** The artifacts a narrow path can match (each once), in no particular order. */
+function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>): Iterable<ArtifactRecord> {
+  let ids: Iterable<string>;
+  switch (path.kind) {
+    case 'ids':
+      ids = path.ids;
+      break;
+    case 'keys':
+      ids = (function* () {
+        for (const key of path.keys) for (const k of dbs.artifactsByKey.getKeys(versionsRange(key))) yield lastId(k as unknown[]);
+      })();
+      break;
+    case 'flowRuns':
+      ids = artifactIdsOnIndex(dbs.artifactsByFlowRun, path.ids);
+      break;
+    case 'taskRuns':
+      ids = artifactIdsOnIndex(dbs.artifactsByTaskRun, path.ids);
+      break;
+  }
+  for (const id of ids) {
+    const record = dbs.artifacts.get(id);
+    if (record) yield record;
+  }
+}
+
+/** Every collection, in the order of `sort`. */
+function* collectionsInOrder(dbs: StoreDbs, sort: Sort): Iterable<CollectionRecord> {
+  if (sort === 'KEY_ASC' || sort === 'KEY_DESC') {
+    for (const { value } of dbs.collections.getRange({ reverse: sort === 'KEY_DESC' })) yield value;
+    return;
+  }
+  const index =
+    sort === 'ID_DESC' ? dbs.collectionsById : sort === 'CREATED_DESC' ? dbs.collectionsByCreated : dbs.collectionsByUpdated;
+  for (const { value: key } of index.getRange({ reverse: true })) {
+    const record = dbs.collections.get(key);
+    if (record) yield record;
+  }
+}
+
+/** The collections a narrow path can match (each once). */
+function* collectionCandidates(
+  dbs: StoreDbs,
+  path: Exclude<AccessPath, { kind: 'sorted' }>,
+): Iterable<CollectionRecord> {
+  if (path.kind === 'keys') {
+    for (const key of path.keys) {
+      const record = dbs.collections.get(key);
+      if (record) yield record;
+    }
+    return;
+  }
+  // Through the artifact side: a collection qualifies through the artifact that is its latest.
+  for (const artifact of artifactCandidates(dbs, path)) {
+    if (artifact.key === null) continue;
+    const record = dbs.collections.get(artifact.key);
+    if (record && record.latestId === artifact.id) yield record;
+  }
+}
+
+function page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page): T[] {
+  const out: T[] = [];
+  if (limit === 0) return out;
+  let skip = offset;
+  for (const row of rows) {
+    if (!test(row)) continue;
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    out.push(row);
+    if (out.length === limit) break;
+  }
+  return out;
+}
+
+function sortedPage<T>(rows: Iterable<T>, test: Predicate<T>, order: (a: T, b: T) => number, p: Page): T[] {
+  const matches: T[] = [];
+  for (const row of rows) if (test(row)) matches.push(row);
+  return matches.sort(order).slice(p.offset, p.offset + p.limit);
+}
+
+function count<T>(rows: Iterable<T>, test: Predicate<T>): number {
+  let n = 0;
+  for (const row of rows) if (test(row)) n++;
+  return n;
+}
+
+export function findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, sort: Sort, p: Page) {
+  return path.kind === 'sorted'
+    ? page(artifactsInOrder(dbs, sort), test, p)
+    : sortedPage(artifactCandidates(dbs, path), test, artifactOrder(sort), p);
+}
+
+export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>): number {
+  return count(path.kind === 'sorted' ? artifactsInOrder(dbs, 'ID_DESC') : artifactCandidates(dbs, path), test);
+}
+
+export function findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, sort: Sort, p: Page) {
+  return path.kind === 'sorted'
+    ? page(collectionsInOrder(dbs, sort), test, p)
+    : sortedPage(collectionCandidates(dbs, path), test, collectionOrder(sort), p);
+}
+
+export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>): number {
+  return count(path.kind === 'sorted' ? collectionsInOrder(dbs, 'KEY_ASC') : collectionCandidates(dbs, path), test);
+}

@@ -1,0 +1,213 @@
+/**
+ * The artifact store: every write path keeps the record, its indexes, its key's collection
+ * ("latest") row and the counters consistent in one LMDB transaction, and resolves only once that
+ * transaction is durable on disk. Concurrent writes queue into lmdb-js's batched transactions,
+ * so they share commits and disk syncs without blocking the event loop.
+ */
+import { randomUUID } from 'node:crypto';
+import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
+import { always } from '../filters/leaf.ts';
+import { countArtifacts, countCollections, findArtifacts, findCollections, type Page } from '../query/execute.ts';
+import { planArtifactQuery, planCollectionQuery } from '../query/plan.ts';
+import type { Sort } from '../schemas/artifacts.ts';
+import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
+import { nowMicros } from '../time.ts';
+import { openDbs, type StoreDbs } from './env.ts';
+import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
+import { mirroredFields, type ArtifactRecord, type CollectionRecord, type MirroredFields } from './records.ts';
+
+/** A new artifact as validated by the API; `data` is raw JSON text. */
+export type NewArtifact = Omit<ArtifactRecord, 'id' | 'created' | 'updated'>;
+
+/** Fields a PATCH may set; absent ones are left alone. */
+export type ArtifactPatch = Partial<Pick<ArtifactRecord, 'data' | 'description' | 'metadata'>>;
+
+const EMPTY = Buffer.alloc(0);
+const ARTIFACTS = 'artifacts';
+const COLLECTIONS = 'collections';
+
+export class ArtifactStore {
+  private constructor(readonly dbs: StoreDbs) {}
+
+  static open(path: string): ArtifactStore {
+    return new ArtifactStore(openDbs(path));
+  }
+
+  async close(): Promise<void> {
+    await this.dbs.env.flushed;
+    await this.dbs.env.close();
+  }
+
+  /** True when the environment answers reads (readiness). */
+  isReadable(): boolean {
+    try {
+      this.dbs.counters.get(ARTIFACTS);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Waits for the commit, then for the disk sync: only then is a write acknowledged. */
+  private async durably<T>(work: () => T): Promise<T> {
+    const result = await this.dbs.env.transaction(work);
+    await this.dbs.env.flushed;
+    return result;
+  }
+
+  create(input: NewArtifact): Promise<ArtifactRecord> {
+    return this.durably(() => {
+      const now = nowMicros(); // taken inside the transaction: created order = commit order
+      const record: ArtifactRecord = { id: randomUUID(), created: now, updated: now, ...input };
+      this.putArtifact(record);
+      this.bump(ARTIFACTS, 1);
+      if (record.key !== null) this.upsertCollection(record, now);
+      return record;
+    });
+  }
+
+  /** Returns false when no artifact has this id. */
+  update(id: string, patch: ArtifactPatch): Promise<boolean> {
+    return this.durably(() => {
+      const old = this.dbs.artifacts.get(id);
+      if (!old) return false;
+      const now = nowMicros();
+      const record: ArtifactRecord = { ...old, ...patch, updated: now };
+      this.dbs.artifactsByUpdated.remove(byTimeKey(old.updated, id));
+      this.dbs.artifactsByUpdated.put(byTimeKey(now, id), EMPTY);
+      this.dbs.artifacts.put(id, record);
+      const collection = record.key === null ? undefined : this.dbs.collections.get(record.key);
+      if (collection && collection.latestId === id) {
+        this.putCollection(collection, { ...collection, ...patch, updated: now });
+      }
+      return true;
+    });
+  }
+
+  /** Returns false when no artifact has this id. */
+  delete(id: string): Promise<boolean> {
+    return this.durably(() => {
+      const record = this.dbs.artifacts.get(id);
+      if (!record) return false;
+      this.removeArtifact(record);
+      this.bump(ARTIFACTS, -1);
+      const collection = record.key === null ? undefined : this.dbs.collections.get(record.key);
+      if (collection && collection.latestId === id) this.fallBack(collection);
+      return true;
+    });
+  }
+
+  private putArtifact(r: ArtifactRecord): void {
+    const { dbs } = this;
+    dbs.artifacts.put(r.id, r);
+    dbs.artifactsByKey.put(byKeyKey(r.key, r.created, r.id), EMPTY);
+    dbs.artifactsByCreated.put(byTimeKey(r.created, r.id), EMPTY);
+    dbs.artifactsByUpdated.put(byTimeKey(r.updated, r.id), EMPTY);
+    if (r.flowRunId !== null) dbs.artifactsByFlowRun.put(byRunKey(r.flowRunId, r.id), EMPTY);
+    if (r.taskRunId !== null) dbs.artifactsByTaskRun.put(byRunKey(r.taskRunId, r.id), EMPTY);
+  }
+
+  private removeArtifact(r: ArtifactRecord): void {
+    const { dbs } = this;
+    dbs.artifacts.remove(r.id);
+    dbs.artifactsByKey.remove(byKeyKey(r.key, r.created, r.id));
+    dbs.artifactsByCreated.remove(byTimeKey(r.created, r.id));
+    dbs.artifactsByUpdated.remove(byTimeKey(r.updated, r.id));
+    if (r.flowRunId !== null) dbs.artifactsByFlowRun.remove(byRunKey(r.flowRunId, r.id));
+    if (r.taskRunId !== null) dbs.artifactsByTaskRun.remove(byRunKey(r.taskRunId, r.id));
+  }
+
+  /** A new version becomes latest: every mirrored field is copied, nulls included. */
+  private upsertCollection(artifact: ArtifactRecord & { key: string }, now: number): void {
+    const existing = this.dbs.collections.get(artifact.key);
+    const fields: MirroredFields = mirroredFields(artifact);
+    if (existing) {
+      this.putCollection(existing, { ...existing, ...fields, latestId: artifact.id, updated: now });
+    } else {
+      const id = randomUUID();
+      this.putCollection(undefined, { id, key: artifact.key, latestId: artifact.id, created: now, updated: now, ...fields });
+      this.bump(COLLECTIONS, 1);
+    }
+  }
+
+  /**
+   * The latest version was deleted: the newest remaining version by `created` takes over, its
+   * own timestamps included (Prefect's rule), or the collection goes when none remains.
+   */
+  private fallBack(collection: CollectionRecord): void {
+    const range = versionsRange(collection.key);
+    for (const key of this.dbs.artifactsByKey.getKeys({ start: range.end, end: range.start, reverse: true })) {
+      const next = this.dbs.artifacts.get((key as unknown[])[3] as string);
+      if (!next) continue;
+      this.putCollection(collection, {
+        ...collection,
+        ...mirroredFields(next),
+        latestId: next.id,
+        created: next.created,
+        updated: next.updated,
+      });
+      return;
+    }
+    this.removeCollection(collection);
+    this.bump(COLLECTIONS, -1);
+  }
+
+  /** Writes a collection row and moves its index entries from `old` (if any). */
+  private putCollection(old: CollectionRecord | undefined, next: CollectionRecord): void {
+    const { dbs } = this;
+    if (old) {
+      dbs.collectionsByCreated.remove(byTimeKey(old.created, old.id));
+      dbs.collectionsByUpdated.remove(byTimeKey(old.updated, old.id));
+    } else {
+      dbs.collectionsById.put([next.id], next.key);
+    }
+    dbs.collections.put(next.key, next);
+    dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
+    dbs.collectionsByUpdated.put(byTimeKey(next.updated, next.id), next.key);
+  }
+
+  private removeCollection(c: CollectionRecord): void {
+    const { dbs } = this;
+    dbs.collections.remove(c.key);
+    dbs.collectionsById.remove([c.id]);
+    dbs.collectionsByCreated.remove(byTimeKey(c.created, c.id));
+    dbs.collectionsByUpdated.remove(byTimeKey(c.updated, c.id));
+  }
+
+  private bump(counter: string, delta: number): void {
+    this.dbs.counters.put(counter, (this.dbs.counters.get(counter) ?? 0) + delta);
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────────────────────────
+
+  get(id: string): ArtifactRecord | undefined {
+    return this.dbs.artifacts.get(id);
+  }
+
+  latestByKey(key: string): CollectionRecord | undefined {
+    return this.dbs.collections.get(key);
+  }
+
+  find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page): ArtifactRecord[] {
+    return findArtifacts(this.dbs, planArtifactQuery(filter), compileArtifactFilter(filter), sort, page);
+  }
+
+  count(filter: ArtifactFilter | null | undefined): number {
+    const test = compileArtifactFilter(filter);
+    if (test === always) return this.dbs.counters.get(ARTIFACTS) ?? 0;
+    return countArtifacts(this.dbs, planArtifactQuery(filter), test);
+  }
+
+  findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page): CollectionRecord[] {
+    return findCollections(this.dbs, planCollectionQuery(filter), compileCollectionFilter(filter), sort, page);
+  }
+
+  countLatest(filter: ArtifactCollectionFilter | null | undefined): number {
+    const test = compileCollectionFilter(filter);
+    if (test === always) return this.dbs.counters.get(COLLECTIONS) ?? 0;
+    return countCollections(this.dbs, planCollectionQuery(filter), test);
+  }
+}
+

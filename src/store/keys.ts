@@ -1,0 +1,24 @@
+/**
+ * Index key encodings. lmdb-js orders array keys element by element (numbers numerically,
+ * strings byte-wise), so each index below is a sorted list that a range read walks in order.
+ * The artifact id or collection id closes every key: keys are unique and ties between equal
+ * timestamps or keys have one stable order.
+ */
+
+/** A range bound above any real timestamp or id inside a prefix. */
+export const HIGH = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Artifacts by key, then created: versions of a key in time order, and the KEY_* sorts.
+ * lmdb-js cannot store `null` inside an array key, so keyless artifacts get their own prefix 0,
+ * which also puts them first in ascending order (the default Prefect server's NULL order).
+ */
+export const byKeyKey = (key: string | null, created: number, id: string) =>
+  key === null ? [0, created, id] : [1, key, created, id];
+
+/** Range of one key's versions, oldest first. */
+export const versionsRange = (key: string) => ({ start: [1, key], end: [1, key, HIGH] });
+
+export const byTimeKey = (micros: number, id: string) => [micros, id];
+export const byRunKey = (runId: string, id: string) => [runId, id];
+export const runRange = (runId: string) => ({ start: [runId], end: [runId, '\uffff'] });

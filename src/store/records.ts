@@ -1,0 +1,68 @@
+/**
+ * What the store keeps, and how a stored record becomes the JSON a client reads. `data` is kept
+ * as the JSON text the client sent and spliced into replies unchanged: exact for any number,
+ * and no parse or stringify of large payloads on reads.
+ */
+import { formatMicros } from '../time.ts';
+
+export interface ArtifactRecord {
+  id: string;
+  created: number; // µs since the epoch
+  updated: number;
+  key: string | null;
+  type: string | null;
+  description: string | null;
+  data: string; // raw JSON text; "null" when absent
+  metadata: Record<string, string> | null;
+  flowRunId: string | null;
+  taskRunId: string | null;
+}
+
+/** The "latest" row of a key: its own id and timestamps, the latest version's fields. */
+export interface CollectionRecord extends ArtifactRecord {
+  key: string;
+  latestId: string;
+}
+
+/** Fields a new version copies into its collection, and a PATCH of the latest version too. */
+export type MirroredFields = Pick<ArtifactRecord, 'type' | 'description' | 'data' | 'metadata' | 'flowRunId' | 'taskRunId'>;
+
+export function mirroredFields(record: ArtifactRecord): MirroredFields {
+  const { type, description, data, metadata, flowRunId, taskRunId } = record;
+  return { type, description, data, metadata, flowRunId, taskRunId };
+}
+
+const str = JSON.stringify;
+
+function fieldsJson(r: ArtifactRecord): string {
+  return (
+    `"type":${str(r.type)},"description":${str(r.description)},"data":${r.data},` +
+    `"metadata_":${str(r.metadata)},"flow_run_id":${str(r.flowRunId)},"task_run_id":${str(r.taskRunId)}}`
+  );
+}
+
+function headJson(r: ArtifactRecord): string {
+  return `{"id":"${r.id}","created":"${formatMicros(r.created)}","updated":"${formatMicros(r.updated)}","key":${str(r.key)},`;
+}
+
+/** An Artifact, fields in Prefect's order. */
+export function artifactJson(r: ArtifactRecord): string {
+  return headJson(r) + fieldsJson(r);
+}
+
+/** An ArtifactCollection (`/latest/filter`), fields in Prefect's order. */
+export function collectionJson(r: CollectionRecord): string {
+  return headJson(r) + `"latest_id":"${r.latestId}",` + fieldsJson(r);
+}
+
+/**
+ * `GET /artifacts/{key}/latest`: Prefect serializes the collection row with the Artifact schema,
+ * so the body has the collection's id and timestamps and no `latest_id`.
+ */
+export function latestByKeyJson(r: CollectionRecord): string {
+  return artifactJson(r);
+}
+
+export function jsonArray(items: string[]): string {
+  return `[${items.join(',')}]`;
+}
