@@ -4,7 +4,7 @@
  * empty or `null` body is `{}`; unknown top-level keys are ignored. `limit` is checked first and
  * on its own, as Prefect's limit dependency does: out of range, it alone is reported.
  */
-import type { TSchema } from 'elysia';
+import type { TSchema } from '@sinclair/typebox';
 import { validate, isPlainObject, type ValidationIssue } from '../validation/validate.ts';
 import type { JsonBody } from './body.ts';
 import { detail, validationFailed } from './errors.ts';

@@ -2,8 +2,8 @@
  * Artifact models of Prefect 3.0.0 (`shared/spec/artifacts-api.md` §4–5): the response shapes,
  * the create and update actions, and the sorts.
  */
-import { t, type Static } from 'elysia';
-import { AnyJson, DateTime, Nullable, Opt, StringEnum, Uuid } from './common.ts';
+import type { Static } from '@sinclair/typebox';
+import { AnyJson, DateTime, Nullable, Opt, StringEnum, Uuid, t } from './common.ts';
 
 const describe = {
   key: 'An optional key; versions sharing a key form a collection whose newest version is "latest".',

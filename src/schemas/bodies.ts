@@ -3,7 +3,8 @@
  * route reads them with `readEmbeddedBody` (null = default) and the OpenAPI document publishes
  * them under Prefect's component names.
  */
-import { t, type TObject, type TSchema } from 'elysia';
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { t } from './common.ts';
 import { ArtifactCollectionSort, ArtifactSort } from './artifacts.ts';
 import { ArtifactCollectionFilter, ArtifactFilter, DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from './filters.ts';
 
@@ -55,7 +56,7 @@ export const CountLatestArtifactsBody = body('Body_count_latest_artifacts_artifa
 export function bodyParams(schema: TObject) {
   return Object.entries(schema.properties)
     .filter(([name]) => name !== 'limit')
-    .map(([name, param]) => ({ name, schema: param }));
+    .map(([name, param]) => ({ name, schema: param as TSchema }));
 }
 
 export const RUN_FILTER_PARAMS = Object.keys(runFilters);

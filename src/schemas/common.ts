@@ -3,7 +3,14 @@
  * validator in `validation/` walks them, `openapi.ts` publishes them, and `Static<>` types them.
  * A schema given an `$id` becomes a named component in the OpenAPI document.
  */
-import { t, type TSchema } from 'elysia';
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/**
+ * Plain TypeBox. Elysia's `t` is the same builder except for request-coercion variants (its
+ * `t.Integer` also accepts numeric strings and publishes as a string/integer union); our
+ * validator does Pydantic's coercions itself, so the schemas stay the plain JSON Schema.
+ */
+export const t = Type;
 
 export const Uuid = (options: object = {}) => t.String({ format: 'uuid', ...options });
 export const DateTime = (options: object = {}) => t.String({ format: 'date-time', ...options });

@@ -2,8 +2,8 @@
  * Filter objects of Prefect 3.0.0 (`shared/spec/filters.md`). Field names, nesting and which
  * objects take an `operator` match the reference OpenAPI; semantics live in `src/filters/`.
  */
-import { t, type Static } from 'elysia';
-import { DateTime, FilterObject, Opt, OperatorField, StateType, StringList, Sub, UuidList } from './common.ts';
+import type { Static } from '@sinclair/typebox';
+import { DateTime, FilterObject, Opt, OperatorField, StateType, StringList, Sub, UuidList, t } from './common.ts';
 
 // ── Artifacts ────────────────────────────────────────────────────────────────────────────────
 

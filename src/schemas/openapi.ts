@@ -2,7 +2,7 @@
  * Publishes the TypeBox schemas as OpenAPI components: every schema with an `$id` becomes a
  * named component and is referenced by `$ref` wherever it is nested, as in Prefect's document.
  */
-import { t } from 'elysia';
+import { t } from './common.ts';
 import { Artifact, ArtifactCollection, ArtifactCreate, ArtifactUpdate } from './artifacts.ts';
 import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from './bodies.ts';
 

@@ -63,7 +63,7 @@ export class ArtifactStore {
       const record: ArtifactRecord = { id: randomUUID(), created: now, updated: now, ...input };
       this.putArtifact(record);
       this.bump(ARTIFACTS, 1);
-      if (record.key !== null) this.upsertCollection(record, now);
+      if (record.key !== null) this.upsertCollection(record as ArtifactRecord & { key: string }, now);
       return record;
     });
   }

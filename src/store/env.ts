@@ -3,7 +3,7 @@
  * single transaction can change a record, its indexes, its collection and the counters at once.
  */
 import { mkdirSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { ArtifactRecord, CollectionRecord } from './records.ts';
 
 export interface StoreDbs {
@@ -11,23 +11,23 @@ export interface StoreDbs {
   /** id → artifact */
   artifacts: Database<ArtifactRecord, string>;
   /** [0, created, id] | [1, key, created, id] → empty: versions per key, KEY_* sorts */
-  artifactsByKey: Database<Buffer, unknown[]>;
+  artifactsByKey: Database<Buffer, Key[]>;
   /** [created, id] → empty: CREATED_DESC */
-  artifactsByCreated: Database<Buffer, unknown[]>;
+  artifactsByCreated: Database<Buffer, Key[]>;
   /** [updated, id] → empty: UPDATED_DESC */
-  artifactsByUpdated: Database<Buffer, unknown[]>;
+  artifactsByUpdated: Database<Buffer, Key[]>;
   /** [flow_run_id, id] → empty */
-  artifactsByFlowRun: Database<Buffer, unknown[]>;
+  artifactsByFlowRun: Database<Buffer, Key[]>;
   /** [task_run_id, id] → empty */
-  artifactsByTaskRun: Database<Buffer, unknown[]>;
+  artifactsByTaskRun: Database<Buffer, Key[]>;
   /** key → collection ("latest") row; also the KEY_* sorts of collections */
   collections: Database<CollectionRecord, string>;
   /** [collection id] → key: ID_DESC of collections */
-  collectionsById: Database<string, unknown[]>;
+  collectionsById: Database<string, Key[]>;
   /** [created, collection id] → key */
-  collectionsByCreated: Database<string, unknown[]>;
+  collectionsByCreated: Database<string, Key[]>;
   /** [updated, collection id] → key */
-  collectionsByUpdated: Database<string, unknown[]>;
+  collectionsByUpdated: Database<string, Key[]>;
   /** counter name → number, kept in the same transactions as the rows they count */
   counters: Database<number, string>;
 }
@@ -47,8 +47,8 @@ export function openDbs(path: string): StoreDbs {
   } catch (error) {
     throw new StoreOpenError(`cannot open store in ${path}: ${(error as Error).message}`);
   }
-  const index = (name: string) => env.openDB<Buffer, unknown[]>({ name, encoding: 'binary' });
-  const keyIndex = (name: string) => env.openDB<string, unknown[]>({ name, encoding: 'string' });
+  const index = (name: string) => env.openDB<Buffer, Key[]>({ name, encoding: 'binary' });
+  const keyIndex = (name: string) => env.openDB<string, Key[]>({ name, encoding: 'string' });
   return {
     env,
     artifacts: env.openDB<ArtifactRecord, string>({ name: 'artifacts', sharedStructuresKey: Symbol.for('structures') }),
