@@ -12,6 +12,7 @@ import { planArtifactQuery, planCollectionQuery } from '../query/plan.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
 import { nowMicros } from '../time.ts';
+import { checkStore } from './check.ts';
 import { openDbs, type StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
 import { mirroredFields, type ArtifactRecord, type CollectionRecord, type MirroredFields } from './records.ts';
@@ -161,7 +162,7 @@ export class ArtifactStore {
       dbs.collectionsByCreated.remove(byTimeKey(old.created, old.id));
       dbs.collectionsByUpdated.remove(byTimeKey(old.updated, old.id));
     } else {
-      dbs.collectionsById.put([next.id], next.key);
+      dbs.collectionsById.put(next.id, next.key);
     }
     dbs.collections.put(next.key, next);
     dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
@@ -171,13 +172,18 @@ export class ArtifactStore {
   private removeCollection(c: CollectionRecord): void {
     const { dbs } = this;
     dbs.collections.remove(c.key);
-    dbs.collectionsById.remove([c.id]);
+    dbs.collectionsById.remove(c.id);
     dbs.collectionsByCreated.remove(byTimeKey(c.created, c.id));
     dbs.collectionsByUpdated.remove(byTimeKey(c.updated, c.id));
   }
 
   private bump(counter: string, delta: number): void {
     this.dbs.counters.put(counter, (this.dbs.counters.get(counter) ?? 0) + delta);
+  }
+
+  /** The store's invariant violations; empty when sound (see `check.ts`). */
+  check(): string[] {
+    return checkStore(this.dbs);
   }
 
   // ── reads ──────────────────────────────────────────────────────────────────────────────────

@@ -22,8 +22,8 @@ export interface StoreDbs {
   artifactsByTaskRun: Database<Buffer, Key[]>;
   /** key → collection ("latest") row; also the KEY_* sorts of collections */
   collections: Database<CollectionRecord, string>;
-  /** [collection id] → key: ID_DESC of collections */
-  collectionsById: Database<string, Key[]>;
+  /** collection id → key: ID_DESC of collections */
+  collectionsById: Database<string, string>;
   /** [created, collection id] → key */
   collectionsByCreated: Database<string, Key[]>;
   /** [updated, collection id] → key */
@@ -58,7 +58,7 @@ export function openDbs(path: string): StoreDbs {
     artifactsByFlowRun: index('artifacts.byFlowRun'),
     artifactsByTaskRun: index('artifacts.byTaskRun'),
     collections: env.openDB<CollectionRecord, string>({ name: 'collections', sharedStructuresKey: Symbol.for('structures') }),
-    collectionsById: keyIndex('collections.byId'),
+    collectionsById: env.openDB<string, string>({ name: 'collections.byId', encoding: 'string' }),
     collectionsByCreated: keyIndex('collections.byCreated'),
     collectionsByUpdated: keyIndex('collections.byUpdated'),
     counters: env.openDB<number, string>({ name: 'counters' }),
