@@ -1,0 +1,97 @@
+/**
+ * Every access path and sort must return exactly what a brute-force evaluation returns: all
+ * rows, filtered by the compiled predicate, ordered by the sort's comparator, then paged.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { rmSync } from 'node:fs';
+import { compileArtifactFilter, compileCollectionFilter } from '../../src/filters/artifacts.ts';
+import { artifactOrder, collectionOrder } from '../../src/query/order.ts';
+import { SORTS } from '../../src/schemas/artifacts.ts';
+import type { ArtifactCollectionFilter, ArtifactFilter } from '../../src/schemas/filters.ts';
+import { ArtifactStore } from '../../src/store/artifacts.ts';
+import type { ArtifactRecord, CollectionRecord } from '../../src/store/records.ts';
+import { tempDir } from '../helpers.ts';
+
+const RUNS = ['10000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000002'];
+const TASKS = ['20000000-0000-4000-8000-000000000001', '20000000-0000-4000-8000-000000000002'];
+const KEYS = [null, '', 'c', 'c-1', 'alpha', 'beta', 'report\n'];
+const TYPES = [null, 'table', 'markdown'];
+
+let dir: string;
+let store: ArtifactStore;
+let all: ArtifactRecord[];
+
+beforeAll(async () => {
+  dir = tempDir();
+  store = ArtifactStore.open(dir);
+  let seed = 7;
+  const pick = <T>(xs: T[]) => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length];
+  const created: ArtifactRecord[] = [];
+  for (let i = 0; i < 120; i++) {
+    created.push(
+      await store.create({
+        key: pick(KEYS),
+        type: pick(TYPES),
+        description: null,
+        data: String(i),
+        metadata: null,
+        flowRunId: pick([null, ...RUNS]),
+        taskRunId: pick([null, ...TASKS]),
+      }),
+    );
+  }
+  for (const r of created.filter((_, i) => i % 7 === 0)) await store.update(r.id, { description: 'patched' });
+  for (const r of created.filter((_, i) => i % 11 === 0)) await store.delete(r.id);
+  all = created.filter((_, i) => i % 11 !== 0).map((r) => store.get(r.id)!);
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const artifactFilters: (ArtifactFilter | undefined)[] = [
+  undefined,
+  { key: { any_: ['c', 'alpha', 'nope'] } },
+  { key: { any_: ['c'] }, type: { any_: ['table'] } },
+  { id: { any_: [] } },
+  { flow_run_id: { any_: [RUNS[0]] } },
+  { task_run_id: { any_: TASKS }, key: { exists_: true } },
+  { operator: 'or_', key: { any_: ['beta'] }, type: { any_: ['markdown'] } },
+  { type: { not_any_: ['table'] }, key: { like_: 'c' } },
+];
+
+test('artifact queries agree with brute force for every path, sort and page', () => {
+  const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+  for (const filter of [...artifactFilters, { id: { any_: all.slice(0, 9).map((r) => r.id) } }]) {
+    const test = compileArtifactFilter(filter);
+    for (const sort of SORTS) {
+      const expected = all.filter(test).sort(artifactOrder(sort));
+      for (const [offset, limit] of [[0, 200], [3, 5], [0, 0], [500, 10]]) {
+        expect(ids(store.find(filter, sort, { offset, limit }))).toEqual(ids(expected.slice(offset, offset + limit)));
+      }
+    }
+    expect(store.count(filter)).toBe(all.filter(test).length);
+  }
+});
+
+test('collection queries agree with brute force', () => {
+  const collections = store.findLatest(undefined, 'KEY_ASC', { offset: 0, limit: 1000 });
+  const latestIds = collections.map((c) => c.latestId);
+  const filters: (ArtifactCollectionFilter | undefined)[] = [
+    undefined,
+    { key: { any_: ['c', 'beta', 'nope'] } },
+    { latest_id: { any_: [...latestIds.slice(0, 2), all[0].id] } },
+    { flow_run_id: { any_: [RUNS[1]] } },
+    { task_run_id: { any_: [TASKS[0]] } },
+    { type: { any_: ['table'] }, operator: 'or_', key: { like_: 'a' } },
+  ];
+  for (const filter of filters) {
+    const test = compileCollectionFilter(filter);
+    for (const sort of SORTS) {
+      const expected = collections.filter(test).sort(collectionOrder(sort));
+      const got = store.findLatest(filter, sort, { offset: 1, limit: 3 });
+      expect(got.map((c: CollectionRecord) => c.id)).toEqual(expected.slice(1, 4).map((c) => c.id));
+    }
+    expect(store.countLatest(filter)).toBe(collections.filter(test).length);
+  }
+});

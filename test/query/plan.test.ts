@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'bun:test';
+import { planArtifactQuery, planCollectionQuery } from '../../src/query/plan.ts';
+
+const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+const B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
+
+describe('planArtifactQuery', () => {
+  test('no filter, or nothing narrowing, walks the sort index', () => {
+    expect(planArtifactQuery(undefined)).toEqual({ kind: 'sorted' });
+    expect(planArtifactQuery({})).toEqual({ kind: 'sorted' });
+    expect(planArtifactQuery({ key: { like_: 'x' }, type: { any_: ['table'] } })).toEqual({ kind: 'sorted' });
+  });
+  test('id.any_ becomes direct gets, deduplicated', () => {
+    expect(planArtifactQuery({ id: { any_: [A, A, B] } })).toEqual({ kind: 'ids', ids: [A, B] });
+  });
+  test('key.any_ walks the key index; run ids walk the run indexes', () => {
+    expect(planArtifactQuery({ key: { any_: ['k'] } })).toEqual({ kind: 'keys', keys: ['k'] });
+    expect(planArtifactQuery({ flow_run_id: { any_: [A] } })).toEqual({ kind: 'flowRuns', ids: [A] });
+    expect(planArtifactQuery({ task_run_id: { any_: [B] } })).toEqual({ kind: 'taskRuns', ids: [B] });
+  });
+  test('the cheapest narrowing wins under and_', () => {
+    expect(planArtifactQuery({ key: { any_: ['k'] }, id: { any_: [A] } })).toEqual({ kind: 'ids', ids: [A] });
+    expect(planArtifactQuery({ key: { any_: ['a', 'b', 'c'] }, flow_run_id: { any_: [A] } })).toEqual({
+      kind: 'flowRuns',
+      ids: [A],
+    });
+  });
+  test('under or_ a narrowing is used only when it is the single condition', () => {
+    expect(planArtifactQuery({ operator: 'or_', key: { any_: ['k'] }, type: { any_: ['t'] } })).toEqual({ kind: 'sorted' });
+    expect(planArtifactQuery({ operator: 'or_', key: { any_: ['k'] }, type: {} })).toEqual({ kind: 'sorted' });
+    expect(planArtifactQuery({ operator: 'or_', key: { any_: ['k'] }, type: null })).toEqual({ kind: 'keys', keys: ['k'] });
+  });
+  test('an empty list narrows to nothing to read', () => {
+    expect(planArtifactQuery({ id: { any_: [] } })).toEqual({ kind: 'ids', ids: [] });
+  });
+});
+
+describe('planCollectionQuery', () => {
+  test('keys are direct gets; latest ids and run ids go through the artifact side', () => {
+    expect(planCollectionQuery({ key: { any_: ['k'] } })).toEqual({ kind: 'keys', keys: ['k'] });
+    expect(planCollectionQuery({ latest_id: { any_: [A] } })).toEqual({ kind: 'ids', ids: [A] });
+    expect(planCollectionQuery({ flow_run_id: { any_: [A] } })).toEqual({ kind: 'flowRuns', ids: [A] });
+    expect(planCollectionQuery({ type: { any_: ['t'] } })).toEqual({ kind: 'sorted' });
+  });
+});
