@@ -1,0 +1,93 @@
+/**
+ * The `artifactd` command as a user runs it: a real process (src/main.ts under this Bun),
+ * flags and environment, the start-up line, clean shutdown, and one-line errors.
+ */
+import { afterEach, expect, test } from 'bun:test';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers.ts';
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return Bun.spawn([process.execPath, MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+}
+
+/** Reads stdout until the start-up line appears and returns the API base URL. */
+async function startupUrl(proc: ReturnType<typeof run>): Promise<string> {
+  const reader = proc.stdout.getReader();
+  let text = '';
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+    const match = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(text);
+    if (match) {
+      reader.releaseLock();
+      return match[1];
+    }
+  }
+  throw new Error(`no start-up line; stdout: ${text}`);
+}
+
+test('--help lists the options and exits 0', async () => {
+  const proc = run(['--help']);
+  const out = await new Response(proc.stdout).text();
+  expect(await proc.exited).toBe(0);
+  for (const option of ['--host', '--port', '--data-dir', 'PREFECT_SERVER_API_PORT', 'ARTIFACTD_DATA_DIR']) {
+    expect(out).toContain(option);
+  }
+});
+
+test('a bad flag or command is a one-line error and a non-zero exit', async () => {
+  for (const args of [['--bogus'], ['frobnicate'], ['serve', '--port', 'abc']]) {
+    const proc = run(args);
+    const err = await new Response(proc.stderr).text();
+    expect(await proc.exited).not.toBe(0);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toStartWith('artifactd: ');
+  }
+});
+
+test('an unusable data dir is a one-line error', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const file = join(dir, 'not-a-dir');
+  writeFileSync(file, 'x');
+  const proc = run(['serve', '--port', '0', '--data-dir', join(file, 'store')]);
+  const err = await new Response(proc.stderr).text();
+  expect(await proc.exited).not.toBe(0);
+  expect(err).toContain('artifactd: cannot create data dir');
+});
+
+test('serves on the configured port from the environment, and SIGTERM exits 0 keeping the data', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const proc = run([], { PREFECT_SERVER_API_PORT: '0', PREFECT_SERVER_API_HOST: '127.0.0.1', ARTIFACTD_DATA_DIR: dir });
+  const base = await startupUrl(proc);
+  expect(await (await fetch(`${base}/api/health`)).json()).toBe(true);
+  const created = await fetch(`${base}/api/artifacts/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: 'survives', data: 1 }),
+  });
+  expect(created.status).toBe(201);
+  proc.kill('SIGTERM');
+  expect(await proc.exited).toBe(0);
+
+  const again = run(['serve', '--port', '0', '--data-dir', dir]);
+  const base2 = await startupUrl(again);
+  const latest = await fetch(`${base2}/api/artifacts/survives/latest`);
+  expect(latest.status).toBe(200);
+  again.kill('SIGINT');
+  expect(await again.exited).toBe(0);
+});
