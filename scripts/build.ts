@@ -1,0 +1,54 @@
+/**
+ * Builds the standalone executable dist/artifactd from src/main.ts.
+ *
+ *   npm run build                       # = bun scripts/build.ts
+ *   bun scripts/build.ts [entry] [outfile]   # overrides, e.g. for testing the build itself
+ *
+ * lmdb's native addon is embedded by ./embed-lmdb-addon.ts (see the comment there).
+ */
+import { mkdirSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { embedLmdbAddon } from "./embed-lmdb-addon.ts";
+
+const projectRoot = resolve(import.meta.dir, "..");
+const entry = resolve(process.argv[2] ?? `${projectRoot}/src/main.ts`);
+const outfile = resolve(process.argv[3] ?? `${projectRoot}/dist/artifactd`);
+
+let plugin;
+try {
+  plugin = embedLmdbAddon({ projectRoot });
+} catch (err) {
+  console.error(`build failed: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+mkdirSync(dirname(outfile), { recursive: true });
+
+const started = performance.now();
+const result = await Bun.build({
+  entrypoints: [entry],
+  target: "bun",
+  minify: true,
+  sourcemap: "none",
+  plugins: [plugin],
+  compile: {
+    outfile,
+    // A server should not pick up a stray .env or bunfig.toml from whatever
+    // directory it happens to be started in; configuration comes from flags/env.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+  },
+  throw: false,
+});
+
+if (!result.success) {
+  console.error("build failed:");
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+for (const log of result.logs) console.warn(log);
+
+const size = statSync(outfile).size;
+console.log(
+  `built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB) in ${Math.round(performance.now() - started)} ms`,
+);
