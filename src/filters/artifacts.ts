@@ -30,26 +30,26 @@ function idsCondition<T>(f: IdsFilter, column: (r: T) => string | null): Predica
   return f.any_ != null ? on(column, anyOf(f.any_)) : always;
 }
 
-export function compileArtifactFilter(filter: ArtifactFilter | null | undefined): Predicate<ArtifactRecord> {
-  if (filter == null) return always;
-  const parts: Predicate<ArtifactRecord>[] = [];
-  if (filter.id != null) parts.push(idsCondition(filter.id, (r) => r.id));
+/** The conditions both filters share; they differ only in which id they name. */
+function compile<T extends ArtifactRecord>(
+  filter: ArtifactFilter | ArtifactCollectionFilter,
+  ids: { filter: IdsFilter | null | undefined; column: (r: T) => string | null },
+): Predicate<T> {
+  const parts: Predicate<T>[] = [];
+  if (ids.filter != null) parts.push(idsCondition(ids.filter, ids.column));
   if (filter.key != null) parts.push(keyCondition(filter.key));
-  if (filter.flow_run_id != null) parts.push(idsCondition(filter.flow_run_id, (r) => r.flowRunId));
-  if (filter.task_run_id != null) parts.push(idsCondition(filter.task_run_id, (r) => r.taskRunId));
+  if (filter.flow_run_id != null) parts.push(idsCondition(filter.flow_run_id, (r: T) => r.flowRunId));
+  if (filter.task_run_id != null) parts.push(idsCondition(filter.task_run_id, (r: T) => r.taskRunId));
   if (filter.type != null) parts.push(typeCondition(filter.type));
   return combine(parts, filter.operator ?? 'and_');
+}
+
+export function compileArtifactFilter(filter: ArtifactFilter | null | undefined): Predicate<ArtifactRecord> {
+  return filter == null ? always : compile(filter, { filter: filter.id, column: (r) => r.id });
 }
 
 export function compileCollectionFilter(
   filter: ArtifactCollectionFilter | null | undefined,
 ): Predicate<CollectionRecord> {
-  if (filter == null) return always;
-  const parts: Predicate<CollectionRecord>[] = [];
-  if (filter.latest_id != null) parts.push(idsCondition(filter.latest_id, (r) => r.latestId));
-  if (filter.key != null) parts.push(keyCondition(filter.key));
-  if (filter.flow_run_id != null) parts.push(idsCondition(filter.flow_run_id, (r) => r.flowRunId));
-  if (filter.task_run_id != null) parts.push(idsCondition(filter.task_run_id, (r) => r.taskRunId));
-  if (filter.type != null) parts.push(typeCondition(filter.type));
-  return combine(parts, filter.operator ?? 'and_');
+  return filter == null ? always : compile(filter, { filter: filter.latest_id, column: (r) => r.latestId });
 }

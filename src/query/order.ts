@@ -19,32 +19,33 @@ function keyAsc(a: string | null, b: string | null): number {
   return asc(a, b);
 }
 
+type Row = { id: string; created: number; updated: number };
+
+/** The sorts that read the same on artifacts and collections: by time, then id; by id. */
+function timeOrIdOrder<T extends Row>(sort: 'CREATED_DESC' | 'UPDATED_DESC' | 'ID_DESC'): Compare<T> {
+  if (sort === 'CREATED_DESC') return (a, b) => b.created - a.created || desc(a.id, b.id);
+  if (sort === 'UPDATED_DESC') return (a, b) => b.updated - a.updated || desc(a.id, b.id);
+  return (a, b) => desc(a.id, b.id);
+}
+
 export function artifactOrder(sort: Sort): Compare<ArtifactRecord> {
   switch (sort) {
-    case 'CREATED_DESC':
-      return (a, b) => b.created - a.created || desc(a.id, b.id);
-    case 'UPDATED_DESC':
-      return (a, b) => b.updated - a.updated || desc(a.id, b.id);
-    case 'ID_DESC':
-      return (a, b) => desc(a.id, b.id);
     case 'KEY_ASC':
       return (a, b) => keyAsc(a.key, b.key) || a.created - b.created || asc(a.id, b.id);
     case 'KEY_DESC':
       return (a, b) => keyAsc(b.key, a.key) || b.created - a.created || desc(a.id, b.id);
+    default:
+      return timeOrIdOrder(sort);
   }
 }
 
 export function collectionOrder(sort: Sort): Compare<CollectionRecord> {
   switch (sort) {
-    case 'CREATED_DESC':
-      return (a, b) => b.created - a.created || desc(a.id, b.id);
-    case 'UPDATED_DESC':
-      return (a, b) => b.updated - a.updated || desc(a.id, b.id);
-    case 'ID_DESC':
-      return (a, b) => desc(a.id, b.id);
     case 'KEY_ASC':
       return (a, b) => asc(a.key, b.key);
     case 'KEY_DESC':
       return (a, b) => desc(a.key, b.key);
+    default:
+      return timeOrIdOrder(sort);
   }
 }

@@ -19,16 +19,18 @@ const describe = {
 const Key = () => t.String({ 'x-artifact-key': true });
 const Metadata = () => t.Record(t.String(), t.String());
 
+/** The fields every artifact shape shares after `key`, in Prefect's order. */
+const artifactFields = {
+  type: Opt(t.String(), { title: 'Type', description: describe.type }),
+  description: Opt(t.String(), { title: 'Description', description: describe.description }),
+  data: t.Optional(AnyJson({ title: 'Data', description: describe.data })),
+  metadata_: Opt(Metadata(), { title: 'Metadata', description: describe.metadata }),
+  flow_run_id: Opt(Uuid(), { title: 'Flow Run Id', description: describe.flowRunId }),
+  task_run_id: Opt(Uuid(), { title: 'Task Run Id', description: describe.taskRunId }),
+};
+
 export const ArtifactCreate = t.Object(
-  {
-    key: Opt(Key(), { title: 'Key', description: describe.key }),
-    type: Opt(t.String(), { title: 'Type', description: describe.type }),
-    description: Opt(t.String(), { title: 'Description', description: describe.description }),
-    data: t.Optional(AnyJson({ title: 'Data', description: describe.data })),
-    metadata_: Opt(Metadata(), { title: 'Metadata', description: describe.metadata }),
-    flow_run_id: Opt(Uuid(), { title: 'Flow Run Id', description: describe.flowRunId }),
-    task_run_id: Opt(Uuid(), { title: 'Task Run Id', description: describe.taskRunId }),
-  },
+  { key: Opt(Key(), { title: 'Key', description: describe.key }), ...artifactFields },
   {
     $id: 'ArtifactCreate',
     title: 'ArtifactCreate',
@@ -39,9 +41,9 @@ export const ArtifactCreate = t.Object(
 
 export const ArtifactUpdate = t.Object(
   {
-    data: t.Optional(AnyJson({ title: 'Data', description: describe.data })),
-    description: Opt(t.String(), { title: 'Description', description: describe.description }),
-    metadata_: Opt(Metadata(), { title: 'Metadata', description: describe.metadata }),
+    data: artifactFields.data,
+    description: artifactFields.description,
+    metadata_: artifactFields.metadata_,
   },
   {
     $id: 'ArtifactUpdate',
@@ -51,22 +53,13 @@ export const ArtifactUpdate = t.Object(
   },
 );
 
-const responseFields = {
-  type: Opt(t.String(), { title: 'Type', description: describe.type }),
-  description: Opt(t.String(), { title: 'Description', description: describe.description }),
-  data: t.Optional(AnyJson({ title: 'Data', description: describe.data })),
-  metadata_: Opt(Metadata(), { title: 'Metadata', description: describe.metadata }),
-  flow_run_id: Opt(Uuid(), { title: 'Flow Run Id', description: describe.flowRunId }),
-  task_run_id: Opt(Uuid(), { title: 'Task Run Id', description: describe.taskRunId }),
-};
-
 export const Artifact = t.Object(
   {
     id: t.Optional(Uuid({ title: 'Id' })),
     created: Opt(DateTime(), { title: 'Created' }),
     updated: Opt(DateTime(), { title: 'Updated' }),
     key: Opt(t.String(), { title: 'Key', description: describe.key }),
-    ...responseFields,
+    ...artifactFields,
   },
   { $id: 'Artifact', title: 'Artifact' },
 );
@@ -78,7 +71,7 @@ export const ArtifactCollection = t.Object(
     updated: Opt(DateTime(), { title: 'Updated' }),
     key: t.String({ title: 'Key', description: 'The key this collection tracks.' }),
     latest_id: Uuid({ title: 'Latest Id', description: 'The id of the latest artifact with this key.' }),
-    ...responseFields,
+    ...artifactFields,
   },
   { $id: 'ArtifactCollection', title: 'ArtifactCollection' },
 );
