@@ -9,7 +9,7 @@ import { artifactRoutes } from './api/artifacts.ts';
 import { extraPaths } from './api/docs.ts';
 import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
 import type { Config } from './config.ts';
-import { ApiError, errorResponse, internalError } from './http/errors.ts';
+import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
 import { RouteTable } from './http/fallback.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import type { ArtifactStore } from './store/artifacts.ts';
@@ -18,6 +18,8 @@ export interface App {
   /** Answers one request (what `Bun.serve` calls, and what tests call). */
   handle(request: Request): Promise<Response>;
 }
+
+const NEWLINE_IN_PATH = /^[^?#]*%0a/i;
 
 const CORS_PREFLIGHT_HEADERS = {
   'access-control-allow-origin': '*',
@@ -66,6 +68,9 @@ export function createApp(store: ArtifactStore, config: Config): App {
           headers: { ...CORS_PREFLIGHT_HEADERS, ...(requested ? { 'access-control-allow-headers': requested } : {}) },
         });
       }
+      // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
+      // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
+      if (NEWLINE_IN_PATH.test(request.url)) return errorResponse(detail(404, 'Not Found'));
       const response = await elysia.handle(request);
       if (origin) response.headers.set('access-control-allow-origin', '*');
       return response;
