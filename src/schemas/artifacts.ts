@@ -16,7 +16,7 @@ const describe = {
 };
 
 /** Keys: lower-case letters, digits and dashes, read with Python `re.match` semantics. */
-const Key = () => t.String({ 'x-artifact-key': true });
+const Key = () => t.String({ 'x-check': 'artifact-key' });
 const Metadata = () => t.Record(t.String(), t.String());
 
 /** The fields every artifact shape shares after `key`, in Prefect's order. */

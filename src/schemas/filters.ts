@@ -81,16 +81,24 @@ export const ArtifactCollectionFilter = FilterObject(
 
 // ── Flows ────────────────────────────────────────────────────────────────────────────────────
 
-const Tags = (name: string, of: string) =>
+/** Tag filters; `any_` ("shares a tag") is a newer-Prefect addition, accepted here. */
+const Tags = (name: string, of: string, withAny = false) =>
   FilterObject(
     name,
-    { operator: OperatorField(), all_: Opt(StringList()), is_null_: Opt(t.Boolean()) },
+    withAny
+      ? { operator: OperatorField(), all_: Opt(StringList()), any_: Opt(StringList()), is_null_: Opt(t.Boolean()) }
+      : { operator: OperatorField(), all_: Opt(StringList()), is_null_: Opt(t.Boolean()) },
     `Filter by \`${of}.tags\`: \`all_\` requires every listed tag; \`is_null_\` tests for no tags.`,
   );
 const Name = (name: string, of: string) =>
   FilterObject(name, { any_: Opt(StringList()), like_: Opt(t.String()) }, `Filter by \`${of}.name\`.`);
-const Ids = (name: string, of: string) =>
-  FilterObject(name, { any_: Opt(UuidList()) }, `Filter by \`${of}.id\`.`);
+/** Id filters; `not_any_` is a newer-Prefect addition on flows and deployments, accepted here. */
+const Ids = (name: string, of: string, withNotAny = false) =>
+  FilterObject(
+    name,
+    withNotAny ? { any_: Opt(UuidList()), not_any_: Opt(UuidList()) } : { any_: Opt(UuidList()) },
+    `Filter by \`${of}.id\`.`,
+  );
 const TimeRange = (name: string, of: string, withIsNull: boolean) =>
   FilterObject(
     name,
@@ -100,7 +108,7 @@ const TimeRange = (name: string, of: string, withIsNull: boolean) =>
     `Filter by \`${of}\`; both bounds are inclusive.`,
   );
 
-export const FlowFilterId = Ids('FlowFilterId', 'Flow');
+export const FlowFilterId = Ids('FlowFilterId', 'Flow', true);
 export const FlowFilterDeployment = FilterObject(
   'FlowFilterDeployment',
   { operator: OperatorField(), is_null_: Opt(t.Boolean()) },
@@ -128,7 +136,7 @@ export const FlowRunFilterId = FilterObject(
   'Filter by `FlowRun.id`.',
 );
 export const FlowRunFilterName = Name('FlowRunFilterName', 'FlowRun');
-export const FlowRunFilterTags = Tags('FlowRunFilterTags', 'FlowRun');
+export const FlowRunFilterTags = Tags('FlowRunFilterTags', 'FlowRun', true);
 export const FlowRunFilterDeploymentId = FilterObject(
   'FlowRunFilterDeploymentId',
   { operator: OperatorField(), any_: Opt(UuidList()), is_null_: Opt(t.Boolean()) },
@@ -180,6 +188,12 @@ export const FlowRunFilterParentTaskRunId = FilterObject(
   { operator: OperatorField(), any_: Opt(UuidList()), is_null_: Opt(t.Boolean()) },
   'Filter by `FlowRun.parent_task_run_id`.',
 );
+export const FlowRunFilterEndTime = TimeRange('FlowRunFilterEndTime', 'FlowRun.end_time', true);
+export const FlowRunFilterCreatedBy = FilterObject(
+  'FlowRunFilterCreatedBy',
+  { operator: OperatorField(), id_: Opt(UuidList()), type_: Opt(StringList()), is_null_: Opt(t.Boolean()) },
+  'Filter by `FlowRun.created_by` (newer Prefect; runs created through this API have none).',
+);
 export const FlowRunFilterIdempotencyKey = FilterObject(
   'FlowRunFilterIdempotencyKey',
   { any_: Opt(StringList()), not_any_: Opt(StringList()) },
@@ -202,6 +216,8 @@ export const FlowRunFilter = FilterObject(
     parent_flow_run_id: Sub(FlowRunFilterParentFlowRunId),
     parent_task_run_id: Sub(FlowRunFilterParentTaskRunId),
     idempotency_key: Sub(FlowRunFilterIdempotencyKey),
+    end_time: Sub(FlowRunFilterEndTime),
+    created_by: Sub(FlowRunFilterCreatedBy),
   },
   'Filter flow runs.',
 );
@@ -232,6 +248,7 @@ export const TaskRunFilterExpectedStartTime = TimeRange(
   'TaskRun.expected_start_time',
   false,
 );
+export const TaskRunFilterEndTime = TimeRange('TaskRunFilterEndTime', 'TaskRun.end_time', true);
 export const TaskRunFilterSubFlowRuns = FilterObject(
   'TaskRunFilterSubFlowRuns',
   { exists_: Opt(t.Boolean()) },
@@ -254,13 +271,14 @@ export const TaskRunFilter = FilterObject(
     expected_start_time: Sub(TaskRunFilterExpectedStartTime),
     subflow_runs: Sub(TaskRunFilterSubFlowRuns),
     flow_run_id: Sub(TaskRunFilterFlowRunId),
+    end_time: Sub(TaskRunFilterEndTime),
   },
   'Filter task runs.',
 );
 
 // ── Deployments ──────────────────────────────────────────────────────────────────────────────
 
-export const DeploymentFilterId = Ids('DeploymentFilterId', 'Deployment');
+export const DeploymentFilterId = Ids('DeploymentFilterId', 'Deployment', true);
 export const DeploymentFilterName = Name('DeploymentFilterName', 'Deployment');
 export const DeploymentOrFlowNameFilter = FilterObject(
   'DeploymentOrFlowNameFilter',
@@ -272,7 +290,7 @@ export const DeploymentFilterPaused = FilterObject(
   { eq_: Opt(t.Boolean()) },
   'Filter by `Deployment.paused`.',
 );
-export const DeploymentFilterTags = Tags('DeploymentFilterTags', 'Deployment');
+export const DeploymentFilterTags = Tags('DeploymentFilterTags', 'Deployment', true);
 export const DeploymentFilterWorkQueueName = FilterObject(
   'DeploymentFilterWorkQueueName',
   { any_: Opt(StringList()) },

@@ -7,6 +7,7 @@
  */
 import { parseDateTime } from './datetime.ts';
 import { parseUuid } from './uuid.ts';
+import { CHECKS } from './checks.ts';
 
 export type Loc = (string | number)[];
 
@@ -27,6 +28,20 @@ export function validate(schema: Schema, value: unknown, loc: Loc): { value: unk
 }
 
 function check(schema: Schema, value: unknown, loc: Loc, issues: ValidationIssue[]): unknown {
+  const before = issues.length;
+  const out = checkShape(schema, value, loc, issues);
+  const rule = schema['x-check'];
+  if (rule && issues.length === before && out !== null && out !== undefined) {
+    const problem = CHECKS[rule as string](out);
+    if (problem) {
+      issues.push({ type: 'value_error', loc, msg: `Value error, ${problem}`, input: value, ctx: { error: {} } });
+      return undefined;
+    }
+  }
+  return out;
+}
+
+function checkShape(schema: Schema, value: unknown, loc: Loc, issues: ValidationIssue[]): unknown {
   if (schema.anyOf) return checkUnion(schema.anyOf, value, loc, issues);
   if (schema.enum) return checkEnum(schema.enum, value, loc, issues);
   switch (schema.type) {
@@ -40,6 +55,8 @@ function check(schema: Schema, value: unknown, loc: Loc, issues: ValidationIssue
       return checkString(schema, value, loc, issues);
     case 'integer':
       return checkInteger(schema, value, loc, issues);
+    case 'number':
+      return checkNumber(value, loc, issues);
     case 'boolean':
       return checkBoolean(value, loc, issues);
     case 'null':
@@ -133,10 +150,6 @@ function checkList(schema: Schema, value: unknown, loc: Loc, issues: ValidationI
   return value.map((item, i) => check(schema.items ?? {}, item, [...loc, i], issues));
 }
 
-/** `^[a-z0-9-]*$` under Python's `re.match`, where `$` also matches before one final newline. */
-const ARTIFACT_KEY = /^[a-z0-9-]*\n?$/;
-const ARTIFACT_KEY_MSG = 'Value error, Artifact key must only contain lowercase letters, numbers, and dashes.';
-
 function checkString(schema: Schema, value: unknown, loc: Loc, issues: ValidationIssue[]): unknown {
   if (schema.format === 'uuid') {
     if (typeof value !== 'string') {
@@ -162,8 +175,14 @@ function checkString(schema: Schema, value: unknown, loc: Loc, issues: Validatio
     issues.push({ type: 'value_error', loc, msg: `Value error, Unable to parse string [${value}]`, input: value, ctx: { error: {} } });
     return undefined;
   }
-  if (schema['x-artifact-key'] && !ARTIFACT_KEY.test(value)) {
-    issues.push({ type: 'value_error', loc, msg: ARTIFACT_KEY_MSG, input: value, ctx: { error: {} } });
+  if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) {
+    issues.push({
+      type: 'string_pattern_mismatch',
+      loc,
+      msg: `String should match pattern '${schema.pattern}'`,
+      input: value,
+      ctx: { pattern: schema.pattern },
+    });
     return undefined;
   }
   return value;
@@ -203,6 +222,22 @@ function checkInteger(schema: Schema, value: unknown, loc: Loc, issues: Validati
     return undefined;
   }
   return n;
+}
+
+const FLOAT_STRING = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+function checkNumber(value: unknown, loc: Loc, issues: ValidationIssue[]): unknown {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' && FLOAT_STRING.test(value)) return Number(value);
+  const parsing = typeof value === 'string';
+  issues.push({
+    type: parsing ? 'float_parsing' : 'float_type',
+    loc,
+    msg: parsing ? 'Input should be a valid number, unable to parse string as a number' : 'Input should be a valid number',
+    input: value,
+  });
+  return undefined;
 }
 
 const TRUE_STRINGS = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
