@@ -12,7 +12,7 @@ import type { Config } from './config.ts';
 import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
 import { RouteTable } from './http/fallback.ts';
 import { openApiComponents } from './schemas/openapi.ts';
-import type { ArtifactStore } from './store/artifacts.ts';
+import type { Store } from './store/store.ts';
 
 export interface App {
   /** Answers one request (what `Bun.serve` calls, and what tests call). */
@@ -27,7 +27,7 @@ const CORS_PREFLIGHT_HEADERS = {
   'access-control-max-age': '600',
 };
 
-export function createApp(store: ArtifactStore, config: Config): App {
+export function createApp(store: Store, config: Config): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
 
   const elysia = new Elysia({ strictPath: true })

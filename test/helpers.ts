@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../src/app.ts';
 import { DEFAULTS, type Config } from '../src/config.ts';
-import { ArtifactStore } from '../src/store/artifacts.ts';
+import { Store } from '../src/store/store.ts';
 
 export interface Reply {
   status: number;
@@ -19,7 +19,7 @@ export interface Reply {
 
 export interface Harness {
   app: App;
-  store: ArtifactStore;
+  store: Store;
   dir: string;
   /** Sends a request; `body` objects are JSON-encoded, strings are sent as they are. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
@@ -34,7 +34,7 @@ export function tempDir(prefix = 'artifactd-test-'): string {
 
 export function harness(overrides: Partial<Config> = {}): Harness {
   const dir = tempDir();
-  const store = ArtifactStore.open(dir);
+  const store = Store.open(dir);
   const app = createApp(store, { ...DEFAULTS, dataDir: dir, ...overrides });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };

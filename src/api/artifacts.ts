@@ -8,7 +8,8 @@ import type { Config } from '../config.ts';
 import { readJsonBody, type JsonBody } from '../http/body.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readEmbeddedBody } from '../http/embedded.ts';
-import { artifactNotFound, detail, validationFailed } from '../http/errors.ts';
+import { artifactNotFound, validationFailed } from '../http/errors.ts';
+import { pathId, readModel, requirePathId } from '../http/model.ts';
 import { topLevelMember } from '../http/json-text.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { ArtifactCreate, ArtifactUpdate, truncateMetadata, type Sort } from '../schemas/artifacts.ts';
@@ -18,30 +19,13 @@ import {
   CountLatestArtifactsBody,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
-  RUN_FILTER_PARAMS,
 } from '../schemas/bodies.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
-import type { ArtifactPatch, ArtifactStore } from '../store/artifacts.ts';
+import { resolveRunSets, type RunFilters } from '../query/runs.ts';
+import type { ArtifactPatch } from '../store/artifacts.ts';
+import type { Store } from '../store/store.ts';
 import { artifactJson, collectionJson, jsonArray, latestByKeyJson } from '../store/records.ts';
-import { validate, type ValidationIssue } from '../validation/validate.ts';
 import { docs } from './docs.ts';
-
-const missingBody = (): ValidationIssue => ({ type: 'missing', loc: ['body'], msg: 'Field required', input: null });
-
-/** A single-model body (create, update): required, and must satisfy the model. */
-function readModel<T>(body: JsonBody, schema: object, pathIssues: ValidationIssue[] = []): T {
-  const present = body.present && body.value !== null;
-  const checked = present ? validate(schema, body.value, ['body']) : { value: undefined, issues: [missingBody()] };
-  const issues = [...pathIssues, ...checked.issues];
-  if (issues.length > 0) throw validationFailed(issues, body.value ?? null);
-  return checked.value as T;
-}
-
-/** The `{id}` path parameter: a UUID, or a 422 at `["path", "id"]` as in Prefect 3.0.0. */
-function pathId(raw: string): { id?: string; issues: ValidationIssue[] } {
-  const { value, issues } = validate({ type: 'string', format: 'uuid' }, raw, ['path', 'id']);
-  return { id: value as string | undefined, issues };
-}
 
 /** `data` as the client wrote it, or undefined when the body has no `data` member. */
 function rawData(body: JsonBody, model: { data?: unknown }): string | undefined {
@@ -49,20 +33,10 @@ function rawData(body: JsonBody, model: { data?: unknown }): string | undefined 
   return topLevelMember(body.text, 'data') ?? 'null';
 }
 
-/** The run filters are validated now and evaluated once flows and runs are stored (next issue). */
-function refuseRunFilters(values: Record<string, unknown>): void {
-  const used = RUN_FILTER_PARAMS.filter((name) => values[name] !== undefined);
-  if (used.length > 0) {
-    throw detail(
-      501,
-      `Filtering artifacts by ${used.join(', ')} is not implemented yet: this server does not store flows, ` +
-        'flow runs, task runs or deployments. Filter by artifacts.flow_run_id or artifacts.task_run_id instead.',
-    );
-  }
-}
-
-export function artifactRoutes(store: ArtifactStore, config: Config) {
+export function artifactRoutes(root: Store, config: Config) {
   const limit = { max: config.defaultLimit };
+  const store = root.artifacts;
+  const runSets = (values: Record<string, unknown>) => resolveRunSets(root, values as RunFilters);
 
   return new Elysia({ prefix: '/artifacts' })
     .post(
@@ -88,9 +62,7 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
       '/:id',
       ({ request, params }) => {
         checkApiVersion(request);
-        const { id, issues } = pathId(params.id);
-        if (issues.length > 0) throw validationFailed(issues, null);
-        const record = store.get(id!);
+        const record = store.get(requirePathId(params.id));
         if (!record) throw artifactNotFound();
         return jsonText(200, artifactJson(record));
       },
@@ -114,11 +86,12 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
         const body = await readJsonBody(request);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
-        refuseRunFilters(values);
-        const records = store.find(values.artifacts as ArtifactFilter | undefined, (values.sort as Sort) ?? 'ID_DESC', {
-          offset: (values.offset as number) ?? 0,
-          limit: take,
-        });
+        const records = store.find(
+          values.artifacts as ArtifactFilter | undefined,
+          (values.sort as Sort) ?? 'ID_DESC',
+          { offset: (values.offset as number) ?? 0, limit: take },
+          runSets(values),
+        );
         return jsonText(200, jsonArray(records.map(artifactJson)));
       },
       { parse: 'none', detail: docs.readArtifacts },
@@ -129,11 +102,11 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
         const body = await readJsonBody(request);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
-        refuseRunFilters(values);
         const records = store.findLatest(
           values.artifacts as ArtifactCollectionFilter | undefined,
           (values.sort as Sort) ?? 'ID_DESC',
           { offset: (values.offset as number) ?? 0, limit: take },
+          runSets(values),
         );
         return jsonText(200, jsonArray(records.map(collectionJson)));
       },
@@ -145,8 +118,7 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
         const body = await readJsonBody(request);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountArtifactsBody));
-        refuseRunFilters(values);
-        return jsonText(200, String(store.count(values.artifacts as ArtifactFilter | undefined)));
+        return jsonText(200, String(store.count(values.artifacts as ArtifactFilter | undefined, runSets(values))));
       },
       { parse: 'none', detail: docs.countArtifacts },
     )
@@ -156,8 +128,10 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
         const body = await readJsonBody(request);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountLatestArtifactsBody));
-        refuseRunFilters(values);
-        return jsonText(200, String(store.countLatest(values.artifacts as ArtifactCollectionFilter | undefined)));
+        return jsonText(
+          200,
+          String(store.countLatest(values.artifacts as ArtifactCollectionFilter | undefined, runSets(values))),
+        );
       },
       { parse: 'none', detail: docs.countLatestArtifacts },
     )
@@ -166,7 +140,7 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
       async ({ request, params }) => {
         const body = await readJsonBody(request);
         checkApiVersion(request);
-        const { id, issues } = pathId(params.id);
+        const { id, issues } = pathId(params.id, 'id');
         const input = readModel<ArtifactUpdate>(body, ArtifactUpdate, issues);
         const patch: ArtifactPatch = {};
         const data = rawData(body, input);
@@ -182,9 +156,7 @@ export function artifactRoutes(store: ArtifactStore, config: Config) {
       '/:id',
       async ({ request, params }) => {
         checkApiVersion(request);
-        const { id, issues } = pathId(params.id);
-        if (issues.length > 0) throw validationFailed(issues, null);
-        if (!(await store.delete(id!))) throw artifactNotFound();
+        if (!(await store.delete(requirePathId(params.id)))) throw artifactNotFound();
         return noContent();
       },
       { parse: 'none', detail: docs.deleteArtifact },

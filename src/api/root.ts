@@ -7,7 +7,7 @@ import { Elysia } from 'elysia';
 import { checkApiVersion } from '../http/api-version.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonValue } from '../http/respond.ts';
-import type { ArtifactStore } from '../store/artifacts.ts';
+import type { Store } from '../store/store.ts';
 
 /** The API schema version Prefect 3 clients send and expect. */
 export const API_VERSION = '0.8.4';
@@ -16,7 +16,7 @@ export const PREFECT_VERSION = '3.0.0';
 
 const tags = ['Root'];
 
-export function rootRoutes(store: ArtifactStore) {
+export function rootRoutes(store: Store) {
   return new Elysia()
     .get('/health', () => jsonValue(200, true), { detail: { tags, summary: 'Health Check' } })
     .get('/version', () => jsonValue(200, API_VERSION), { detail: { tags, summary: 'Server API Version' } })

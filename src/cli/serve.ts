@@ -4,7 +4,7 @@
  */
 import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
-import { ArtifactStore } from '../store/artifacts.ts';
+import { Store } from '../store/store.ts';
 
 export interface RunningServer {
   url: string;
@@ -12,7 +12,7 @@ export interface RunningServer {
 }
 
 export function startServer(config: Config): RunningServer {
-  const store = ArtifactStore.open(config.dataDir);
+  const store = Store.open(config.dataDir);
   const app = createApp(store, config);
   let server: ReturnType<typeof Bun.serve>;
   try {

@@ -61,3 +61,29 @@ export const on =
   <T, V>(column: (row: T) => V, test: Predicate<V>): Predicate<T> =>
   (row) =>
     test(column(row));
+
+/** Datetime bounds, both inclusive; a NULL column never matches. */
+export function timeRange(before: number | undefined, after: number | undefined): Predicate<Nullish<number>> {
+  return (v) => v !== null && v !== undefined && (before === undefined || v <= before) && (after === undefined || v >= after);
+}
+
+/** Tag filters: `all_` ⊆ tags, `any_` shares one, `is_null_` means empty / non-empty. */
+export function tagsCondition<T>(
+  f: { operator?: 'and_' | 'or_' | null; all_?: string[] | null; any_?: string[] | null; is_null_?: boolean | null },
+  tags: (row: T) => string[],
+): Predicate<T> {
+  const parts: Predicate<T>[] = [];
+  if (f.all_ != null) {
+    const wanted = f.all_;
+    parts.push((row) => wanted.every((tag) => tags(row).includes(tag)));
+  }
+  if (f.any_ != null) {
+    const wanted = new Set(f.any_);
+    parts.push((row) => tags(row).some((tag) => wanted.has(tag)));
+  }
+  if (f.is_null_ != null) {
+    const empty = f.is_null_;
+    parts.push((row) => (tags(row).length === 0) === empty);
+  }
+  return combine(parts, f.operator ?? 'and_');
+}

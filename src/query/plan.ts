@@ -6,6 +6,7 @@
  * extra candidates but must never miss one.
  */
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
+import type { RunSets } from './runs.ts';
 
 export type AccessPath =
   | { kind: 'ids'; ids: string[] } // direct gets by artifact id / latest id
@@ -24,10 +25,21 @@ function mustHold(filter: { operator?: string | null }, present: number): boolea
   return (filter.operator ?? 'and_') === 'and_' || present === 1;
 }
 
+/**
+ * Past this many expected rows a narrow path stops paying: gathering and sorting them costs more
+ * than walking the sort index and stopping after one page.
+ */
+export const MAX_NARROWING = 20_000;
+
 function cheapest(options: (Narrowing | undefined)[]): AccessPath {
   let best: Narrowing | undefined;
   for (const option of options) if (option && (!best || option.size < best.size)) best = option;
-  return best?.path ?? { kind: 'sorted' };
+  return best && best.size <= MAX_NARROWING ? best.path : { kind: 'sorted' };
+}
+
+/** Run filters resolved to id sets always hold (they are ANDed with everything else). */
+function runNarrowings(runs: RunSets | undefined): (Narrowing | undefined)[] {
+  return [list('flowRuns', runs?.flowRunIds && [...runs.flowRunIds], 4), list('taskRuns', runs?.taskRunIds && [...runs.taskRunIds], 4)];
 }
 
 function countPresent(filter: object): number {
@@ -38,16 +50,17 @@ function countPresent(filter: object): number {
  * A candidate list and its expected size: an id names one row, while a key or a run may have
  * many versions or artifacts, hence the weights.
  */
-function list(kind: 'ids' | 'flowRuns' | 'taskRuns' | 'keys', values: string[] | null | undefined, weight: number) {
+function list(kind: 'ids' | 'flowRuns' | 'taskRuns' | 'keys', values: string[] | null | undefined, weight: number): Narrowing | undefined {
   if (values == null) return undefined;
   const unique = [...new Set(values)];
   const path: AccessPath = kind === 'keys' ? { kind, keys: unique } : { kind, ids: unique };
   return { path, size: unique.length * weight };
 }
 
-export function planArtifactQuery(filter: ArtifactFilter | null | undefined): AccessPath {
-  if (filter == null || !mustHold(filter, countPresent(filter))) return { kind: 'sorted' };
+export function planArtifactQuery(filter: ArtifactFilter | null | undefined, runs?: RunSets): AccessPath {
+  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs));
   return cheapest([
+    ...runNarrowings(runs),
     list('ids', filter.id?.any_, 1),
     list('keys', filter.key?.any_, 4),
     list('flowRuns', filter.flow_run_id?.any_, 4),
@@ -59,9 +72,10 @@ export function planArtifactQuery(filter: ArtifactFilter | null | undefined): Ac
  * Collections: `key.any_` is a direct get per key; a latest id, flow run or task run list goes
  * through the artifact side (the collection row mirrors its latest artifact).
  */
-export function planCollectionQuery(filter: ArtifactCollectionFilter | null | undefined): AccessPath {
-  if (filter == null || !mustHold(filter, countPresent(filter))) return { kind: 'sorted' };
+export function planCollectionQuery(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): AccessPath {
+  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs));
   return cheapest([
+    ...runNarrowings(runs),
     list('keys', filter.key?.any_, 1),
     list('ids', filter.latest_id?.any_, 1.5),
     list('flowRuns', filter.flow_run_id?.any_, 4),

@@ -59,4 +59,3 @@ export function bodyParams(schema: TObject) {
     .map(([name, param]) => ({ name, schema: param as TSchema }));
 }
 
-export const RUN_FILTER_PARAMS = Object.keys(runFilters);

@@ -81,24 +81,23 @@ export const ArtifactCollectionFilter = FilterObject(
 
 // ── Flows ────────────────────────────────────────────────────────────────────────────────────
 
-/** Tag filters; `any_` ("shares a tag") is a newer-Prefect addition, accepted here. */
-const Tags = (name: string, of: string, withAny = false) =>
+const tagsDescription = (of: string) =>
+  `Filter by \`${of}.tags\`: \`all_\` requires every listed tag; \`is_null_\` tests for no tags.`;
+const Tags = (name: string, of: string) =>
+  FilterObject(name, { operator: OperatorField(), all_: Opt(StringList()), is_null_: Opt(t.Boolean()) }, tagsDescription(of));
+/** Tags with `any_` ("shares a tag"), a newer-Prefect addition accepted here. */
+const TagsWithAny = (name: string, of: string) =>
   FilterObject(
     name,
-    withAny
-      ? { operator: OperatorField(), all_: Opt(StringList()), any_: Opt(StringList()), is_null_: Opt(t.Boolean()) }
-      : { operator: OperatorField(), all_: Opt(StringList()), is_null_: Opt(t.Boolean()) },
-    `Filter by \`${of}.tags\`: \`all_\` requires every listed tag; \`is_null_\` tests for no tags.`,
+    { operator: OperatorField(), all_: Opt(StringList()), any_: Opt(StringList()), is_null_: Opt(t.Boolean()) },
+    tagsDescription(of),
   );
 const Name = (name: string, of: string) =>
   FilterObject(name, { any_: Opt(StringList()), like_: Opt(t.String()) }, `Filter by \`${of}.name\`.`);
-/** Id filters; `not_any_` is a newer-Prefect addition on flows and deployments, accepted here. */
-const Ids = (name: string, of: string, withNotAny = false) =>
-  FilterObject(
-    name,
-    withNotAny ? { any_: Opt(UuidList()), not_any_: Opt(UuidList()) } : { any_: Opt(UuidList()) },
-    `Filter by \`${of}.id\`.`,
-  );
+const Ids = (name: string, of: string) => FilterObject(name, { any_: Opt(UuidList()) }, `Filter by \`${of}.id\`.`);
+/** Ids with `not_any_`, a newer-Prefect addition on flows and deployments accepted here. */
+const IdsWithNotAny = (name: string, of: string) =>
+  FilterObject(name, { any_: Opt(UuidList()), not_any_: Opt(UuidList()) }, `Filter by \`${of}.id\`.`);
 const TimeRange = (name: string, of: string, withIsNull: boolean) =>
   FilterObject(
     name,
@@ -108,7 +107,7 @@ const TimeRange = (name: string, of: string, withIsNull: boolean) =>
     `Filter by \`${of}\`; both bounds are inclusive.`,
   );
 
-export const FlowFilterId = Ids('FlowFilterId', 'Flow', true);
+export const FlowFilterId = IdsWithNotAny('FlowFilterId', 'Flow');
 export const FlowFilterDeployment = FilterObject(
   'FlowFilterDeployment',
   { operator: OperatorField(), is_null_: Opt(t.Boolean()) },
@@ -136,7 +135,7 @@ export const FlowRunFilterId = FilterObject(
   'Filter by `FlowRun.id`.',
 );
 export const FlowRunFilterName = Name('FlowRunFilterName', 'FlowRun');
-export const FlowRunFilterTags = Tags('FlowRunFilterTags', 'FlowRun', true);
+export const FlowRunFilterTags = TagsWithAny('FlowRunFilterTags', 'FlowRun');
 export const FlowRunFilterDeploymentId = FilterObject(
   'FlowRunFilterDeploymentId',
   { operator: OperatorField(), any_: Opt(UuidList()), is_null_: Opt(t.Boolean()) },
@@ -278,7 +277,7 @@ export const TaskRunFilter = FilterObject(
 
 // ── Deployments ──────────────────────────────────────────────────────────────────────────────
 
-export const DeploymentFilterId = Ids('DeploymentFilterId', 'Deployment', true);
+export const DeploymentFilterId = IdsWithNotAny('DeploymentFilterId', 'Deployment');
 export const DeploymentFilterName = Name('DeploymentFilterName', 'Deployment');
 export const DeploymentOrFlowNameFilter = FilterObject(
   'DeploymentOrFlowNameFilter',
@@ -290,7 +289,7 @@ export const DeploymentFilterPaused = FilterObject(
   { eq_: Opt(t.Boolean()) },
   'Filter by `Deployment.paused`.',
 );
-export const DeploymentFilterTags = Tags('DeploymentFilterTags', 'Deployment', true);
+export const DeploymentFilterTags = TagsWithAny('DeploymentFilterTags', 'Deployment');
 export const DeploymentFilterWorkQueueName = FilterObject(
   'DeploymentFilterWorkQueueName',
   { any_: Opt(StringList()) },

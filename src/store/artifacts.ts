@@ -6,14 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
-import { always } from '../filters/leaf.ts';
+import { always, type Predicate } from '../filters/leaf.ts';
 import { countArtifacts, countCollections, findArtifacts, findCollections, type Page } from '../query/execute.ts';
 import { planArtifactQuery, planCollectionQuery } from '../query/plan.ts';
+import type { RunSets } from '../query/runs.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
 import { nowMicros } from '../time.ts';
-import { checkStore } from './check.ts';
-import { openDbs, type StoreDbs } from './env.ts';
+import { durably } from './durable.ts';
+import type { StoreDbs } from './env.ts';
+import { bump } from './rows.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
 import { mirroredFields, type ArtifactRecord, type CollectionRecord, type MirroredFields } from './records.ts';
 
@@ -27,35 +29,25 @@ const EMPTY = Buffer.alloc(0);
 const ARTIFACTS = 'artifacts';
 const COLLECTIONS = 'collections';
 
+/** Adds the run conditions: the artifact's (or latest version's) run ids must be in the sets. */
+function withRuns<T extends ArtifactRecord>(test: Predicate<T>, runs: RunSets | undefined): Predicate<T> {
+  const flowRunIds = runs?.flowRunIds;
+  const taskRunIds = runs?.taskRunIds;
+  if (!flowRunIds && !taskRunIds) return test;
+  return (r) =>
+    (!flowRunIds || (r.flowRunId !== null && flowRunIds.has(r.flowRunId))) &&
+    (!taskRunIds || (r.taskRunId !== null && taskRunIds.has(r.taskRunId))) &&
+    test(r);
+}
+
 export class ArtifactStore {
-  private constructor(readonly dbs: StoreDbs) {}
-
-  static open(path: string): ArtifactStore {
-    return new ArtifactStore(openDbs(path));
-  }
-
-  async close(): Promise<void> {
-    await this.dbs.env.flushed;
-    await this.dbs.env.close();
-  }
-
-  /** True when the environment answers reads (readiness). */
-  isReadable(): boolean {
-    try {
-      this.dbs.counters.get(ARTIFACTS);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  constructor(private readonly dbs: StoreDbs) {}
 
   // ── writes ─────────────────────────────────────────────────────────────────────────────────
 
   /** Waits for the commit, then for the disk sync: only then is a write acknowledged. */
-  private async durably<T>(work: () => T): Promise<T> {
-    const result = await this.dbs.env.transaction(work);
-    await this.dbs.env.flushed;
-    return result;
+  private durably<T>(work: () => T): Promise<T> {
+    return durably(this.dbs.env, work);
   }
 
   create(input: NewArtifact): Promise<ArtifactRecord> {
@@ -178,12 +170,7 @@ export class ArtifactStore {
   }
 
   private bump(counter: string, delta: number): void {
-    this.dbs.counters.put(counter, (this.dbs.counters.get(counter) ?? 0) + delta);
-  }
-
-  /** The store's invariant violations; empty when sound (see `check.ts`). */
-  check(): string[] {
-    return checkStore(this.dbs);
+    bump(this.dbs, counter, delta);
   }
 
   // ── reads ──────────────────────────────────────────────────────────────────────────────────
@@ -196,24 +183,27 @@ export class ArtifactStore {
     return this.dbs.collections.get(key);
   }
 
-  find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page): ArtifactRecord[] {
-    return findArtifacts(this.dbs, planArtifactQuery(filter), compileArtifactFilter(filter), sort, page);
+  /** `runs`: the run ids an artifact must point at, resolved from the run filters (`query/runs.ts`). */
+  find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactRecord[] {
+    const test = withRuns(compileArtifactFilter(filter), runs);
+    return findArtifacts(this.dbs, planArtifactQuery(filter, runs), test, sort, page);
   }
 
-  count(filter: ArtifactFilter | null | undefined): number {
-    const test = compileArtifactFilter(filter);
+  count(filter: ArtifactFilter | null | undefined, runs?: RunSets): number {
+    const test = withRuns(compileArtifactFilter(filter), runs);
     if (test === always) return this.dbs.counters.get(ARTIFACTS) ?? 0;
-    return countArtifacts(this.dbs, planArtifactQuery(filter), test);
+    return countArtifacts(this.dbs, planArtifactQuery(filter, runs), test);
   }
 
-  findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page): CollectionRecord[] {
-    return findCollections(this.dbs, planCollectionQuery(filter), compileCollectionFilter(filter), sort, page);
+  findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionRecord[] {
+    const test = withRuns(compileCollectionFilter(filter), runs);
+    return findCollections(this.dbs, planCollectionQuery(filter, runs), test, sort, page);
   }
 
-  countLatest(filter: ArtifactCollectionFilter | null | undefined): number {
-    const test = compileCollectionFilter(filter);
+  countLatest(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): number {
+    const test = withRuns(compileCollectionFilter(filter), runs);
     if (test === always) return this.dbs.counters.get(COLLECTIONS) ?? 0;
-    return countCollections(this.dbs, planCollectionQuery(filter), test);
+    return countCollections(this.dbs, planCollectionQuery(filter, runs), test);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
 import type { ArtifactRecord, CollectionRecord } from './records.ts';
 
 export interface StoreDbs {
@@ -30,6 +31,33 @@ export interface StoreDbs {
   collectionsByUpdated: Database<string, Key[]>;
   /** counter name → number, kept in the same transactions as the rows they count */
   counters: Database<number, string>;
+
+  /** id → flow */
+  flows: Database<FlowRecord, string>;
+  /** name → flow id (names are unique) */
+  flowsByName: Database<string, string>;
+  /** id → flow run */
+  flowRuns: Database<FlowRunRecord, string>;
+  /** [flow_id, id] → empty */
+  flowRunsByFlow: Database<Buffer, Key[]>;
+  /** [deployment_id, id] → empty */
+  flowRunsByDeployment: Database<Buffer, Key[]>;
+  /** [parent_task_run_id, id] → empty: sub-flow runs of a task run */
+  flowRunsByParentTask: Database<Buffer, Key[]>;
+  /** [flow_id, idempotency_key] → flow run id (unique per flow) */
+  flowRunsByIdempotencyKey: Database<string, Key[]>;
+  /** [state_type, id] → empty */
+  flowRunsByState: Database<Buffer, Key[]>;
+  /** id → task run */
+  taskRuns: Database<TaskRunRecord, string>;
+  /** [flow_run_id or "", id] → empty */
+  taskRunsByFlowRun: Database<Buffer, Key[]>;
+  /** [flow_run_id or "", task_key, dynamic_key] → task run id (unique) */
+  taskRunsByKeys: Database<string, Key[]>;
+  /** id → deployment */
+  deployments: Database<DeploymentRecord, string>;
+  /** [flow_id, name] → deployment id (unique) */
+  deploymentsByFlowName: Database<string, Key[]>;
 }
 
 export class StoreOpenError extends Error {}
@@ -62,5 +90,18 @@ export function openDbs(path: string): StoreDbs {
     collectionsByCreated: keyIndex('collections.byCreated'),
     collectionsByUpdated: keyIndex('collections.byUpdated'),
     counters: env.openDB<number, string>({ name: 'counters' }),
+    flows: env.openDB<FlowRecord, string>({ name: 'flows' }),
+    flowsByName: env.openDB<string, string>({ name: 'flows.byName', encoding: 'string' }),
+    flowRuns: env.openDB<FlowRunRecord, string>({ name: 'flowRuns' }),
+    flowRunsByFlow: index('flowRuns.byFlow'),
+    flowRunsByDeployment: index('flowRuns.byDeployment'),
+    flowRunsByParentTask: index('flowRuns.byParentTask'),
+    flowRunsByIdempotencyKey: keyIndex('flowRuns.byIdempotencyKey'),
+    flowRunsByState: index('flowRuns.byState'),
+    taskRuns: env.openDB<TaskRunRecord, string>({ name: 'taskRuns' }),
+    taskRunsByFlowRun: index('taskRuns.byFlowRun'),
+    taskRunsByKeys: keyIndex('taskRuns.byKeys'),
+    deployments: env.openDB<DeploymentRecord, string>({ name: 'deployments' }),
+    deploymentsByFlowName: keyIndex('deployments.byFlowName'),
   };
 }

@@ -8,7 +8,8 @@ import { compileArtifactFilter, compileCollectionFilter } from '../../src/filter
 import { artifactOrder, collectionOrder } from '../../src/query/order.ts';
 import { SORTS } from '../../src/schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../src/schemas/filters.ts';
-import { ArtifactStore } from '../../src/store/artifacts.ts';
+import type { ArtifactStore } from '../../src/store/artifacts.ts';
+import { Store } from '../../src/store/store.ts';
 import type { ArtifactRecord, CollectionRecord } from '../../src/store/records.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -18,12 +19,14 @@ const KEYS = [null, '', 'c', 'c-1', 'alpha', 'beta', 'report\n'];
 const TYPES = [null, 'table', 'markdown'];
 
 let dir: string;
+let root: Store;
 let store: ArtifactStore;
 let all: ArtifactRecord[];
 
 beforeAll(async () => {
   dir = tempDir();
-  store = ArtifactStore.open(dir);
+  root = Store.open(dir);
+  store = root.artifacts;
   let seed = 7;
   const pick = <T>(xs: T[]) => xs[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % xs.length];
   const created: ArtifactRecord[] = [];
@@ -45,7 +48,7 @@ beforeAll(async () => {
   all = created.filter((_, i) => i % 11 !== 0).map((r) => store.get(r.id)!);
 });
 afterAll(async () => {
-  await store.close();
+  await root.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,13 +1,15 @@
 /**
  * The store's write paths keep records, indexes, collections and counters consistent; checked
- * after every step with `store.check()`, including across a reopen of the environment.
+ * after every step with `root.check()`, including across a reopen of the environment.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { ArtifactStore, type NewArtifact } from '../../src/store/artifacts.ts';
+import type { ArtifactStore, NewArtifact } from '../../src/store/artifacts.ts';
+import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers.ts';
 
 let dir: string;
+let root: Store;
 let store: ArtifactStore;
 
 const artifact = (over: Partial<NewArtifact> = {}): NewArtifact => ({
@@ -25,10 +27,11 @@ const TR = '22222222-2222-4222-8222-222222222222';
 
 beforeEach(() => {
   dir = tempDir();
-  store = ArtifactStore.open(dir);
+  root = Store.open(dir);
+  store = root.artifacts;
 });
 afterEach(async () => {
-  await store.close();
+  await root.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -37,7 +40,7 @@ describe('write paths keep the store consistent', () => {
     const a = await store.create(artifact({ key: 'k', type: 'markdown', flowRunId: FR, taskRunId: TR, data: '"v1"' }));
     const b = await store.create(artifact({ key: 'k', data: '"v2"' }));
     const c = await store.create(artifact({ data: '[1]' }));
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
     expect([store.count(null), store.countLatest(null)]).toEqual([3, 1]);
     expect(store.latestByKey('k')!.latestId).toBe(b.id);
 
@@ -45,12 +48,12 @@ describe('write paths keep the store consistent', () => {
     expect(store.latestByKey('k')!.data).toBe('"v2"');
     expect(await store.update(b.id, { description: 'd' })).toBe(true); // latest: mirrored
     expect(store.latestByKey('k')!.description).toBe('d');
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
 
     expect(await store.delete(b.id)).toBe(true); // latest gone: falls back to a
     const fallback = store.latestByKey('k')!;
     expect([fallback.latestId, fallback.data, fallback.created, fallback.type]).toEqual([a.id, '"a2"', a.created, 'markdown']);
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
     expect([store.count(null), store.countLatest(null)]).toEqual([2, 1]);
 
     expect(await store.delete(a.id)).toBe(true); // last version: collection removed
@@ -58,7 +61,7 @@ describe('write paths keep the store consistent', () => {
     expect(await store.delete(c.id)).toBe(true);
     expect(await store.delete(c.id)).toBe(false);
     expect(await store.update(c.id, {})).toBe(false);
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
     expect([store.count(null), store.countLatest(null)]).toEqual([0, 0]);
   });
 
@@ -68,7 +71,7 @@ describe('write paths keep the store consistent', () => {
       Array.from({ length: 200 }, (_, i) => store.create(artifact({ key: i % 5 === 0 ? null : keys[i % 4], data: String(i) }))),
     );
     expect(new Set(created.map((r) => r.id)).size).toBe(200);
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
     expect([store.count(null), store.countLatest(null)]).toEqual([200, 4]);
     // The latest of each key is its last created version.
     for (const key of keys) {
@@ -76,17 +79,18 @@ describe('write paths keep the store consistent', () => {
       expect(store.latestByKey(key)!.latestId).toBe(newest.id);
     }
     await Promise.all(created.filter((_, i) => i % 3 === 0).map((r) => store.delete(r.id)));
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
     expect(store.count(null)).toBe(200 - created.filter((_, i) => i % 3 === 0).length);
   });
 
   test('acknowledged writes are on disk: a reopened store reads them back', async () => {
     const a = await store.create(artifact({ key: 'kept', data: '{"n":9007199254740993}' }));
-    await store.close();
-    store = ArtifactStore.open(dir);
+    await root.close();
+    root = Store.open(dir);
+  store = root.artifacts;
     expect(store.get(a.id)).toEqual(a);
     expect(store.latestByKey('kept')!.latestId).toBe(a.id);
-    expect(store.check()).toEqual([]);
+    expect(root.check()).toEqual([]);
   });
 
   test('created timestamps are strictly increasing, so versions have one order', async () => {

@@ -1,0 +1,100 @@
+/**
+ * Resolves the run-side filters of an artifact query (`flows`, `flow_runs`, `deployments`, and
+ * `task_runs`) to the sets of flow run and task run ids an artifact must point at
+ * (`shared/spec/filters.md` §8). The artifact query then reads only those runs' artifacts
+ * through the run indexes, or tests membership while walking its sort index.
+ */
+import type { FilterContext } from '../filters/context.ts';
+import { compileDeploymentFilter, compileFlowFilter } from '../filters/flows.ts';
+import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
+import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
+import type { FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
+import { deploymentIdsOfFlow, flowRunIdsOfDeployment, flowRunIdsOfFlow, subflowRunIds } from '../store/rows.ts';
+import type { Store } from '../store/store.ts';
+import type { Predicate } from '../filters/leaf.ts';
+
+/** The run-related filters of a request; absent (or null) ones are undefined. */
+export interface RunFilters {
+  flow_runs?: FlowRunFilter;
+  task_runs?: TaskRunFilter;
+  flows?: FlowFilter;
+  deployments?: DeploymentFilter;
+}
+
+/** Ids an artifact's `flow_run_id` / `task_run_id` must be in; undefined means no condition. */
+export interface RunSets {
+  flowRunIds?: Set<string>;
+  taskRunIds?: Set<string>;
+}
+
+export function filterContext(store: Store): FilterContext {
+  const { dbs } = store;
+  return {
+    flow: (id) => dbs.flows.get(id),
+    flowRun: (id) => dbs.flowRuns.get(id),
+    taskRun: (id) => dbs.taskRuns.get(id),
+    deployment: (id) => dbs.deployments.get(id),
+    hasSubflowRuns: (taskRunId) => subflowRunIds(dbs, taskRunId).length > 0,
+    flowHasDeployments: (flowId) => deploymentIdsOfFlow(dbs, flowId).length > 0,
+  };
+}
+
+/**
+ * A flow run matches the flow-run side when it matches `flow_runs`, its flow matches `flows`,
+ * and its deployment exists and matches `deployments` — each only when present.
+ */
+export function flowRunSide(store: Store, filters: RunFilters, ctx = filterContext(store)): Predicate<FlowRunRecord> {
+  const run = compileFlowRunFilter(filters.flow_runs, ctx);
+  const flow = filters.flows ? compileFlowFilter(filters.flows, ctx) : undefined;
+  const deployment = filters.deployments ? compileDeploymentFilter(filters.deployments, ctx) : undefined;
+  return (r) => {
+    if (!run(r)) return false;
+    if (flow) {
+      const f = ctx.flow(r.flow_id);
+      if (!f || !flow(f)) return false;
+    }
+    if (deployment) {
+      const d = r.deployment_id === null ? undefined : ctx.deployment(r.deployment_id);
+      if (!d || !deployment(d)) return false;
+    }
+    return true;
+  };
+}
+
+/** Flow runs the flow-run side can match, narrowed by an id list when a filter names one. */
+function flowRunCandidates(store: Store, filters: RunFilters): Iterable<FlowRunRecord> {
+  const { dbs } = store;
+  const ids = (list: string[]) => list.map((id) => dbs.flowRuns.get(id)).filter((r): r is FlowRunRecord => r !== undefined);
+  const runs = filters.flow_runs;
+  if (runs && (runs.operator ?? 'and_') === 'and_' && runs.id?.any_) return ids([...new Set(runs.id.any_)]);
+  const deployments = filters.deployments;
+  if (deployments && (deployments.operator ?? 'and_') === 'and_' && deployments.id?.any_) {
+    return ids([...new Set(deployments.id.any_)].flatMap((d) => flowRunIdsOfDeployment(dbs, d)));
+  }
+  const flows = filters.flows;
+  if (flows && (flows.operator ?? 'and_') === 'and_' && flows.id?.any_) {
+    return ids([...new Set(flows.id.any_)].flatMap((f) => flowRunIdsOfFlow(dbs, f)));
+  }
+  return store.flowRuns.all();
+}
+
+export function resolveRunSets(store: Store, filters: RunFilters): RunSets {
+  const sets: RunSets = {};
+  const ctx = filterContext(store);
+  if (filters.flow_runs || filters.flows || filters.deployments) {
+    const matches = flowRunSide(store, filters, ctx);
+    sets.flowRunIds = new Set();
+    for (const run of flowRunCandidates(store, filters)) if (matches(run)) sets.flowRunIds.add(run.id);
+  }
+  if (filters.task_runs) {
+    const matches = compileTaskRunFilter(filters.task_runs, ctx);
+    const f = filters.task_runs;
+    const candidates: Iterable<TaskRunRecord> =
+      (f.operator ?? 'and_') === 'and_' && f.id?.any_
+        ? f.id.any_.map((id) => store.dbs.taskRuns.get(id)).filter((t): t is TaskRunRecord => t !== undefined)
+        : store.taskRuns.all();
+    sets.taskRunIds = new Set();
+    for (const task of candidates) if (matches(task)) sets.taskRunIds.add(task.id);
+  }
+  return sets;
+}

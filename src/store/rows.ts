@@ -1,0 +1,137 @@
+/**
+ * Row-level writes for flows, flow runs, task runs and deployments: each puts or removes a record
+ * with every index entry that points at it, and removals cascade as Prefect's foreign keys do
+ * (`shared/spec/companions.md`, storage relationships). Call only inside a write transaction.
+ */
+import type { StoreDbs } from './env.ts';
+import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
+
+const EMPTY = Buffer.alloc(0);
+const prefix = (id: string) => ({ start: [id], end: [id, '\uffff'] });
+const idsUnder = (index: StoreDbs['flowRunsByFlow'], id: string) =>
+  [...index.getKeys(prefix(id))].map((k) => (k as string[])[(k as string[]).length - 1]);
+
+export function bump(dbs: StoreDbs, counter: string, delta: number): void {
+  dbs.counters.put(counter, (dbs.counters.get(counter) ?? 0) + delta);
+}
+
+// ── flows ──────────────────────────────────────────────────────────────────────────────────
+
+export function putFlow(dbs: StoreDbs, flow: FlowRecord, isNew: boolean): void {
+  dbs.flows.put(flow.id, flow);
+  if (isNew) {
+    dbs.flowsByName.put(flow.name, flow.id);
+    bump(dbs, 'flows', 1);
+  }
+}
+
+/** Deletes a flow with its deployments, its flow runs and their task runs. */
+export function removeFlow(dbs: StoreDbs, flow: FlowRecord): void {
+  for (const id of deploymentIdsOfFlow(dbs, flow.id)) removeDeployment(dbs, dbs.deployments.get(id)!);
+  for (const id of idsUnder(dbs.flowRunsByFlow, flow.id)) removeFlowRun(dbs, dbs.flowRuns.get(id)!);
+  dbs.flows.remove(flow.id);
+  dbs.flowsByName.remove(flow.name);
+  bump(dbs, 'flows', -1);
+}
+
+// ── flow runs ──────────────────────────────────────────────────────────────────────────────
+
+function flowRunIndexKeys(r: FlowRunRecord) {
+  return {
+    byFlow: [r.flow_id, r.id],
+    byDeployment: r.deployment_id === null ? undefined : [r.deployment_id, r.id],
+    byParentTask: r.parent_task_run_id === null ? undefined : [r.parent_task_run_id, r.id],
+    byIdempotencyKey: r.idempotency_key === null ? undefined : [r.flow_id, r.idempotency_key],
+    byState: [r.state_type ?? '', r.id],
+  };
+}
+
+/** Writes a flow run, moving its index entries from `old` when it replaces one. */
+export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecord): void {
+  if (old) unindexFlowRun(dbs, old);
+  else bump(dbs, 'flowRuns', 1);
+  dbs.flowRuns.put(run.id, run);
+  const keys = flowRunIndexKeys(run);
+  dbs.flowRunsByFlow.put(keys.byFlow, EMPTY);
+  if (keys.byDeployment) dbs.flowRunsByDeployment.put(keys.byDeployment, EMPTY);
+  if (keys.byParentTask) dbs.flowRunsByParentTask.put(keys.byParentTask, EMPTY);
+  if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.put(keys.byIdempotencyKey, run.id);
+  dbs.flowRunsByState.put(keys.byState, EMPTY);
+}
+
+function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
+  const keys = flowRunIndexKeys(run);
+  dbs.flowRunsByFlow.remove(keys.byFlow);
+  if (keys.byDeployment) dbs.flowRunsByDeployment.remove(keys.byDeployment);
+  if (keys.byParentTask) dbs.flowRunsByParentTask.remove(keys.byParentTask);
+  if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.remove(keys.byIdempotencyKey);
+  dbs.flowRunsByState.remove(keys.byState);
+}
+
+/** Deletes a flow run and its task runs (artifacts are never deleted with runs). */
+export function removeFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
+  for (const id of idsUnder(dbs.taskRunsByFlowRun, run.id)) removeTaskRun(dbs, dbs.taskRuns.get(id)!);
+  unindexFlowRun(dbs, run);
+  dbs.flowRuns.remove(run.id);
+  bump(dbs, 'flowRuns', -1);
+}
+
+export const flowRunIdsOfFlow = (dbs: StoreDbs, flowId: string) => idsUnder(dbs.flowRunsByFlow, flowId);
+export const flowRunIdsOfDeployment = (dbs: StoreDbs, deploymentId: string) => idsUnder(dbs.flowRunsByDeployment, deploymentId);
+export const subflowRunIds = (dbs: StoreDbs, taskRunId: string) => idsUnder(dbs.flowRunsByParentTask, taskRunId);
+
+// ── task runs ──────────────────────────────────────────────────────────────────────────────
+
+const taskKeys = (t: Pick<TaskRunRecord, 'flow_run_id' | 'task_key' | 'dynamic_key'>) => [
+  t.flow_run_id ?? '',
+  t.task_key,
+  t.dynamic_key,
+];
+
+export function taskRunIdByKeys(dbs: StoreDbs, keys: Pick<TaskRunRecord, 'flow_run_id' | 'task_key' | 'dynamic_key'>) {
+  return dbs.taskRunsByKeys.get(taskKeys(keys));
+}
+
+export function putTaskRun(dbs: StoreDbs, task: TaskRunRecord, isNew: boolean): void {
+  dbs.taskRuns.put(task.id, task);
+  if (isNew) {
+    dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
+    dbs.taskRunsByKeys.put(taskKeys(task), task.id);
+    bump(dbs, 'taskRuns', 1);
+  }
+}
+
+/** Deletes a task run; sub-flow runs it started keep running with no parent task run. */
+export function removeTaskRun(dbs: StoreDbs, task: TaskRunRecord): void {
+  for (const id of subflowRunIds(dbs, task.id)) {
+    const sub = dbs.flowRuns.get(id)!;
+    putFlowRun(dbs, { ...sub, parent_task_run_id: null }, sub);
+  }
+  dbs.taskRuns.remove(task.id);
+  dbs.taskRunsByFlowRun.remove([task.flow_run_id ?? '', task.id]);
+  dbs.taskRunsByKeys.remove(taskKeys(task));
+  bump(dbs, 'taskRuns', -1);
+}
+
+export const taskRunIdsOfFlowRun = (dbs: StoreDbs, flowRunId: string) => idsUnder(dbs.taskRunsByFlowRun, flowRunId);
+
+// ── deployments ────────────────────────────────────────────────────────────────────────────
+
+export function deploymentIdsOfFlow(dbs: StoreDbs, flowId: string): string[] {
+  return [...dbs.deploymentsByFlowName.getRange(prefix(flowId))].map(({ value }) => value);
+}
+
+export function putDeployment(dbs: StoreDbs, deployment: DeploymentRecord, isNew: boolean): void {
+  dbs.deployments.put(deployment.id, deployment);
+  if (isNew) {
+    dbs.deploymentsByFlowName.put([deployment.flow_id, deployment.name], deployment.id);
+    bump(dbs, 'deployments', 1);
+  }
+}
+
+/** Deletes a deployment; its runs keep their (now dangling) deployment id. */
+export function removeDeployment(dbs: StoreDbs, deployment: DeploymentRecord): void {
+  dbs.deployments.remove(deployment.id);
+  dbs.deploymentsByFlowName.remove([deployment.flow_id, deployment.name]);
+  bump(dbs, 'deployments', -1);
+}

@@ -1,0 +1,51 @@
+/**
+ * The store: one LMDB environment and a repository per resource. Open it once per process;
+ * every repository writes through `durably` (one transaction, acknowledged once on disk).
+ */
+import { ArtifactStore } from './artifacts.ts';
+import { checkStore } from './check.ts';
+import { DeploymentStore } from './deployments.ts';
+import { openDbs, type StoreDbs } from './env.ts';
+import { FlowRunStore } from './flow-runs.ts';
+import { FlowStore } from './flows.ts';
+import { TaskRunStore } from './task-runs.ts';
+
+export class Store {
+  readonly artifacts: ArtifactStore;
+  readonly flows: FlowStore;
+  readonly flowRuns: FlowRunStore;
+  readonly taskRuns: TaskRunStore;
+  readonly deployments: DeploymentStore;
+
+  private constructor(readonly dbs: StoreDbs) {
+    this.artifacts = new ArtifactStore(dbs);
+    this.flows = new FlowStore(dbs);
+    this.flowRuns = new FlowRunStore(dbs);
+    this.taskRuns = new TaskRunStore(dbs);
+    this.deployments = new DeploymentStore(dbs, this.flowRuns);
+  }
+
+  static open(path: string): Store {
+    return new Store(openDbs(path));
+  }
+
+  async close(): Promise<void> {
+    await this.dbs.env.flushed;
+    await this.dbs.env.close();
+  }
+
+  /** True when the environment answers reads (readiness). */
+  isReadable(): boolean {
+    try {
+      this.dbs.counters.get('artifacts');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The store's invariant violations; empty when sound (see `check.ts`). */
+  check(): string[] {
+    return checkStore(this.dbs);
+  }
+}
