@@ -6,12 +6,17 @@
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
 import { artifactRoutes } from './api/artifacts.ts';
+import { deploymentRoutes } from './api/deployments.ts';
+import { flowRunRoutes } from './api/flow-runs.ts';
+import { flowRoutes } from './api/flows.ts';
+import { taskRunRoutes } from './api/task-runs.ts';
 import { extraPaths } from './api/docs.ts';
 import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
 import type { Config } from './config.ts';
 import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
 import { RouteTable } from './http/fallback.ts';
 import { openApiComponents } from './schemas/openapi.ts';
+import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
 
 export interface App {
@@ -50,6 +55,7 @@ export function createApp(store: Store, config: Config): App {
     )
     .onError(({ code, error, request }) => {
       if (error instanceof ApiError) return errorResponse(error);
+      if (error instanceof Refusal) return errorResponse(detail(error.kind === 'conflict' ? 409 : 404, error.message));
       if (code === 'NOT_FOUND') {
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));
@@ -57,7 +63,15 @@ export function createApp(store: Store, config: Config): App {
       console.error(`${request.method} ${new URL(request.url).pathname} failed:`, error);
       return errorResponse(internalError());
     })
-    .group('/api', (api) => api.use(rootRoutes(store)).use(artifactRoutes(store, config)));
+    .group('/api', (api) =>
+      api
+        .use(rootRoutes(store))
+        .use(artifactRoutes(store, config))
+        .use(flowRoutes(store, config))
+        .use(flowRunRoutes(store, config))
+        .use(taskRunRoutes(store, config))
+        .use(deploymentRoutes(store, config)),
+    );
 
   return {
     async handle(request) {

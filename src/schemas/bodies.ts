@@ -6,6 +6,7 @@
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { t } from './common.ts';
 import { ArtifactCollectionSort, ArtifactSort } from './artifacts.ts';
+import { DeploymentSort, FlowRunSort, FlowSort, TaskRunSort } from './companions.ts';
 import { ArtifactCollectionFilter, ArtifactFilter, DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from './filters.ts';
 
 const runFilters = {
@@ -59,3 +60,59 @@ export function bodyParams(schema: TObject) {
     .map(([name, param]) => ({ name, schema: param as TSchema }));
 }
 
+
+// ── companion routes ───────────────────────────────────────────────────────────────────────
+
+/** Work pools are not stored here; their filters are accepted in shape and refused if used. */
+const WorkPoolFilters = {
+  work_pools: t.Optional(t.Object({}, { title: 'WorkPoolFilter', additionalProperties: true })),
+  work_pool_queues: t.Optional(t.Object({}, { title: 'WorkQueueFilter', additionalProperties: true })),
+};
+
+const companionFilters = {
+  flows: t.Optional(FlowFilter),
+  flow_runs: t.Optional(FlowRunFilter),
+  task_runs: t.Optional(TaskRunFilter),
+  deployments: t.Optional(DeploymentFilter),
+};
+
+export const ReadFlowsBody = body('Body_read_flows_flows_filter_post', {
+  ...limit,
+  ...paging,
+  ...companionFilters,
+  work_pools: WorkPoolFilters.work_pools,
+  sort: t.Optional({ ...FlowSort, default: 'NAME_ASC' }),
+});
+export const CountFlowsBody = body('Body_count_flows_flows_count_post', {
+  ...companionFilters,
+  work_pools: WorkPoolFilters.work_pools,
+});
+
+export const ReadFlowRunsBody = body('Body_read_flow_runs_flow_runs_filter_post', {
+  sort: t.Optional({ ...FlowRunSort, default: 'ID_DESC' }),
+  ...limit,
+  ...paging,
+  ...companionFilters,
+  ...WorkPoolFilters,
+});
+export const CountFlowRunsBody = body('Body_count_flow_runs_flow_runs_count_post', { ...companionFilters, ...WorkPoolFilters });
+
+export const ReadTaskRunsBody = body('Body_read_task_runs_task_runs_filter_post', {
+  sort: t.Optional({ ...TaskRunSort, default: 'ID_DESC' }),
+  ...limit,
+  ...paging,
+  ...companionFilters,
+});
+export const CountTaskRunsBody = body('Body_count_task_runs_task_runs_count_post', companionFilters);
+
+export const ReadDeploymentsBody = body('Body_read_deployments_deployments_filter_post', {
+  ...limit,
+  ...paging,
+  ...companionFilters,
+  ...WorkPoolFilters,
+  sort: t.Optional({ ...DeploymentSort, default: 'NAME_ASC' }),
+});
+export const CountDeploymentsBody = body('Body_count_deployments_deployments_count_post', {
+  ...companionFilters,
+  ...WorkPoolFilters,
+});

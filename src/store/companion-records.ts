@@ -71,6 +71,11 @@ function stateView(s: StateRecord | null) {
   };
 }
 
+/** A state as clients read it (the `state` of a run, or of a `set_state` answer). */
+export function stateJson(s: StateRecord | null): string {
+  return toJson(stateView(s));
+}
+
 /** The state-derived columns that filters and sorts read (companions.md §1). */
 export interface RunTimes {
   state_id: string | null;

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DeploymentCreate, DeploymentFlowRunCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
+import { parametersProblem } from '../validation/parameters.ts';
 import type { DeploymentRecord, FlowRunRecord } from './companion-records.ts';
 import { durably, INTEGRITY_CONFLICT, Refusal } from './durable.ts';
 import type { StoreDbs } from './env.ts';
 import type { FlowRunStore } from './flow-runs.ts';
-import { flowRunIdsOfDeployment, putDeployment, removeDeployment, removeFlowRun } from './rows.ts';
+import { deploymentIdsOfFlow, flowRunIdsOfDeployment, putDeployment, removeDeployment, removeFlowRun } from './rows.ts';
 
 /** Upstream creates work queues in this pool when a deployment names a queue but no pool. */
 const DEFAULT_POOL = 'default-agent-pool';
@@ -22,6 +23,11 @@ export class DeploymentStore {
 
   get(id: string): DeploymentRecord | undefined {
     return this.dbs.deployments.get(id);
+  }
+
+  /** The deployments of one flow. */
+  ofFlow(flowId: string): DeploymentRecord[] {
+    return deploymentIdsOfFlow(this.dbs, flowId).map((id) => this.dbs.deployments.get(id)!);
   }
 
   all(): Iterable<DeploymentRecord> {
@@ -114,44 +120,12 @@ export class DeploymentStore {
 
 /**
  * Prefect's parameter-schema rule for runs of a deployment: enforcement needs an object schema,
- * and the parameters must satisfy its `required` list and declared top-level types.
+ * and the merged parameters must satisfy it, `required` included.
  */
 function parameterProblem(schema: Record<string, unknown> | null, parameters: Record<string, unknown>): string | undefined {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
     return 'Error updating deployment: Cannot update parameters because parameter schema enforcement is enabled and the deployment does not have a valid parameter schema.';
   }
-  const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
-  const missing = required.filter((name) => !(name in parameters));
-  if (missing.length > 0) {
-    return `Error creating flow run: Validation failed. Failure reason: '${missing[0]}' is a required property`;
-  }
-  const properties = (schema.properties ?? {}) as Record<string, { type?: string }>;
-  for (const [name, value] of Object.entries(parameters)) {
-    const expected = properties[name]?.type;
-    if (expected && !jsonTypeMatches(expected, value)) {
-      return `Error creating flow run: Validation failed for field '${name}'. Failure reason: ${JSON.stringify(value)} is not of type '${expected}'`;
-    }
-  }
-  return undefined;
-}
-
-function jsonTypeMatches(type: string, value: unknown): boolean {
-  switch (type) {
-    case 'string':
-      return typeof value === 'string';
-    case 'integer':
-      return Number.isInteger(value);
-    case 'number':
-      return typeof value === 'number';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-    case 'null':
-      return value === null;
-    default:
-      return true;
-  }
+  const problem = parametersProblem(schema, parameters, { checkRequired: true });
+  return problem === undefined ? undefined : `Error creating flow run: ${problem}`;
 }

@@ -1,0 +1,107 @@
+/** `/api/deployments`: create-or-update, read, filter, count, delete, and create a flow run. */
+import { Elysia } from 'elysia';
+import type { Config } from '../config.ts';
+import { checkApiVersion } from '../http/api-version.ts';
+import { readJsonBody, type JsonBody } from '../http/body.ts';
+import { detail, validationFailed } from '../http/errors.ts';
+import { pathId, readModel, requirePathId } from '../http/model.ts';
+import { jsonText, noContent } from '../http/respond.ts';
+import { countDeployments, findDeployments } from '../query/companions.ts';
+import { CountDeploymentsBody, ReadDeploymentsBody } from '../schemas/bodies.ts';
+import {
+  DeploymentCreate,
+  DeploymentFlowRunCreate,
+  LEGACY_DEPLOYMENT_KEYS,
+} from '../schemas/companions.ts';
+import { parametersProblem, schemaProblem } from '../validation/parameters.ts';
+import { isPlainObject } from '../validation/validate.ts';
+import { deploymentJson, flowRunJson } from '../store/companion-records.ts';
+import type { Store } from '../store/store.ts';
+import { queryRoutes } from './companion-queries.ts';
+
+const tags = ['Deployments'];
+const notFound = () => detail(404, 'Deployment not found');
+
+/** Prefect drops a few legacy worker-pool keys from deployment bodies before validating. */
+function withoutLegacyKeys(body: JsonBody): JsonBody {
+  if (!isPlainObject(body.value)) return body;
+  const value = { ...body.value };
+  for (const key of LEGACY_DEPLOYMENT_KEYS) delete value[key];
+  return { ...body, value };
+}
+
+/**
+ * Only when the request itself says `"enforce_parameter_schema": true` does Prefect check the
+ * schema and the parameters at creation (`required` is left for flow-run creation).
+ */
+function checkParameterSchema(body: JsonBody, input: DeploymentCreate): void {
+  if (!isPlainObject(body.value) || body.value.enforce_parameter_schema !== true) return;
+  const schema = input.parameter_openapi_schema;
+  if (!schema) return;
+  const problem = schemaProblem(schema) ?? parametersProblem(schema, input.parameters ?? {}, { checkRequired: false });
+  if (problem) {
+    throw validationFailed(
+      [{ type: 'value_error', loc: ['body'], msg: `Value error, ${problem}`, input: body.value, ctx: { error: {} } }],
+      body.value,
+    );
+  }
+}
+
+export function deploymentRoutes(store: Store, config: Config) {
+  return new Elysia({ prefix: '/deployments' })
+    .post(
+      '/',
+      async ({ request }) => {
+        const body = withoutLegacyKeys(await readJsonBody(request));
+        checkApiVersion(request);
+        const input = readModel<DeploymentCreate>(body, DeploymentCreate);
+        checkParameterSchema(body, input);
+        const { record, created } = await store.deployments.create(input);
+        return jsonText(created ? 201 : 200, deploymentJson(record));
+      },
+      { parse: 'none', detail: { tags, summary: 'Create Deployment' } },
+    )
+    .get(
+      '/:id',
+      ({ request, params }) => {
+        checkApiVersion(request);
+        const deployment = store.deployments.get(requirePathId(params.id));
+        if (!deployment) throw notFound();
+        return jsonText(200, deploymentJson(deployment));
+      },
+      { parse: 'none', detail: { tags, summary: 'Read Deployment' } },
+    )
+    .use(
+      queryRoutes(store, config, {
+        prefix: '',
+        tag: 'Deployments',
+        filterBody: ReadDeploymentsBody,
+        countBody: CountDeploymentsBody,
+        defaultSort: 'NAME_ASC',
+        find: (s, filters, sort, page) => findDeployments(s, filters, sort as 'NAME_ASC', page),
+        count: countDeployments,
+        render: deploymentJson,
+      }),
+    )
+    .post(
+      '/:id/create_flow_run',
+      async ({ request, params }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id, 'id');
+        const input = readModel<DeploymentFlowRunCreate>(body, DeploymentFlowRunCreate, issues);
+        const { record, created } = await store.deployments.createFlowRun(id!, input);
+        return jsonText(created ? 201 : 200, flowRunJson(record));
+      },
+      { parse: 'none', detail: { tags, summary: 'Create Flow Run From Deployment' } },
+    )
+    .delete(
+      '/:id',
+      async ({ request, params }) => {
+        checkApiVersion(request);
+        if (!(await store.deployments.delete(requirePathId(params.id)))) throw notFound();
+        return noContent();
+      },
+      { parse: 'none', detail: { tags, summary: 'Delete Deployment' } },
+    );
+}

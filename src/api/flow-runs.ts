@@ -1,0 +1,88 @@
+/** `/api/flow_runs`: create, read, filter, count, set state, update, delete. */
+import { Elysia } from 'elysia';
+import type { Config } from '../config.ts';
+import { checkApiVersion } from '../http/api-version.ts';
+import { readJsonBody } from '../http/body.ts';
+import { ApiError, detail } from '../http/errors.ts';
+import { pathId, readModel, requirePathId } from '../http/model.ts';
+import { jsonText, noContent } from '../http/respond.ts';
+import { countFlowRuns, findFlowRuns } from '../query/companions.ts';
+import { CountFlowRunsBody, ReadFlowRunsBody } from '../schemas/bodies.ts';
+import { FlowRunCreate, FlowRunUpdate, SetState, type StateCreate } from '../schemas/companions.ts';
+import { flowRunJson, stateJson } from '../store/companion-records.ts';
+import type { Store } from '../store/store.ts';
+import { queryRoutes } from './companion-queries.ts';
+
+const tags = ['Flow Runs'];
+const notFound = () => detail(404, 'Flow run not found');
+
+export function flowRunRoutes(store: Store, config: Config) {
+  return new Elysia({ prefix: '/flow_runs' })
+    .post(
+      '/',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { record, created } = await store.flowRuns.create(readModel<FlowRunCreate>(body, FlowRunCreate));
+        return jsonText(created ? 201 : 200, flowRunJson(record));
+      },
+      { parse: 'none', detail: { tags, summary: 'Create Flow Run' } },
+    )
+    .get(
+      '/:id',
+      ({ request, params }) => {
+        checkApiVersion(request);
+        const run = store.flowRuns.get(requirePathId(params.id));
+        if (!run) throw notFound();
+        return jsonText(200, flowRunJson(run));
+      },
+      { parse: 'none', detail: { tags, summary: 'Read Flow Run' } },
+    )
+    .use(
+      queryRoutes(store, config, {
+        prefix: '',
+        tag: 'Flow Runs',
+        filterBody: ReadFlowRunsBody,
+        countBody: CountFlowRunsBody,
+        defaultSort: 'ID_DESC',
+        find: findFlowRuns,
+        count: countFlowRuns,
+        render: (run) => flowRunJson(run),
+      }),
+    )
+    .post(
+      '/:id/set_state',
+      async ({ request, params }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id, 'id');
+        const input = readModel<{ state: StateCreate; force?: boolean }>(body, SetState, issues);
+        // No orchestration rules run here: every proposed state is accepted, as with `force`.
+        const run = await store.flowRuns.setState(id!, input.state);
+        if (!run) throw new ApiError(404, { exception_message: `Flow run with id ${id} not found` });
+        return jsonText(201, `{"state":${stateJson(run.state)},"status":"ACCEPT","details":{"type":"accept_details"}}`);
+      },
+      { parse: 'none', detail: { tags, summary: 'Set Flow Run State' } },
+    )
+    .patch(
+      '/:id',
+      async ({ request, params }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id, 'id');
+        const patch = readModel<FlowRunUpdate>(body, FlowRunUpdate, issues);
+        if (!(await store.flowRuns.update(id!, patch))) throw notFound();
+        return noContent();
+      },
+      { parse: 'none', detail: { tags, summary: 'Update Flow Run' } },
+    )
+    .delete(
+      '/:id',
+      async ({ request, params }) => {
+        checkApiVersion(request);
+        if (!(await store.flowRuns.delete(requirePathId(params.id)))) throw notFound();
+        return noContent();
+      },
+      { parse: 'none', detail: { tags, summary: 'Delete Flow Run' } },
+    );
+}

@@ -1,0 +1,84 @@
+/** `/api/flows`: create-or-fetch by name, read by id or name, filter, count, update tags, delete. */
+import { Elysia } from 'elysia';
+import type { Config } from '../config.ts';
+import { checkApiVersion } from '../http/api-version.ts';
+import { readJsonBody } from '../http/body.ts';
+import { detail } from '../http/errors.ts';
+import { pathId, readModel, requirePathId } from '../http/model.ts';
+import { jsonText, noContent } from '../http/respond.ts';
+import { countFlows, findFlows } from '../query/companions.ts';
+import { CountFlowsBody, ReadFlowsBody } from '../schemas/bodies.ts';
+import { FlowCreate, FlowUpdate } from '../schemas/companions.ts';
+import { flowJson } from '../store/companion-records.ts';
+import type { Store } from '../store/store.ts';
+import { queryRoutes } from './companion-queries.ts';
+
+const tags = ['Flows'];
+const notFound = () => detail(404, 'Flow not found');
+
+export function flowRoutes(store: Store, config: Config) {
+  return new Elysia({ prefix: '/flows' })
+    .post(
+      '/',
+      async ({ request }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { record, created } = await store.flows.create(readModel<FlowCreate>(body, FlowCreate));
+        return jsonText(created ? 201 : 200, flowJson(record));
+      },
+      { parse: 'none', detail: { tags, summary: 'Create Flow' } },
+    )
+    .get(
+      '/:id',
+      ({ request, params }) => {
+        checkApiVersion(request);
+        const flow = store.flows.get(requirePathId(params.id));
+        if (!flow) throw notFound();
+        return jsonText(200, flowJson(flow));
+      },
+      { parse: 'none', detail: { tags, summary: 'Read Flow' } },
+    )
+    .get(
+      '/name/:name',
+      ({ request, params }) => {
+        checkApiVersion(request);
+        const flow = store.flows.byName(params.name);
+        if (!flow) throw notFound();
+        return jsonText(200, flowJson(flow));
+      },
+      { parse: 'none', detail: { tags, summary: 'Read Flow By Name' } },
+    )
+    .use(
+      queryRoutes(store, config, {
+        prefix: '',
+        tag: 'Flows',
+        filterBody: ReadFlowsBody,
+        countBody: CountFlowsBody,
+        defaultSort: 'NAME_ASC',
+        find: (s, filters, sort, page) => findFlows(s, filters, sort as 'NAME_ASC', page),
+        count: countFlows,
+        render: flowJson,
+      }),
+    )
+    .patch(
+      '/:id',
+      async ({ request, params }) => {
+        const body = await readJsonBody(request);
+        checkApiVersion(request);
+        const { id, issues } = pathId(params.id, 'id');
+        const update = readModel<{ tags?: string[] }>(body, FlowUpdate, issues);
+        if (!(await store.flows.update(id!, update.tags))) throw notFound();
+        return noContent();
+      },
+      { parse: 'none', detail: { tags, summary: 'Update Flow' } },
+    )
+    .delete(
+      '/:id',
+      async ({ request, params }) => {
+        checkApiVersion(request);
+        if (!(await store.flows.delete(requirePathId(params.id)))) throw notFound();
+        return noContent();
+      },
+      { parse: 'none', detail: { tags, summary: 'Delete Flow' } },
+    );
+}
