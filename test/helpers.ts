@@ -59,8 +59,14 @@ export function harness(overrides: Partial<Config> = {}): Harness {
       if (reply.status !== 201) throw new Error(`create failed: ${reply.status} ${reply.text}`);
       return reply.body;
     },
+    /** Closes the store after checking its invariants: every test ends on a sound store. */
     async close() {
+      const findings = store.check();
       await store.close();
+      if (findings.length > 0) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`store invariants broken after the test:\n${findings.join('\n')}`);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -65,5 +65,46 @@ export function checkStore(dbs: StoreDbs): string[] {
   };
   counted('artifacts', artifacts.length);
   counted('collections', collections.length);
+  checkCompanions(dbs, expect, counted, findings);
   return findings;
+}
+
+/** Flows, runs and deployments: indexes, counters, and the links Prefect enforces. */
+function checkCompanions(
+  dbs: StoreDbs,
+  expect: (index: string, actual: Iterable<unknown>, wanted: Set<string>) => void,
+  counted: (name: string, real: number) => void,
+  findings: string[],
+): void {
+  const values = <T>(db: { getRange(o: object): Iterable<{ value: T }> }) => [...db.getRange({})].map(({ value }) => value);
+  const keys = (items: unknown[]) => new Set(items.map(keyString));
+  const flows = values(dbs.flows);
+  const runs = values(dbs.flowRuns);
+  const tasks = values(dbs.taskRuns);
+  const deployments = values(dbs.deployments);
+
+  expect('flows.byName', dbs.flowsByName.getKeys({}), keys(flows.map((f) => f.name)));
+  expect('flowRuns.byFlow', dbs.flowRunsByFlow.getKeys({}), keys(runs.map((r) => [r.flow_id, r.id])));
+  expect('flowRuns.byDeployment', dbs.flowRunsByDeployment.getKeys({}), keys(runs.filter((r) => r.deployment_id).map((r) => [r.deployment_id, r.id])));
+  expect('flowRuns.byParentTask', dbs.flowRunsByParentTask.getKeys({}), keys(runs.filter((r) => r.parent_task_run_id).map((r) => [r.parent_task_run_id, r.id])));
+  expect('flowRuns.byIdempotencyKey', dbs.flowRunsByIdempotencyKey.getKeys({}), keys(runs.filter((r) => r.idempotency_key !== null).map((r) => [r.flow_id, r.idempotency_key])));
+  expect('flowRuns.byState', dbs.flowRunsByState.getKeys({}), keys(runs.map((r) => [r.state_type ?? '', r.id])));
+  expect('taskRuns.byFlowRun', dbs.taskRunsByFlowRun.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.id])));
+  expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.task_key, t.dynamic_key])));
+  expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => [d.flow_id, d.name])));
+
+  const flowIds = new Set(flows.map((f) => f.id));
+  const runIds = new Set(runs.map((r) => r.id));
+  const taskIds = new Set(tasks.map((t) => t.id));
+  for (const r of runs) {
+    if (!flowIds.has(r.flow_id)) findings.push(`flowRuns: ${r.id} names missing flow ${r.flow_id}`);
+    if (r.parent_task_run_id && !taskIds.has(r.parent_task_run_id)) findings.push(`flowRuns: ${r.id} names missing parent task run`);
+  }
+  for (const t of tasks) if (t.flow_run_id && !runIds.has(t.flow_run_id)) findings.push(`taskRuns: ${t.id} names missing flow run`);
+  for (const d of deployments) if (!flowIds.has(d.flow_id)) findings.push(`deployments: ${d.id} names missing flow`);
+
+  counted('flows', flows.length);
+  counted('flowRuns', runs.length);
+  counted('taskRuns', tasks.length);
+  counted('deployments', deployments.length);
 }
