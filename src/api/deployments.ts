@@ -22,11 +22,17 @@ import { queryRoutes } from './companion-queries.ts';
 const tags = ['Deployments'];
 const notFound = () => detail(404, 'Deployment not found');
 
-/** Prefect drops a few legacy worker-pool keys from deployment bodies before validating. */
-function withoutLegacyKeys(body: JsonBody): JsonBody {
+/**
+ * What Prefect's pre-validators do to a deployment body before validating it (so a 422 echoes
+ * the result): drop legacy worker-pool keys and fill in `parameters` and
+ * `parameter_openapi_schema`.
+ */
+function preValidated(body: JsonBody): JsonBody {
   if (!isPlainObject(body.value)) return body;
   const value = { ...body.value };
   for (const key of LEGACY_DEPLOYMENT_KEYS) delete value[key];
+  if (!('parameters' in value)) value.parameters = {};
+  if (!('parameter_openapi_schema' in value)) value.parameter_openapi_schema = null;
   return { ...body, value };
 }
 
@@ -52,7 +58,7 @@ export function deploymentRoutes(store: Store, config: Config) {
     .post(
       '/',
       async ({ request }) => {
-        const body = withoutLegacyKeys(await readJsonBody(request));
+        const body = preValidated(await readJsonBody(request));
         checkApiVersion(request);
         const input = readModel<DeploymentCreate>(body, DeploymentCreate);
         checkParameterSchema(body, input);

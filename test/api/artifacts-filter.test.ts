@@ -1,9 +1,9 @@
 /**
  * HTTP behaviour of POST /api/artifacts/filter and POST /api/artifacts/count: every sub-filter
  * and operator of ArtifactFilter, the embedded-body rules, validation inside filters, paging and
- * limits, the five sorts and their tie-break, and the run filters (validated, not evaluated yet:
- * 501). Sources: shared/spec/artifacts-api.md §1, §3, §6.6, §6.8, §7, §12; filters.md §1–3, §8,
- * §11; the recorded Prefect 3.0.0 exchanges.
+ * limits, the five sorts and their tie-break, and the validation of the run filters (their
+ * evaluation: artifacts-run-filters-*.test.ts). Sources: shared/spec/artifacts-api.md §1, §3,
+ * §6.6, §6.8, §7, §12; filters.md §1–3, §8, §11; the recorded Prefect 3.0.0 exchanges.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
@@ -729,7 +729,7 @@ describe('count routes', () => {
   });
 });
 
-// ── run filters: validated, not evaluated yet ───────────────────────────────────────────────
+// ── run filters: validation (evaluation: artifacts-run-filters-*.test.ts) ───────────────────
 
 describe('run filters (flow_runs, task_runs, flows, deployments)', () => {
   let h: Harness;
