@@ -8,8 +8,8 @@ import type { Config } from '../config.ts';
 import { readJsonBody, type JsonBody } from '../http/body.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readEmbeddedBody } from '../http/embedded.ts';
-import { artifactNotFound, validationFailed } from '../http/errors.ts';
-import { pathId, readModel, requirePathId } from '../http/model.ts';
+import { artifactNotFound } from '../http/errors.ts';
+import { pathId, readModel } from '../http/model.ts';
 import { topLevelMember } from '../http/json-text.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { ArtifactCreate, ArtifactUpdate, truncateMetadata, type Sort } from '../schemas/artifacts.ts';
@@ -26,6 +26,7 @@ import type { ArtifactPatch } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import { artifactJson, collectionJson, jsonArray, latestByKeyJson } from '../store/records.ts';
 import { docs } from './docs.ts';
+import { deleteHandler, readHandler } from './handlers.ts';
 
 /** `data` as the client wrote it, or undefined when the body has no `data` member. */
 function rawData(body: JsonBody, model: { data?: unknown }): string | undefined {
@@ -58,16 +59,10 @@ export function artifactRoutes(root: Store, config: Config) {
       },
       { parse: 'none', detail: docs.createArtifact },
     )
-    .get(
-      '/:id',
-      ({ request, params }) => {
-        checkApiVersion(request);
-        const record = store.get(requirePathId(params.id));
-        if (!record) throw artifactNotFound();
-        return jsonText(200, artifactJson(record));
-      },
-      { parse: 'none', detail: docs.readArtifact },
-    )
+    .get('/:id', readHandler((id) => store.get(id), artifactNotFound, artifactJson), {
+      parse: 'none',
+      detail: docs.readArtifact,
+    })
     .get(
       // The router needs one parameter name per position, so the key arrives as `id`; the
       // OpenAPI document names it `key` (see `docs.ts`).
@@ -152,13 +147,8 @@ export function artifactRoutes(root: Store, config: Config) {
       },
       { parse: 'none', detail: docs.updateArtifact },
     )
-    .delete(
-      '/:id',
-      async ({ request, params }) => {
-        checkApiVersion(request);
-        if (!(await store.delete(requirePathId(params.id)))) throw artifactNotFound();
-        return noContent();
-      },
-      { parse: 'none', detail: docs.deleteArtifact },
-    );
+    .delete('/:id', deleteHandler((id) => store.delete(id), artifactNotFound), {
+      parse: 'none',
+      detail: docs.deleteArtifact,
+    });
 }

@@ -4,8 +4,8 @@ import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readJsonBody, type JsonBody } from '../http/body.ts';
 import { detail, validationFailed } from '../http/errors.ts';
-import { pathId, readModel, requirePathId } from '../http/model.ts';
-import { jsonText, noContent } from '../http/respond.ts';
+import { pathId, readModel } from '../http/model.ts';
+import { jsonText } from '../http/respond.ts';
 import { countDeployments, findDeployments } from '../query/companions.ts';
 import { CountDeploymentsBody, ReadDeploymentsBody } from '../schemas/bodies.ts';
 import {
@@ -18,6 +18,7 @@ import { isPlainObject } from '../validation/validate.ts';
 import { deploymentJson, flowRunJson } from '../store/companion-records.ts';
 import type { Store } from '../store/store.ts';
 import { queryRoutes } from './companion-queries.ts';
+import { createHandler, deleteHandler, readHandler } from './handlers.ts';
 
 const tags = ['Deployments'];
 const notFound = () => detail(404, 'Deployment not found');
@@ -57,26 +58,21 @@ export function deploymentRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/deployments' })
     .post(
       '/',
-      async ({ request }) => {
-        const body = preValidated(await readJsonBody(request));
-        checkApiVersion(request);
-        const input = readModel<DeploymentCreate>(body, DeploymentCreate);
-        checkParameterSchema(body, input);
-        const { record, created } = await store.deployments.create(input);
-        return jsonText(created ? 201 : 200, deploymentJson(record));
-      },
+      createHandler(
+        DeploymentCreate,
+        (input: DeploymentCreate, body) => {
+          checkParameterSchema(body, input);
+          return store.deployments.create(input);
+        },
+        deploymentJson,
+        preValidated,
+      ),
       { parse: 'none', detail: { tags, summary: 'Create Deployment' } },
     )
-    .get(
-      '/:id',
-      ({ request, params }) => {
-        checkApiVersion(request);
-        const deployment = store.deployments.get(requirePathId(params.id));
-        if (!deployment) throw notFound();
-        return jsonText(200, deploymentJson(deployment));
-      },
-      { parse: 'none', detail: { tags, summary: 'Read Deployment' } },
-    )
+    .get('/:id', readHandler((id) => store.deployments.get(id), notFound, deploymentJson), {
+      parse: 'none',
+      detail: { tags, summary: 'Read Deployment' },
+    })
     .use(
       queryRoutes(store, config, {
         prefix: '',
@@ -101,13 +97,8 @@ export function deploymentRoutes(store: Store, config: Config) {
       },
       { parse: 'none', detail: { tags, summary: 'Create Flow Run From Deployment' } },
     )
-    .delete(
-      '/:id',
-      async ({ request, params }) => {
-        checkApiVersion(request);
-        if (!(await store.deployments.delete(requirePathId(params.id)))) throw notFound();
-        return noContent();
-      },
-      { parse: 'none', detail: { tags, summary: 'Delete Deployment' } },
-    );
+    .delete('/:id', deleteHandler((id) => store.deployments.delete(id), notFound), {
+      parse: 'none',
+      detail: { tags, summary: 'Delete Deployment' },
+    });
 }

@@ -4,40 +4,30 @@ import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readJsonBody } from '../http/body.ts';
 import { ApiError, detail } from '../http/errors.ts';
-import { pathId, readModel, requirePathId } from '../http/model.ts';
+import { pathId, readModel } from '../http/model.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { countFlowRuns, findFlowRuns } from '../query/companions.ts';
 import { CountFlowRunsBody, ReadFlowRunsBody } from '../schemas/bodies.ts';
 import { FlowRunCreate, FlowRunUpdate, SetState, type StateCreate } from '../schemas/companions.ts';
-import { flowRunJson, stateJson } from '../store/companion-records.ts';
+import { flowRunJson, stateJson, type FlowRunRecord } from '../store/companion-records.ts';
 import type { Store } from '../store/store.ts';
 import { queryRoutes } from './companion-queries.ts';
+import { createHandler, deleteHandler, readHandler } from './handlers.ts';
 
 const tags = ['Flow Runs'];
 const notFound = () => detail(404, 'Flow run not found');
+const render = (run: FlowRunRecord) => flowRunJson(run);
 
 export function flowRunRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/flow_runs' })
-    .post(
-      '/',
-      async ({ request }) => {
-        const body = await readJsonBody(request);
-        checkApiVersion(request);
-        const { record, created } = await store.flowRuns.create(readModel<FlowRunCreate>(body, FlowRunCreate));
-        return jsonText(created ? 201 : 200, flowRunJson(record));
-      },
-      { parse: 'none', detail: { tags, summary: 'Create Flow Run' } },
-    )
-    .get(
-      '/:id',
-      ({ request, params }) => {
-        checkApiVersion(request);
-        const run = store.flowRuns.get(requirePathId(params.id));
-        if (!run) throw notFound();
-        return jsonText(200, flowRunJson(run));
-      },
-      { parse: 'none', detail: { tags, summary: 'Read Flow Run' } },
-    )
+    .post('/', createHandler(FlowRunCreate, (input: FlowRunCreate) => store.flowRuns.create(input), render), {
+      parse: 'none',
+      detail: { tags, summary: 'Create Flow Run' },
+    })
+    .get('/:id', readHandler((id) => store.flowRuns.get(id), notFound, render), {
+      parse: 'none',
+      detail: { tags, summary: 'Read Flow Run' },
+    })
     .use(
       queryRoutes(store, config, {
         prefix: '',
@@ -47,7 +37,7 @@ export function flowRunRoutes(store: Store, config: Config) {
         defaultSort: 'ID_DESC',
         find: findFlowRuns,
         count: countFlowRuns,
-        render: (run) => flowRunJson(run),
+        render,
       }),
     )
     .post(
@@ -76,13 +66,8 @@ export function flowRunRoutes(store: Store, config: Config) {
       },
       { parse: 'none', detail: { tags, summary: 'Update Flow Run' } },
     )
-    .delete(
-      '/:id',
-      async ({ request, params }) => {
-        checkApiVersion(request);
-        if (!(await store.flowRuns.delete(requirePathId(params.id)))) throw notFound();
-        return noContent();
-      },
-      { parse: 'none', detail: { tags, summary: 'Delete Flow Run' } },
-    );
+    .delete('/:id', deleteHandler((id) => store.flowRuns.delete(id), notFound), {
+      parse: 'none',
+      detail: { tags, summary: 'Delete Flow Run' },
+    });
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readJsonBody } from '../http/body.ts';
 import { detail } from '../http/errors.ts';
-import { pathId, readModel, requirePathId } from '../http/model.ts';
+import { pathId, readModel } from '../http/model.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { countFlows, findFlows } from '../query/companions.ts';
 import { CountFlowsBody, ReadFlowsBody } from '../schemas/bodies.ts';
@@ -12,32 +12,18 @@ import { FlowCreate, FlowUpdate } from '../schemas/companions.ts';
 import { flowJson } from '../store/companion-records.ts';
 import type { Store } from '../store/store.ts';
 import { queryRoutes } from './companion-queries.ts';
+import { createHandler, deleteHandler, readHandler } from './handlers.ts';
 
 const tags = ['Flows'];
 const notFound = () => detail(404, 'Flow not found');
 
 export function flowRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/flows' })
-    .post(
-      '/',
-      async ({ request }) => {
-        const body = await readJsonBody(request);
-        checkApiVersion(request);
-        const { record, created } = await store.flows.create(readModel<FlowCreate>(body, FlowCreate));
-        return jsonText(created ? 201 : 200, flowJson(record));
-      },
-      { parse: 'none', detail: { tags, summary: 'Create Flow' } },
-    )
-    .get(
-      '/:id',
-      ({ request, params }) => {
-        checkApiVersion(request);
-        const flow = store.flows.get(requirePathId(params.id));
-        if (!flow) throw notFound();
-        return jsonText(200, flowJson(flow));
-      },
-      { parse: 'none', detail: { tags, summary: 'Read Flow' } },
-    )
+    .post('/', createHandler(FlowCreate, (input: FlowCreate) => store.flows.create(input), flowJson), {
+      parse: 'none',
+      detail: { tags, summary: 'Create Flow' },
+    })
+    .get('/:id', readHandler((id) => store.flows.get(id), notFound, flowJson), { parse: 'none', detail: { tags, summary: 'Read Flow' } })
     .get(
       '/name/:name',
       ({ request, params }) => {
@@ -72,13 +58,5 @@ export function flowRoutes(store: Store, config: Config) {
       },
       { parse: 'none', detail: { tags, summary: 'Update Flow' } },
     )
-    .delete(
-      '/:id',
-      async ({ request, params }) => {
-        checkApiVersion(request);
-        if (!(await store.flows.delete(requirePathId(params.id)))) throw notFound();
-        return noContent();
-      },
-      { parse: 'none', detail: { tags, summary: 'Delete Flow' } },
-    );
+    .delete('/:id', deleteHandler((id) => store.flows.delete(id), notFound), { parse: 'none', detail: { tags, summary: 'Delete Flow' } });
 }

@@ -3,7 +3,7 @@
  * the create and update actions, and the sorts.
  */
 import type { Static } from '@sinclair/typebox';
-import { AnyJson, DateTime, Nullable, Opt, StringEnum, Uuid, t } from './common.ts';
+import { AnyJson, DateTime, Opt, StringEnum, Uuid, t } from './common.ts';
 
 const describe = {
   key: 'An optional key; versions sharing a key form a collection whose newest version is "latest".',
