@@ -142,3 +142,65 @@ export function findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate
 export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>): number {
   return count(path.kind === 'sorted' ? collectionsInOrder(dbs, 'KEY_ASC') : collectionCandidates(dbs, path), test);
 }
+
+type ListFilter = { any_?: string[] | null } & Record<string, unknown>;
+
+/** The single `any_` list of a filter that has nothing else, or undefined. */
+function soleList(filter: Record<string, unknown> | null | undefined): { field: string; values: string[] } | undefined {
+  if (filter == null) return undefined;
+  const present = Object.entries(filter).filter(([name, value]) => name !== 'operator' && value != null);
+  if (present.length !== 1) return undefined;
+  const [field, sub] = present[0] as [string, ListFilter];
+  const leaves = Object.entries(sub).filter(([, value]) => value != null);
+  if (leaves.length !== 1 || leaves[0][0] !== 'any_') return undefined;
+  return { field, values: [...new Set(sub.any_!)] };
+}
+
+const isEmpty = (filter: object | null | undefined) =>
+  filter == null || Object.entries(filter).every(([name, value]) => name === 'operator' || value == null);
+
+/**
+ * Counts straight from an index, without reading a record, when the whole query is one indexed
+ * list: `key.any_`, `id.any_`, `flow_run_id.any_` or `task_run_id.any_` alone, or a single
+ * resolved run-id set with no artifact filter. Undefined when the query is anything else.
+ */
+export function countArtifactsByIndex(
+  dbs: StoreDbs,
+  filter: Record<string, unknown> | null | undefined,
+  runs: { flowRunIds?: Set<string>; taskRunIds?: Set<string> } | undefined,
+): number | undefined {
+  const rangeCount = (index: StoreDbs['artifactsByFlowRun'], ranges: { start: unknown[]; end: unknown[] }[]) =>
+    ranges.reduce((n, range) => n + index.getKeysCount(range as any), 0);
+  const sets = [runs?.flowRunIds, runs?.taskRunIds].filter((s) => s !== undefined);
+  if (sets.length === 0) {
+    const list = soleList(filter);
+    if (!list) return undefined;
+    switch (list.field) {
+      case 'id':
+        return list.values.filter((id) => dbs.artifacts.doesExist(id)).length;
+      case 'key':
+        return rangeCount(dbs.artifactsByKey, list.values.map(versionsRange));
+      case 'flow_run_id':
+        return rangeCount(dbs.artifactsByFlowRun, list.values.map(runRange));
+      case 'task_run_id':
+        return rangeCount(dbs.artifactsByTaskRun, list.values.map(runRange));
+      default:
+        return undefined;
+    }
+  }
+  if (sets.length !== 1 || !isEmpty(filter)) return undefined;
+  const index = runs?.flowRunIds ? dbs.artifactsByFlowRun : dbs.artifactsByTaskRun;
+  return rangeCount(index, [...sets[0]!].map(runRange));
+}
+
+/** Collections counted by direct gets when the query is `key.any_` alone. */
+export function countCollectionsByIndex(
+  dbs: StoreDbs,
+  filter: Record<string, unknown> | null | undefined,
+  runs: { flowRunIds?: Set<string>; taskRunIds?: Set<string> } | undefined,
+): number | undefined {
+  if (runs?.flowRunIds || runs?.taskRunIds) return undefined;
+  const list = soleList(filter);
+  if (!list || list.field !== 'key') return undefined;
+  return list.values.filter((key) => dbs.collections.doesExist(key)).length;
+}

@@ -9,7 +9,7 @@ import { compileDeploymentFilter, compileFlowFilter } from '../filters/flows.ts'
 import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
-import { deploymentIdsOfFlow, flowRunIdsOfDeployment, flowRunIdsOfFlow, subflowRunIds } from '../store/rows.ts';
+import { deploymentIdsOfFlow, flowRunIdsInState, flowRunIdsOfDeployment, flowRunIdsOfFlow, subflowRunIds } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import type { Predicate } from '../filters/leaf.ts';
 
@@ -61,19 +61,28 @@ export function flowRunSide(store: Store, filters: RunFilters, ctx = filterConte
   };
 }
 
-/** Flow runs the flow-run side can match, narrowed by an id list when a filter names one. */
+/**
+ * Flow runs the flow-run side can match, read through the narrowest index a filter names (run
+ * ids, deployment ids, flow ids, state types — each only where its operator makes it a must),
+ * or every run.
+ */
 function flowRunCandidates(store: Store, filters: RunFilters): Iterable<FlowRunRecord> {
   const { dbs } = store;
-  const ids = (list: string[]) => list.map((id) => dbs.flowRuns.get(id)).filter((r): r is FlowRunRecord => r !== undefined);
-  const runs = filters.flow_runs;
-  if (runs && (runs.operator ?? 'and_') === 'and_' && runs.id?.any_) return ids([...new Set(runs.id.any_)]);
-  const deployments = filters.deployments;
-  if (deployments && (deployments.operator ?? 'and_') === 'and_' && deployments.id?.any_) {
-    return ids([...new Set(deployments.id.any_)].flatMap((d) => flowRunIdsOfDeployment(dbs, d)));
-  }
-  const flows = filters.flows;
-  if (flows && (flows.operator ?? 'and_') === 'and_' && flows.id?.any_) {
-    return ids([...new Set(flows.id.any_)].flatMap((f) => flowRunIdsOfFlow(dbs, f)));
+  const and = (f: { operator?: string | null } | null | undefined) => f != null && (f.operator ?? 'and_') === 'and_';
+  const runs = (ids: Iterable<string>) => {
+    const out: FlowRunRecord[] = [];
+    for (const id of new Set(ids)) {
+      const run = dbs.flowRuns.get(id);
+      if (run) out.push(run);
+    }
+    return out;
+  };
+  const { flow_runs: fr, deployments, flows } = filters;
+  if (and(fr) && fr!.id?.any_) return runs(fr!.id.any_);
+  if (and(deployments) && deployments!.id?.any_) return runs(deployments!.id.any_.flatMap((d) => flowRunIdsOfDeployment(dbs, d)));
+  if (and(flows) && flows!.id?.any_) return runs(flows!.id.any_.flatMap((f) => flowRunIdsOfFlow(dbs, f)));
+  if (and(fr) && and(fr!.state) && fr!.state!.type?.any_) {
+    return runs(fr!.state!.type.any_.flatMap((type) => flowRunIdsInState(dbs, type)));
   }
   return store.flowRuns.all();
 }

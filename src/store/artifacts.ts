@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
 import { always, type Predicate } from '../filters/leaf.ts';
-import { countArtifacts, countCollections, findArtifacts, findCollections, type Page } from '../query/execute.ts';
+import {
+  countArtifacts,
+  countArtifactsByIndex,
+  countCollections,
+  countCollectionsByIndex,
+  findArtifacts,
+  findCollections,
+  type Page,
+} from '../query/execute.ts';
 import { planArtifactQuery, planCollectionQuery } from '../query/plan.ts';
 import type { RunSets } from '../query/runs.ts';
 import type { Sort } from '../schemas/artifacts.ts';
@@ -192,7 +200,7 @@ export class ArtifactStore {
   count(filter: ArtifactFilter | null | undefined, runs?: RunSets): number {
     const test = withRuns(compileArtifactFilter(filter), runs);
     if (test === always) return this.dbs.counters.get(ARTIFACTS) ?? 0;
-    return countArtifacts(this.dbs, planArtifactQuery(filter, runs), test);
+    return countArtifactsByIndex(this.dbs, filter, runs) ?? countArtifacts(this.dbs, planArtifactQuery(filter, runs), test);
   }
 
   findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionRecord[] {
@@ -203,7 +211,9 @@ export class ArtifactStore {
   countLatest(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): number {
     const test = withRuns(compileCollectionFilter(filter), runs);
     if (test === always) return this.dbs.counters.get(COLLECTIONS) ?? 0;
-    return countCollections(this.dbs, planCollectionQuery(filter, runs), test);
+    return (
+      countCollectionsByIndex(this.dbs, filter, runs) ?? countCollections(this.dbs, planCollectionQuery(filter, runs), test)
+    );
   }
 }
 

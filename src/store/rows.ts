@@ -78,6 +78,7 @@ export function removeFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
 
 export const flowRunIdsOfFlow = (dbs: StoreDbs, flowId: string) => idsUnder(dbs.flowRunsByFlow, flowId);
 export const flowRunIdsOfDeployment = (dbs: StoreDbs, deploymentId: string) => idsUnder(dbs.flowRunsByDeployment, deploymentId);
+export const flowRunIdsInState = (dbs: StoreDbs, stateType: string) => idsUnder(dbs.flowRunsByState, stateType);
 export const subflowRunIds = (dbs: StoreDbs, taskRunId: string) => idsUnder(dbs.flowRunsByParentTask, taskRunId);
 
 // ── task runs ──────────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { compileArtifactFilter, compileCollectionFilter } from '../../src/filters/artifacts.ts';
+import { countArtifactsByIndex } from '../../src/query/execute.ts';
 import { artifactOrder, collectionOrder } from '../../src/query/order.ts';
 import { SORTS } from '../../src/schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../src/schemas/filters.ts';
@@ -97,4 +98,23 @@ test('collection queries agree with brute force', () => {
     }
     expect(store.countLatest(filter)).toBe(collections.filter(test).length);
   }
+});
+
+test('counts of a single indexed list come from index ranges, and equal brute force', () => {
+  const exact: ArtifactFilter[] = [
+    { key: { any_: ['c', 'alpha', 'nope', 'c'] } },
+    { flow_run_id: { any_: RUNS } },
+    { task_run_id: { any_: [TASKS[1]] } },
+    { id: { any_: [...all.slice(0, 5).map((r) => r.id), RUNS[0]] } },
+  ];
+  for (const filter of exact) {
+    expect(countArtifactsByIndex(root.dbs, filter, undefined)).toBe(all.filter(compileArtifactFilter(filter)).length);
+  }
+  const runs = { flowRunIds: new Set([RUNS[1]]) };
+  expect(countArtifactsByIndex(root.dbs, undefined, runs)).toBe(all.filter((r) => r.flowRunId === RUNS[1]).length);
+  // Anything more than one list needs the records.
+  expect(countArtifactsByIndex(root.dbs, { key: { any_: ['c'], like_: 'c' } }, undefined)).toBeUndefined();
+  expect(countArtifactsByIndex(root.dbs, { key: { any_: ['c'] }, type: { any_: ['table'] } }, undefined)).toBeUndefined();
+  expect(countArtifactsByIndex(root.dbs, { type: { any_: ['table'] } }, undefined)).toBeUndefined();
+  expect(countArtifactsByIndex(root.dbs, { key: { any_: ['c'] } }, runs)).toBeUndefined();
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { planArtifactQuery, planCollectionQuery } from '../../src/query/plan.ts';
+import { MAX_NARROWING, planArtifactQuery, planCollectionQuery } from '../../src/query/plan.ts';
 
 const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -41,5 +41,22 @@ describe('planCollectionQuery', () => {
     expect(planCollectionQuery({ latest_id: { any_: [A] } })).toEqual({ kind: 'ids', ids: [A] });
     expect(planCollectionQuery({ flow_run_id: { any_: [A] } })).toEqual({ kind: 'flowRuns', ids: [A] });
     expect(planCollectionQuery({ type: { any_: ['t'] } })).toEqual({ kind: 'sorted' });
+  });
+});
+
+describe('run filters resolved to id sets', () => {
+  test('a small run-id set walks the run index; the smaller of two lists wins', () => {
+    expect(planArtifactQuery(undefined, { flowRunIds: new Set([A]) })).toEqual({ kind: 'flowRuns', ids: [A] });
+    expect(planArtifactQuery({ type: { any_: ['t'] } }, { taskRunIds: new Set([B]) })).toEqual({ kind: 'taskRuns', ids: [B] });
+    expect(planArtifactQuery({ id: { any_: [A] } }, { flowRunIds: new Set([A, B]) })).toEqual({ kind: 'ids', ids: [A] });
+  });
+  test('run sets narrow even under or_, since they are ANDed with the artifact filter', () => {
+    const filter = { operator: 'or_' as const, key: { any_: ['k'] }, type: { any_: ['t'] } };
+    expect(planArtifactQuery(filter, { flowRunIds: new Set([A]) })).toEqual({ kind: 'flowRuns', ids: [A] });
+  });
+  test('past MAX_NARROWING expected rows the sort index is walked instead', () => {
+    const many = new Set(Array.from({ length: MAX_NARROWING }, (_, i) => `run-${i}`));
+    expect(planArtifactQuery(undefined, { flowRunIds: many })).toEqual({ kind: 'sorted' });
+    expect(planCollectionQuery(undefined, { flowRunIds: many })).toEqual({ kind: 'sorted' });
   });
 });
