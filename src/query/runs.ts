@@ -87,13 +87,42 @@ function flowRunCandidates(store: Store, filters: RunFilters): Iterable<FlowRunR
   return store.flowRuns.all();
 }
 
+/**
+ * The flow-run ids an index yields directly, when the flow-run side is exactly one indexed list
+ * (`flow_runs` is only `id.any_` or only `state.type.any_`, with no `flows`/`deployments`): then
+ * no run record needs reading.
+ */
+function exactFlowRunIds(store: Store, filters: RunFilters): Iterable<string> | undefined {
+  const fr = filters.flow_runs;
+  if (!fr || filters.flows || filters.deployments) return undefined;
+  const present = Object.entries(fr).filter(([name, value]) => name !== 'operator' && value != null);
+  if (present.length !== 1) return undefined;
+  const [field, sub] = present[0] as [string, Record<string, unknown>];
+  const leaves = Object.entries(sub).filter(([name, value]) => name !== 'operator' && value != null);
+  if (field === 'id' && leaves.length === 1 && fr.id?.any_) {
+    return fr.id.any_.filter((id) => store.dbs.flowRuns.doesExist(id));
+  }
+  if (field === 'state' && leaves.length === 1 && fr.state?.type) {
+    const typeLeaves = Object.entries(fr.state.type).filter(([, value]) => value != null);
+    if (typeLeaves.length === 1 && fr.state.type.any_) {
+      return fr.state.type.any_.flatMap((type) => flowRunIdsInState(store.dbs, type));
+    }
+  }
+  return undefined;
+}
+
 export function resolveRunSets(store: Store, filters: RunFilters): RunSets {
   const sets: RunSets = {};
   const ctx = filterContext(store);
   if (filters.flow_runs || filters.flows || filters.deployments) {
-    const matches = flowRunSide(store, filters, ctx);
-    sets.flowRunIds = new Set();
-    for (const run of flowRunCandidates(store, filters)) if (matches(run)) sets.flowRunIds.add(run.id);
+    const exact = exactFlowRunIds(store, filters);
+    if (exact) {
+      sets.flowRunIds = new Set(exact);
+    } else {
+      const matches = flowRunSide(store, filters, ctx);
+      sets.flowRunIds = new Set();
+      for (const run of flowRunCandidates(store, filters)) if (matches(run)) sets.flowRunIds.add(run.id);
+    }
   }
   if (filters.task_runs) {
     const matches = compileTaskRunFilter(filters.task_runs, ctx);
