@@ -1,7 +1,7 @@
 /**
  * The server's configuration: one typed object built at start from flags, then environment
- * variables (Prefect's names where Prefect has one), then defaults. Nothing else reads
- * `process.env`.
+ * variables (Prefect's names where Prefect has one, old and new spellings), then defaults.
+ * Nothing else reads `process.env`.
  */
 
 export interface Config {
@@ -10,6 +10,16 @@ export interface Config {
   dataDir: string;
   /** Default and maximum `limit` of the filter routes (Prefect's PREFECT_API_DEFAULT_LIMIT). */
   defaultLimit: number;
+  /** `user:pass` for HTTP Basic auth on every route but health and readiness; off when null. */
+  authString: string | null;
+  csrf: { enabled: boolean; tokenExpirationSeconds: number };
+  cors: { origins: string[]; methods: string[]; headers: string[] };
+  /** Largest accepted request body, in bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** Deepest accepted nesting of arrays and objects in a JSON body. */
+  maxJsonDepth: number;
+  /** Serve HTTPS with this certificate and key (PEM files); plain HTTP when null. */
+  tls: { certFile: string; keyFile: string } | null;
 }
 
 export const DEFAULTS: Config = {
@@ -17,6 +27,12 @@ export const DEFAULTS: Config = {
   port: 4200,
   dataDir: './artifactd-data',
   defaultLimit: 200,
+  authString: null,
+  csrf: { enabled: false, tokenExpirationSeconds: 3600 },
+  cors: { origins: ['*'], methods: ['*'], headers: ['*'] },
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxJsonDepth: 256,
+  tls: null,
 };
 
 export class ConfigError extends Error {}
@@ -26,11 +42,29 @@ export interface ConfigFlags {
   port?: string;
   'data-dir'?: string;
   'default-limit'?: string;
+  'auth-string'?: string;
+  'max-body-size'?: string;
+  'max-json-depth'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
 }
 
-export function loadConfig(flags: ConfigFlags, env: Record<string, string | undefined>): Config {
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(flags: ConfigFlags, env: Env): Config {
   const pick = (flag: string | undefined, ...names: string[]) =>
     flag ?? names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+  const tlsCert = pick(flags['tls-cert'], 'ARTIFACTD_TLS_CERT');
+  const tlsKey = pick(flags['tls-key'], 'ARTIFACTD_TLS_KEY');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  }
+  const authString = pick(flags['auth-string'], 'PREFECT_SERVER_API_AUTH_STRING') ?? null;
+  if (authString !== null && !authString.includes(':')) {
+    throw new ConfigError('the auth string must look like user:password');
+  }
+  const list = (text: string | undefined, fallback: string[]) =>
+    text === undefined ? fallback : text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   return {
     host: pick(flags.host, 'PREFECT_SERVER_API_HOST') ?? DEFAULTS.host,
     port: integer('port', pick(flags.port, 'PREFECT_SERVER_API_PORT'), DEFAULTS.port, 0, 65535),
@@ -42,6 +76,27 @@ export function loadConfig(flags: ConfigFlags, env: Record<string, string | unde
       1,
       1_000_000,
     ),
+    authString,
+    csrf: {
+      enabled: boolean(
+        'CSRF protection',
+        pick(undefined, 'PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED', 'PREFECT_SERVER_CSRF_PROTECTION_ENABLED'),
+        DEFAULTS.csrf.enabled,
+      ),
+      tokenExpirationSeconds: duration(
+        'CSRF token expiration',
+        pick(undefined, 'PREFECT_SERVER_API_CSRF_TOKEN_EXPIRATION', 'PREFECT_SERVER_CSRF_TOKEN_EXPIRATION'),
+        DEFAULTS.csrf.tokenExpirationSeconds,
+      ),
+    },
+    cors: {
+      origins: list(pick(undefined, 'PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS', 'PREFECT_SERVER_CORS_ALLOWED_ORIGINS'), DEFAULTS.cors.origins),
+      methods: list(pick(undefined, 'PREFECT_SERVER_API_CORS_ALLOWED_METHODS', 'PREFECT_SERVER_CORS_ALLOWED_METHODS'), DEFAULTS.cors.methods),
+      headers: list(pick(undefined, 'PREFECT_SERVER_API_CORS_ALLOWED_HEADERS', 'PREFECT_SERVER_CORS_ALLOWED_HEADERS'), DEFAULTS.cors.headers),
+    },
+    maxBodyBytes: size('max body size', pick(flags['max-body-size'], 'ARTIFACTD_MAX_BODY_SIZE'), DEFAULTS.maxBodyBytes),
+    maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
+    tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
   };
 }
 
@@ -52,4 +107,35 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
     throw new ConfigError(`invalid ${name} "${text}": expected an integer from ${min} to ${max}`);
   }
   return n;
+}
+
+function boolean(name: string, text: string | undefined, fallback: boolean): boolean {
+  if (text === undefined) return fallback;
+  const t = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on', 't', 'y'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off', 'f', 'n'].includes(t)) return false;
+  throw new ConfigError(`invalid ${name} "${text}": expected true or false`);
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A byte size: `16777216`, `16m`, `16MiB`, `512k`. */
+function size(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) === 0) {
+    throw new ConfigError(`invalid ${name} "${text}": expected a size such as 16777216, 512k or 16MiB`);
+  }
+  return Number(m[1]) * unit;
+}
+
+/** Seconds: `3600`, or an ISO-8601 duration such as `PT1H` (Prefect's timedelta settings). */
+function duration(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(t);
+  if (!m || t === 'P' || t.endsWith('T')) throw new ConfigError(`invalid ${name} "${text}": expected seconds or a duration such as PT1H`);
+  return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
 }

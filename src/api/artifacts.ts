@@ -43,7 +43,7 @@ export function artifactRoutes(root: Store, config: Config) {
     .post(
       '/',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const input = readModel<ArtifactCreate>(body, ArtifactCreate);
         const record = await store.create({
@@ -78,7 +78,7 @@ export function artifactRoutes(root: Store, config: Config) {
     .post(
       '/filter',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
         const records = store.find(
@@ -94,7 +94,7 @@ export function artifactRoutes(root: Store, config: Config) {
     .post(
       '/latest/filter',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
         const records = store.findLatest(
@@ -110,7 +110,7 @@ export function artifactRoutes(root: Store, config: Config) {
     .post(
       '/count',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountArtifactsBody));
         return jsonText(200, String(store.count(values.artifacts as ArtifactFilter | undefined, runSets(values))));
@@ -120,7 +120,7 @@ export function artifactRoutes(root: Store, config: Config) {
     .post(
       '/latest/count',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountLatestArtifactsBody));
         return jsonText(
@@ -133,7 +133,7 @@ export function artifactRoutes(root: Store, config: Config) {
     .patch(
       '/:id',
       async ({ request, params }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { id, issues } = pathId(params.id, 'id');
         const input = readModel<ArtifactUpdate>(body, ArtifactUpdate, issues);

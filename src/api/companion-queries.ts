@@ -43,7 +43,7 @@ export function queryRoutes<T>(store: Store, config: Config, q: QueryRoutes<T>) 
     .post(
       '/filter',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(q.filterBody), limit);
         refuseWorkPoolFilters(values);
@@ -56,7 +56,7 @@ export function queryRoutes<T>(store: Store, config: Config, q: QueryRoutes<T>) 
     .post(
       '/count',
       async ({ request }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(q.countBody));
         refuseWorkPoolFilters(values);

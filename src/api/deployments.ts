@@ -59,6 +59,7 @@ export function deploymentRoutes(store: Store, config: Config) {
     .post(
       '/',
       createHandler(
+        config,
         DeploymentCreate,
         (input: DeploymentCreate, body) => {
           checkParameterSchema(body, input);
@@ -88,7 +89,7 @@ export function deploymentRoutes(store: Store, config: Config) {
     .post(
       '/:id/create_flow_run',
       async ({ request, params }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { id, issues } = pathId(params.id, 'id');
         const input = readModel<DeploymentFlowRunCreate>(body, DeploymentFlowRunCreate, issues);

@@ -20,7 +20,7 @@ const render = (run: FlowRunRecord) => flowRunJson(run);
 
 export function flowRunRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/flow_runs' })
-    .post('/', createHandler(FlowRunCreate, (input: FlowRunCreate) => store.flowRuns.create(input), render), {
+    .post('/', createHandler(config, FlowRunCreate, (input: FlowRunCreate) => store.flowRuns.create(input), render), {
       parse: 'none',
       detail: { tags, summary: 'Create Flow Run' },
     })
@@ -43,7 +43,7 @@ export function flowRunRoutes(store: Store, config: Config) {
     .post(
       '/:id/set_state',
       async ({ request, params }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { id, issues } = pathId(params.id, 'id');
         const input = readModel<{ state: StateCreate; force?: boolean }>(body, SetState, issues);
@@ -57,7 +57,7 @@ export function flowRunRoutes(store: Store, config: Config) {
     .patch(
       '/:id',
       async ({ request, params }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { id, issues } = pathId(params.id, 'id');
         const patch = readModel<FlowRunUpdate>(body, FlowRunUpdate, issues);

@@ -19,7 +19,7 @@ const notFound = () => detail(404, 'Flow not found');
 
 export function flowRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/flows' })
-    .post('/', createHandler(FlowCreate, (input: FlowCreate) => store.flows.create(input), flowJson), {
+    .post('/', createHandler(config, FlowCreate, (input: FlowCreate) => store.flows.create(input), flowJson), {
       parse: 'none',
       detail: { tags, summary: 'Create Flow' },
     })
@@ -49,7 +49,7 @@ export function flowRoutes(store: Store, config: Config) {
     .patch(
       '/:id',
       async ({ request, params }) => {
-        const body = await readJsonBody(request);
+        const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { id, issues } = pathId(params.id, 'id');
         const update = readModel<{ tags?: string[] }>(body, FlowUpdate, issues);

@@ -4,7 +4,7 @@
  * version, as Prefect's routers do.
  */
 import { checkApiVersion } from '../http/api-version.ts';
-import { readJsonBody, type JsonBody } from '../http/body.ts';
+import { readJsonBody, type BodyLimits, type JsonBody } from '../http/body.ts';
 import type { ApiError } from '../http/errors.ts';
 import { readModel, requirePathId } from '../http/model.ts';
 import { jsonText, noContent } from '../http/respond.ts';
@@ -12,13 +12,14 @@ import { jsonText, noContent } from '../http/respond.ts';
 type Ctx = { request: Request; params: Record<string, string> };
 
 export function createHandler<I, R>(
+  config: BodyLimits,
   schema: object,
   create: (input: I, body: JsonBody) => Promise<{ record: R; created: boolean }>,
   render: (record: R) => string,
   prepare: (body: JsonBody) => JsonBody = (body) => body,
 ) {
   return async ({ request }: Ctx) => {
-    const body = prepare(await readJsonBody(request));
+    const body = prepare(await readJsonBody(request, config));
     checkApiVersion(request);
     const { record, created } = await create(readModel<I>(body, schema), body);
     return jsonText(created ? 201 : 200, render(record));

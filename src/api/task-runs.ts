@@ -16,7 +16,7 @@ const render = (task: TaskRunRecord) => taskRunJson(task);
 
 export function taskRunRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/task_runs' })
-    .post('/', createHandler(TaskRunCreate, (input: TaskRunCreate) => store.taskRuns.create(input), render), {
+    .post('/', createHandler(config, TaskRunCreate, (input: TaskRunCreate) => store.taskRuns.create(input), render), {
       parse: 'none',
       detail: { tags, summary: 'Create Task Run' },
     })

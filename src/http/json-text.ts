@@ -66,6 +66,23 @@ function skipValue(text: string, i: number): number {
   return i;
 }
 
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings ignored). */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i) - 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
 export interface JsonSyntaxError {
   message: string;
   position: number;
