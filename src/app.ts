@@ -1,7 +1,7 @@
 /**
  * Builds the HTTP application from a store and a configuration: the API under `/api`, the
  * OpenAPI document and Swagger UI under `/docs`, Prefect's error shapes for everything that
- * fails, and allow-all CORS as Prefect's server has by default.
+ * fails, and Prefect's CORS, CSRF and basic-auth layers as configured.
  */
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
@@ -14,6 +14,9 @@ import { extraPaths } from './api/docs.ts';
 import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
 import type { Config } from './config.ts';
 import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
+import { checkBasicAuth } from './http/auth.ts';
+import { allowOrigin, preflight } from './http/cors.ts';
+import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
@@ -23,14 +26,6 @@ export interface App {
   /** Answers one request (what `Bun.serve` calls, and what tests call). */
   handle(request: Request): Promise<Response>;
 }
-
-const NEWLINE_IN_PATH = /^[^?#]*%0a/i;
-
-const CORS_PREFLIGHT_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT',
-  'access-control-max-age': '600',
-};
 
 export function createApp(store: Store, config: Config): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
@@ -65,7 +60,7 @@ export function createApp(store: Store, config: Config): App {
     })
     .group('/api', (api) =>
       api
-        .use(rootRoutes(store))
+        .use(rootRoutes(store, config))
         .use(artifactRoutes(store, config))
         .use(flowRoutes(store, config))
         .use(flowRunRoutes(store, config))
@@ -75,19 +70,37 @@ export function createApp(store: Store, config: Config): App {
 
   return {
     async handle(request) {
-      const origin = request.headers.get('origin');
-      if (request.method === 'OPTIONS' && origin && request.headers.has('access-control-request-method')) {
-        const requested = request.headers.get('access-control-request-headers');
-        return new Response('OK', {
-          headers: { ...CORS_PREFLIGHT_HEADERS, ...(requested ? { 'access-control-allow-headers': requested } : {}) },
-        });
-      }
+      const path = pathOf(request.url);
       // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
       // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
-      if (NEWLINE_IN_PATH.test(request.url)) return errorResponse(detail(404, 'Not Found'));
-      const response = await elysia.handle(request);
-      if (origin) response.headers.set('access-control-allow-origin', '*');
+      if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
+      const origin = request.headers.get('origin');
+      if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
+        return preflight(config.cors, request);
+      }
+      let response: Response;
+      try {
+        // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
+        if (config.csrf.enabled) checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token));
+        if (config.authString !== null) checkBasicAuth(request, path, config.authString);
+        response = await elysia.handle(request);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        response = errorResponse(error);
+      }
+      if (origin !== null) {
+        const allowed = allowOrigin(config.cors, origin);
+        if (allowed !== null) response.headers.set('access-control-allow-origin', allowed);
+      }
       return response;
     },
   };
+}
+
+/** The path of a request URL, without parsing the whole URL. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }

@@ -1,13 +1,16 @@
 /**
  * The small routes every Prefect client touches first (`shared/spec/artifacts-api.md` §8):
- * health, version, readiness, the package version, and the CSRF token route answering as a
- * server with CSRF protection off (Prefect's default), which tells clients to stop asking.
+ * health, version, readiness, the package version, and the CSRF token route: with CSRF
+ * protection off (Prefect's default) it answers the 422 that tells clients to stop asking; on,
+ * it issues a token for the client.
  */
 import { Elysia } from 'elysia';
 import { checkApiVersion } from '../http/api-version.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonValue } from '../http/respond.ts';
+import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
+import { formatMicros } from '../time.ts';
 
 /** The API schema version Prefect 3 clients send and expect. */
 export const API_VERSION = '0.8.4';
@@ -16,7 +19,7 @@ export const PREFECT_VERSION = '3.0.0';
 
 const tags = ['Root'];
 
-export function rootRoutes(store: Store) {
+export function rootRoutes(store: Store, config: Config) {
   return new Elysia()
     .get('/health', () => jsonValue(200, true), { detail: { tags, summary: 'Health Check' } })
     .get('/version', () => jsonValue(200, API_VERSION), { detail: { tags, summary: 'Server API Version' } })
@@ -48,12 +51,22 @@ export function rootRoutes(store: Store) {
     )
     .get(
       '/csrf-token',
-      ({ request }) => {
+      async ({ request }) => {
         checkApiVersion(request);
-        if (new URL(request.url).searchParams.get('client') === null) {
+        const client = new URL(request.url).searchParams.get('client');
+        if (client === null) {
           throw validationFailed([{ type: 'missing', loc: ['query', 'client'], msg: 'Field required', input: null }], null);
         }
-        throw detail(422, 'CSRF protection is disabled.');
+        if (!config.csrf.enabled) throw detail(422, 'CSRF protection is disabled.');
+        const t = await store.csrfTokens.issue(client, config.csrf.tokenExpirationSeconds);
+        return jsonValue(200, {
+          id: t.id,
+          created: formatMicros(t.created),
+          updated: formatMicros(t.updated),
+          token: t.token,
+          client: t.client,
+          expiration: formatMicros(t.expiration),
+        });
       },
       { detail: { tags, summary: 'Create Csrf Token' } },
     );

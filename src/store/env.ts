@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
+import type { CsrfTokenRecord } from './csrf-tokens.ts';
 import type { ArtifactRecord, CollectionRecord } from './records.ts';
 
 export interface StoreDbs {
@@ -58,6 +59,8 @@ export interface StoreDbs {
   deployments: Database<DeploymentRecord, string>;
   /** [flow_id, name] → deployment id (unique) */
   deploymentsByFlowName: Database<string, Key[]>;
+  /** client id → CSRF token */
+  csrfTokens: Database<CsrfTokenRecord, string>;
 }
 
 export class StoreOpenError extends Error {}
@@ -103,5 +106,6 @@ export function openDbs(path: string): StoreDbs {
     taskRunsByKeys: keyIndex('taskRuns.byKeys'),
     deployments: env.openDB<DeploymentRecord, string>({ name: 'deployments' }),
     deploymentsByFlowName: keyIndex('deployments.byFlowName'),
+    csrfTokens: env.openDB<CsrfTokenRecord, string>({ name: 'csrfTokens' }),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { ArtifactStore } from './artifacts.ts';
 import { checkStore } from './check.ts';
+import { CsrfTokenStore } from './csrf-tokens.ts';
 import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
 import { FlowRunStore } from './flow-runs.ts';
@@ -16,6 +17,7 @@ export class Store {
   readonly flowRuns: FlowRunStore;
   readonly taskRuns: TaskRunStore;
   readonly deployments: DeploymentStore;
+  readonly csrfTokens: CsrfTokenStore;
 
   private constructor(readonly dbs: StoreDbs) {
     this.artifacts = new ArtifactStore(dbs);
@@ -23,6 +25,7 @@ export class Store {
     this.flowRuns = new FlowRunStore(dbs);
     this.taskRuns = new TaskRunStore(dbs);
     this.deployments = new DeploymentStore(dbs, this.flowRuns);
+    this.csrfTokens = new CsrfTokenStore(dbs);
   }
 
   static open(path: string): Store {
