@@ -1,66 +1,67 @@
 #!/usr/bin/env bun
 /**
- * The `artifactd` command: parses arguments and runs a command. `serve` is the default.
+ * The `artifactd` command: picks a command (default `serve`), parses its options and runs it.
  */
 import { parseArgs } from 'node:util';
-import { serve } from './cli/serve.ts';
-import { ConfigError, DEFAULTS, loadConfig } from './config.ts';
 import { PREFECT_VERSION } from './api/root.ts';
+import { checkCommand } from './cli/check.ts';
+import { commandHelp, UsageError, type Command } from './cli/command.ts';
+import { serveCommand } from './cli/serve.ts';
+import { ConfigError } from './config.ts';
 import { StoreOpenError } from './store/env.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const HELP = `artifactd ${pkg.version} — a Prefect-compatible artifact server (Prefect ${PREFECT_VERSION} API)
+const COMMANDS: Command[] = [serveCommand, checkCommand];
 
-Usage:
-  artifactd [serve] [options]     run the server (the default command)
-  artifactd --help | --version
-
-Options:
-  --host HOST           address to listen on    (env PREFECT_SERVER_API_HOST, default ${DEFAULTS.host})
-  --port PORT           port to listen on       (env PREFECT_SERVER_API_PORT, default ${DEFAULTS.port})
-  --data-dir DIR        where the store lives   (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})
-  --default-limit N     default and maximum page size of filter routes
-                        (env PREFECT_SERVER_API_DEFAULT_LIMIT or PREFECT_API_DEFAULT_LIMIT, default ${DEFAULTS.defaultLimit})
-  -h, --help            show this help
-  -v, --version         print the version
-`;
-
-const COMMANDS = ['serve'];
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    `artifactd ${pkg.version} — a Prefect-compatible artifact server (Prefect ${PREFECT_VERSION} API)`,
+    '',
+    'Usage: artifactd [COMMAND] [options]      (COMMAND defaults to serve)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Run `artifactd COMMAND --help` for its options; `artifactd --version` prints the version.',
+    '',
+    commandHelp(serveCommand),
+  ].join('\n');
+}
 
 function fail(message: string): never {
   console.error(`artifactd: ${message}`);
   process.exit(2);
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number | undefined> {
+  if (argv[0] === '--version' || argv[0] === '-v') return void console.log(pkg.version), 0;
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return void process.stdout.write(help()), 0;
+  const named = argv[0] !== undefined && !argv[0].startsWith('-');
+  const command = named ? COMMANDS.find((c) => c.name === argv[0]) : serveCommand;
+  if (!command) fail(`unknown command "${argv[0]}" (see --help)`);
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: named ? argv.slice(1) : argv,
       allowPositionals: true,
       strict: true,
       options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'default-limit': { type: 'string' },
+        ...Object.fromEntries(
+          Object.entries(command.options).map(([name, o]) => [name, o.short ? { type: o.type, short: o.short } : { type: o.type }]),
+        ),
         help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (error) {
-    fail(`${(error as Error).message} (see --help)`);
+    fail(`${(error as Error).message} (see artifactd ${command.name} --help)`);
   }
-  const { values, positionals } = parsed;
-  if (values.help) return void process.stdout.write(HELP);
-  if (values.version) return void console.log(pkg.version);
-  const [command = 'serve', ...rest] = positionals;
-  if (!COMMANDS.includes(command)) fail(`unknown command "${command}" (see --help)`);
-  if (rest.length > 0) fail(`unexpected argument "${rest[0]}" (see --help)`);
+  if (parsed.values.help) return void process.stdout.write(command === serveCommand && !named ? help() : commandHelp(command)), 0;
+  if (parsed.positionals.length > (command.maxArgs ?? 0)) fail(`unexpected argument "${parsed.positionals.at(-1)}" (see --help)`);
   try {
-    await serve(loadConfig(values, process.env));
+    return await command.run(parsed.values, parsed.positionals);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StoreOpenError) fail(error.message);
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof StoreOpenError) fail(error.message);
     const code = (error as { code?: string }).code;
     if (code === 'EADDRINUSE') fail(`cannot listen: address already in use (${(error as Error).message})`);
     if (code === 'EACCES' || code === 'EADDRNOTAVAIL') fail(`cannot listen: ${(error as Error).message}`);
@@ -68,4 +69,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+const status = await main(process.argv.slice(2));
+if (status !== undefined) process.exit(status);

@@ -1,17 +1,29 @@
 /**
- * `artifactd serve`: opens the store, listens, and closes the store cleanly on SIGINT/SIGTERM
- * (in-flight requests finish first).
+ * `artifactd serve`: opens the store, listens (HTTP, or HTTPS with a certificate), and on
+ * SIGINT/SIGTERM stops accepting, lets in-flight requests finish, closes the store and exits 0.
  */
+import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
-import type { Config } from '../config.ts';
+import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
 import { Store } from '../store/store.ts';
+import type { Command } from './command.ts';
 
 export interface RunningServer {
   url: string;
   stop(): Promise<void>;
 }
 
+function readTls(config: Config) {
+  if (!config.tls) return undefined;
+  try {
+    return { cert: readFileSync(config.tls.certFile, 'utf8'), key: readFileSync(config.tls.keyFile, 'utf8') };
+  } catch (error) {
+    throw new ConfigError(`cannot read the TLS certificate or key: ${(error as Error).message}`);
+  }
+}
+
 export function startServer(config: Config): RunningServer {
+  const tls = readTls(config);
   const store = Store.open(config.dataDir);
   const app = createApp(store, config);
   let server: ReturnType<typeof Bun.serve>;
@@ -19,6 +31,7 @@ export function startServer(config: Config): RunningServer {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
+      tls,
       // Bodies that declare their size get a JSON 413 from the app; this stops ones that do not.
       maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
       fetch: (request) => app.handle(request),
@@ -29,13 +42,16 @@ export function startServer(config: Config): RunningServer {
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
-    url: `http://${host}:${server.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,
     async stop() {
-      await server.stop(false); // let in-flight requests finish
+      await server.stop(false); // stop accepting; in-flight requests finish
       await store.close();
     },
   };
 }
+
+/** How long shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 5000;
 
 export async function serve(config: Config): Promise<void> {
   const running = startServer(config);
@@ -45,9 +61,41 @@ export async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`artifactd: ${signal} received, closing the store`);
+    setTimeout(() => {
+      console.error('artifactd: shutdown took too long, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     await running.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run the server (the default command).',
+  options: {
+    host: { type: 'string', value: 'HOST', description: `address to listen on (env PREFECT_SERVER_API_HOST, default ${DEFAULTS.host})` },
+    port: { type: 'string', value: 'PORT', description: `port to listen on (env PREFECT_SERVER_API_PORT, default ${DEFAULTS.port})` },
+    'data-dir': { type: 'string', value: 'DIR', description: `where the store lives (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})` },
+    'default-limit': {
+      type: 'string',
+      value: 'N',
+      description: `default and maximum page size of filter routes (env PREFECT_SERVER_API_DEFAULT_LIMIT, default ${DEFAULTS.defaultLimit})`,
+    },
+    'auth-string': { type: 'string', value: 'USER:PASS', description: 'require HTTP Basic auth (env PREFECT_SERVER_API_AUTH_STRING)' },
+    'max-body-size': { type: 'string', value: 'SIZE', description: 'largest request body, e.g. 16MiB (env ARTIFACTD_MAX_BODY_SIZE, default 16MiB)' },
+    'max-json-depth': {
+      type: 'string',
+      value: 'N',
+      description: `deepest JSON nesting accepted (env ARTIFACTD_MAX_JSON_DEPTH, default ${DEFAULTS.maxJsonDepth})`,
+    },
+    'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
+    'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
+  },
+  async run(values) {
+    await serve(loadConfig(values as ConfigFlags, process.env));
+    return undefined;
+  },
+};

@@ -47,6 +47,19 @@ export class Store {
     }
   }
 
+  /** How many of each thing the store holds (read from the counters). */
+  counts() {
+    const get = (name: string) => this.dbs.counters.get(name) ?? 0;
+    return {
+      artifacts: get('artifacts'),
+      collections: get('collections'),
+      flows: get('flows'),
+      flowRuns: get('flowRuns'),
+      taskRuns: get('taskRuns'),
+      deployments: get('deployments'),
+    };
+  }
+
   /** The store's invariant violations; empty when sound (see `check.ts`). */
   check(): string[] {
     return checkStore(this.dbs);

@@ -6,38 +6,12 @@ import { afterEach, expect, test } from 'bun:test';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers.ts';
+import { run, startupUrl } from './process.ts';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function run(args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([process.execPath, MAIN, ...args], {
-    env: { ...process.env, ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-}
-
-/** Reads stdout until the start-up line appears and returns the API base URL. */
-async function startupUrl(proc: ReturnType<typeof run>): Promise<string> {
-  const reader = proc.stdout.getReader();
-  let text = '';
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-    const match = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(text);
-    if (match) {
-      reader.releaseLock();
-      return match[1];
-    }
-  }
-  throw new Error(`no start-up line; stdout: ${text}`);
-}
 
 test('--help lists the options and exits 0', async () => {
   const proc = run(['--help']);
