@@ -21,8 +21,8 @@ test('check passes on a store a running server is writing to, and reports the co
   dirs.push(dir);
   const server = run(['serve', '--port', '0', '--data-dir', dir]);
   const base = await startupUrl(server);
-  const flow = await (await post(`${base}/api/flows/`, { name: 'etl' })).json();
-  const runBody = await (await post(`${base}/api/flow_runs/`, { flow_id: flow.id })).json();
+  const flow = (await (await post(`${base}/api/flows/`, { name: "etl" })).json()) as { id: string };
+  const runBody = (await (await post(`${base}/api/flow_runs/`, { flow_id: flow.id })).json()) as { id: string };
   for (let i = 0; i < 20; i++) expect((await post(`${base}/api/artifacts/`, { key: `k${i % 3}`, flow_run_id: runBody.id })).status).toBe(201);
 
   // Writers keep going while check reads a consistent snapshot from another process.
