@@ -1,9 +1,10 @@
 /**
- * The query planner: which access path answers a filter. A path that narrows the rows to a
- * known list (ids, keys, run ids) is taken when the filter's own logic guarantees every match
- * is on that list; otherwise the store walks the index of the requested sort and stops once
- * `offset + limit` rows matched. The predicate is always applied on top, so a path may return
- * extra candidates but must never miss one.
+ * The query planner: which access path answers a filter. A narrow path reads a known list of
+ * candidates (ids, keys' versions, run ids' artifacts) and sorts them; the sorted path walks the
+ * index of the requested sort and stops after `offset + limit` matches. A list is usable when
+ * the filter's logic guarantees every match is on it; it is chosen when reading its candidates
+ * costs less than the expected walk. The predicate is always applied on top, so a path may
+ * return extra candidates but never misses one.
  */
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
 import type { RunSets } from './runs.ts';
@@ -14,6 +15,21 @@ export type AccessPath =
   | { kind: 'flowRuns'; ids: string[] } // the flow-run index
   | { kind: 'taskRuns'; ids: string[] } // the task-run index
   | { kind: 'sorted' }; // walk the sort's own index
+
+/** What the planner knows about the table and the request, from the store's counters. */
+export interface PlanContext {
+  /** Rows the sorted walk could visit (artifacts, or collections for the latest routes). */
+  total: number;
+  /** `offset + limit`, or Infinity for a count (which must see every match). */
+  pageEnd: number;
+  /** Average artifacts per key, per flow run and per task run. */
+  perKey: number;
+  perFlowRun: number;
+  perTaskRun: number;
+}
+
+/** For callers without statistics: narrow paths always win. */
+export const NO_STATISTICS: PlanContext = { total: Infinity, pageEnd: Infinity, perKey: 4, perFlowRun: 4, perTaskRun: 4 };
 
 type Narrowing = { path: AccessPath; size: number };
 
@@ -26,59 +42,74 @@ function mustHold(filter: { operator?: string | null }, present: number): boolea
 }
 
 /**
- * Past this many expected rows a narrow path stops paying: gathering and sorting them costs more
- * than walking the sort index and stopping after one page.
+ * Reading C candidates costs about C; a sorted walk that stops at the page's end visits about
+ * pageEnd × total / C rows when C rows match, spread evenly. The list wins when C² ≤ pageEnd ×
+ * total — always for counts, rarely for a short page of a list that covers much of the table.
  */
-export const MAX_NARROWING = 20_000;
-
-function cheapest(options: (Narrowing | undefined)[]): AccessPath {
+function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): AccessPath {
   let best: Narrowing | undefined;
   for (const option of options) if (option && (!best || option.size < best.size)) best = option;
-  return best && best.size <= MAX_NARROWING ? best.path : { kind: 'sorted' };
+  if (!best) return { kind: 'sorted' };
+  const walk = best.size === 0 ? Infinity : (ctx.pageEnd * ctx.total) / best.size;
+  return best.size <= walk ? best.path : { kind: 'sorted' };
 }
 
 /** Run filters resolved to id sets always hold (they are ANDed with everything else). */
-function runNarrowings(runs: RunSets | undefined): (Narrowing | undefined)[] {
-  return [list('flowRuns', runs?.flowRunIds && [...runs.flowRunIds], 4), list('taskRuns', runs?.taskRunIds && [...runs.taskRunIds], 4)];
+function runNarrowings(runs: RunSets | undefined, ctx: PlanContext): (Narrowing | undefined)[] {
+  return [
+    list('flowRuns', runs?.flowRunIds && [...runs.flowRunIds], ctx.perFlowRun),
+    list('taskRuns', runs?.taskRunIds && [...runs.taskRunIds], ctx.perTaskRun),
+  ];
 }
 
 function countPresent(filter: object): number {
   return Object.entries(filter).filter(([name, value]) => name !== 'operator' && value != null).length;
 }
 
-/**
- * A candidate list and its expected size: an id names one row, while a key or a run may have
- * many versions or artifacts, hence the weights.
- */
-function list(kind: 'ids' | 'flowRuns' | 'taskRuns' | 'keys', values: string[] | null | undefined, weight: number): Narrowing | undefined {
+/** A candidate list and its expected number of rows (entries × rows per entry). */
+function list(kind: 'ids' | 'flowRuns' | 'taskRuns' | 'keys', values: string[] | null | undefined, perEntry: number): Narrowing | undefined {
   if (values == null) return undefined;
   const unique = [...new Set(values)];
   const path: AccessPath = kind === 'keys' ? { kind, keys: unique } : { kind, ids: unique };
-  return { path, size: unique.length * weight };
+  return { path, size: unique.length * perEntry };
 }
 
-export function planArtifactQuery(filter: ArtifactFilter | null | undefined, runs?: RunSets): AccessPath {
-  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs));
-  return cheapest([
-    ...runNarrowings(runs),
-    list('ids', filter.id?.any_, 1),
-    list('keys', filter.key?.any_, 4),
-    list('flowRuns', filter.flow_run_id?.any_, 4),
-    list('taskRuns', filter.task_run_id?.any_, 4),
-  ]);
+export function planArtifactQuery(
+  filter: ArtifactFilter | null | undefined,
+  runs?: RunSets,
+  ctx: PlanContext = NO_STATISTICS,
+): AccessPath {
+  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs, ctx), ctx);
+  return cheapest(
+    [
+      ...runNarrowings(runs, ctx),
+      list('ids', filter.id?.any_, 1),
+      list('keys', filter.key?.any_, ctx.perKey),
+      list('flowRuns', filter.flow_run_id?.any_, ctx.perFlowRun),
+      list('taskRuns', filter.task_run_id?.any_, ctx.perTaskRun),
+    ],
+    ctx,
+  );
 }
 
 /**
  * Collections: `key.any_` is a direct get per key; a latest id, flow run or task run list goes
  * through the artifact side (the collection row mirrors its latest artifact).
  */
-export function planCollectionQuery(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): AccessPath {
-  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs));
-  return cheapest([
-    ...runNarrowings(runs),
-    list('keys', filter.key?.any_, 1),
-    list('ids', filter.latest_id?.any_, 1.5),
-    list('flowRuns', filter.flow_run_id?.any_, 4),
-    list('taskRuns', filter.task_run_id?.any_, 4),
-  ]);
+export function planCollectionQuery(
+  filter: ArtifactCollectionFilter | null | undefined,
+  runs?: RunSets,
+  ctx: PlanContext = NO_STATISTICS,
+): AccessPath {
+  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs, ctx), ctx);
+  return cheapest(
+    [
+      ...runNarrowings(runs, ctx),
+      list('keys', filter.key?.any_, 1),
+      list('ids', filter.latest_id?.any_, 1.5),
+      list('flowRuns', filter.flow_run_id?.any_, ctx.perFlowRun),
+      list('taskRuns', filter.task_run_id?.any_, ctx.perTaskRun),
+    ],
+    ctx,
+  );
 }

@@ -16,7 +16,7 @@ import {
   findCollections,
   type Page,
 } from '../query/execute.ts';
-import { planArtifactQuery, planCollectionQuery } from '../query/plan.ts';
+import { planArtifactQuery, planCollectionQuery, type PlanContext } from '../query/plan.ts';
 import type { RunSets } from '../query/runs.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
@@ -181,6 +181,19 @@ export class ArtifactStore {
     bump(this.dbs, counter, delta);
   }
 
+  /** The planner's statistics, read from the counters (kept exact by every write). */
+  private statistics(table: typeof ARTIFACTS | typeof COLLECTIONS, page?: Page): PlanContext {
+    const count = (name: string) => this.dbs.counters.get(name) ?? 0;
+    const artifacts = count(ARTIFACTS);
+    return {
+      total: count(table),
+      pageEnd: page ? page.offset + page.limit : Infinity,
+      perKey: artifacts / Math.max(1, count(COLLECTIONS)),
+      perFlowRun: artifacts / Math.max(1, count('flowRuns')),
+      perTaskRun: artifacts / Math.max(1, count('taskRuns')),
+    };
+  }
+
   // ── reads ──────────────────────────────────────────────────────────────────────────────────
 
   get(id: string): ArtifactRecord | undefined {
@@ -194,25 +207,29 @@ export class ArtifactStore {
   /** `runs`: the run ids an artifact must point at, resolved from the run filters (`query/runs.ts`). */
   find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactRecord[] {
     const test = withRuns(compileArtifactFilter(filter), runs);
-    return findArtifacts(this.dbs, planArtifactQuery(filter, runs), test, sort, page);
+    return findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page);
   }
 
   count(filter: ArtifactFilter | null | undefined, runs?: RunSets): number {
     const test = withRuns(compileArtifactFilter(filter), runs);
     if (test === always) return this.dbs.counters.get(ARTIFACTS) ?? 0;
-    return countArtifactsByIndex(this.dbs, filter, runs) ?? countArtifacts(this.dbs, planArtifactQuery(filter, runs), test);
+    return (
+      countArtifactsByIndex(this.dbs, filter, runs) ??
+      countArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS)), test)
+    );
   }
 
   findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionRecord[] {
     const test = withRuns(compileCollectionFilter(filter), runs);
-    return findCollections(this.dbs, planCollectionQuery(filter, runs), test, sort, page);
+    return findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page);
   }
 
   countLatest(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): number {
     const test = withRuns(compileCollectionFilter(filter), runs);
     if (test === always) return this.dbs.counters.get(COLLECTIONS) ?? 0;
     return (
-      countCollectionsByIndex(this.dbs, filter, runs) ?? countCollections(this.dbs, planCollectionQuery(filter, runs), test)
+      countCollectionsByIndex(this.dbs, filter, runs) ??
+      countCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS)), test)
     );
   }
 }

@@ -20,8 +20,13 @@ export const INTEGRITY_CONFLICT =
   'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.';
 
 export async function durably<T>(env: RootDatabase, work: () => T | Refusal): Promise<T> {
-  const result = await env.transaction(work);
-  await env.flushed;
+  const committed = env.transaction(work);
+  // `flushed` resolves once every write issued so far is on disk: asked right after queuing
+  // ours, it waits for our batch's sync and not for batches queued later, which under load
+  // would make every writer wait one extra commit.
+  const flushed = new Promise<void>((resolve, reject) => env.flushed.then(() => resolve(), reject));
+  const result = await committed;
+  await flushed;
   if (result instanceof Refusal) throw result;
   return result;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { MAX_NARROWING, planArtifactQuery, planCollectionQuery } from '../../src/query/plan.ts';
+import { planArtifactQuery, planCollectionQuery, type PlanContext } from '../../src/query/plan.ts';
 
 const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -54,9 +54,28 @@ describe('run filters resolved to id sets', () => {
     const filter = { operator: 'or_' as const, key: { any_: ['k'] }, type: { any_: ['t'] } };
     expect(planArtifactQuery(filter, { flowRunIds: new Set([A]) })).toEqual({ kind: 'flowRuns', ids: [A] });
   });
-  test('past MAX_NARROWING expected rows the sort index is walked instead', () => {
-    const many = new Set(Array.from({ length: MAX_NARROWING }, (_, i) => `run-${i}`));
-    expect(planArtifactQuery(undefined, { flowRunIds: many })).toEqual({ kind: 'sorted' });
-    expect(planCollectionQuery(undefined, { flowRunIds: many })).toEqual({ kind: 'sorted' });
+  const stats = (over: Partial<PlanContext>): PlanContext => ({
+    total: 100_000,
+    pageEnd: 10,
+    perKey: 5,
+    perFlowRun: 10,
+    perTaskRun: 10,
+    ...over,
+  });
+  test('a short page of a list that covers much of the table walks the sort index instead', () => {
+    // 3,000 runs × 10 artifacts = 30,000 candidates; a walk finds 10 matches in ~33 rows.
+    const many = new Set(Array.from({ length: 3000 }, (_, i) => `run-${i}`));
+    expect(planArtifactQuery(undefined, { flowRunIds: many }, stats({}))).toEqual({ kind: 'sorted' });
+    expect(planCollectionQuery(undefined, { flowRunIds: many }, stats({}))).toEqual({ kind: 'sorted' });
+  });
+  test('the same list is read directly for a count, or when it is small next to the walk', () => {
+    const many = new Set(Array.from({ length: 3000 }, (_, i) => `run-${i}`));
+    expect(planArtifactQuery(undefined, { flowRunIds: many }, stats({ pageEnd: Infinity })).kind).toBe('flowRuns');
+    const few = new Set(['run-1', 'run-2']);
+    expect(planArtifactQuery(undefined, { flowRunIds: few }, stats({})).kind).toBe('flowRuns');
+  });
+  test('rows per entry come from the statistics: a key with many versions is walked past', () => {
+    expect(planArtifactQuery({ key: { any_: ['k'] } }, undefined, stats({ perKey: 5 })).kind).toBe('keys');
+    expect(planArtifactQuery({ key: { any_: ['k'] } }, undefined, stats({ perKey: 50_000 })).kind).toBe('sorted');
   });
 });
