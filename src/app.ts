@@ -55,7 +55,7 @@ export function createApp(store: Store, config: Config): App {
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));
       }
-      console.error(`${request.method} ${new URL(request.url).pathname} failed:`, error);
+      console.error(`${request.method} ${pathOf(request.url)} failed:`, error);
       return errorResponse(internalError());
     })
     .group('/api', (api) =>
@@ -69,7 +69,8 @@ export function createApp(store: Store, config: Config): App {
     );
 
   return {
-    async handle(request) {
+    async handle(incoming) {
+      const request = withRoutableUrl(incoming);
       const path = pathOf(request.url);
       // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
       // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
@@ -95,6 +96,55 @@ export function createApp(store: Store, config: Config): App {
       return response;
     },
   };
+}
+
+/**
+ * HTTP/1.1 allows an empty `Host`, which leaves Bun with a relative request URL, and Elysia's
+ * router assumes a host of at least four characters. Such requests get a placeholder host so
+ * they route like any other.
+ */
+function withRoutableUrl(request: Request): Request {
+  const url = request.url;
+  const match = /^https?:\/\/([^/?#]*)/.exec(url);
+  const rest = match ? url.slice(match[0].length) : url;
+  const path = pathOf(url);
+  const decodable = !path.includes('%') || isDecodable(path);
+  if (match && match[1].length >= 4 && decodable) return request;
+  const fixedRest = decodable ? rest : lenientPath(path) + rest.slice(rest.indexOf(path) + path.length);
+  return new Request(`http://localhost${fixedRest.startsWith('/') ? fixedRest : `/${fixedRest}`}`, request);
+}
+
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Re-encodes path segments the router could not decode the way Starlette reads them: a `%` not
+ * followed by two hex digits is a literal `%`, and bytes that are not UTF-8 become U+FFFD.
+ */
+function lenientPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      if (isDecodable(segment)) return segment;
+      const bytes: number[] = [];
+      for (let i = 0; i < segment.length; i++) {
+        const hex = segment.slice(i + 1, i + 3);
+        if (segment[i] === '%' && /^[0-9a-fA-F]{2}$/.test(hex)) {
+          bytes.push(parseInt(hex, 16));
+          i += 2;
+        } else {
+          bytes.push(...Buffer.from(segment[i]));
+        }
+      }
+      return encodeURIComponent(new TextDecoder().decode(new Uint8Array(bytes)));
+    })
+    .join('/');
 }
 
 /** The path of a request URL, without parsing the whole URL. */

@@ -5,6 +5,7 @@
  */
 import type { Sort } from '../schemas/artifacts.ts';
 import type { StoreDbs } from '../store/env.ts';
+import { storableKey } from '../store/index-keys.ts';
 import { runRange, versionsRange } from '../store/keys.ts';
 import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
 import type { Predicate } from '../filters/leaf.ts';
@@ -45,7 +46,9 @@ function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 's
       break;
     case 'keys':
       ids = (function* () {
-        for (const key of path.keys) for (const k of dbs.artifactsByKey.getKeys(versionsRange(key))) yield lastId(k as unknown[]);
+        for (const key of path.keys.filter(storableKey)) {
+          for (const k of dbs.artifactsByKey.getKeys(versionsRange(key))) yield lastId(k as unknown[]);
+        }
       })();
       break;
     case 'flowRuns':
@@ -81,7 +84,7 @@ function* collectionCandidates(
   path: Exclude<AccessPath, { kind: 'sorted' }>,
 ): Iterable<CollectionRecord> {
   if (path.kind === 'keys') {
-    for (const key of path.keys) {
+    for (const key of path.keys.filter(storableKey)) {
       const record = dbs.collections.get(key);
       if (record) yield record;
     }
@@ -179,7 +182,7 @@ export function countArtifactsByIndex(
       case 'id':
         return list.values.filter((id) => dbs.artifacts.doesExist(id)).length;
       case 'key':
-        return rangeCount(dbs.artifactsByKey, list.values.map(versionsRange));
+        return rangeCount(dbs.artifactsByKey, list.values.filter(storableKey).map(versionsRange));
       case 'flow_run_id':
         return rangeCount(dbs.artifactsByFlowRun, list.values.map(runRange));
       case 'task_run_id':
@@ -202,5 +205,5 @@ export function countCollectionsByIndex(
   if (runs?.flowRunIds || runs?.taskRunIds) return undefined;
   const list = soleList(filter);
   if (!list || list.field !== 'key') return undefined;
-  return list.values.filter((key) => dbs.collections.doesExist(key)).length;
+  return list.values.filter((key) => storableKey(key) && dbs.collections.doesExist(key)).length;
 }

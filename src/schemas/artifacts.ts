@@ -3,6 +3,7 @@
  * the create and update actions, and the sorts.
  */
 import type { Static } from '@sinclair/typebox';
+import { ARTIFACT_KEY_MAX_LENGTH } from '../store/index-keys.ts';
 import { AnyJson, DateTime, Opt, StringEnum, Uuid, t } from './common.ts';
 
 const describe = {
@@ -15,8 +16,11 @@ const describe = {
   taskRunId: 'The task run the artifact belongs to (not checked for existence).',
 };
 
-/** Keys: lower-case letters, digits and dashes, read with Python `re.match` semantics. */
-const Key = () => t.String({ 'x-check': 'artifact-key' });
+/**
+ * Keys: lower-case letters, digits and dashes, read with Python `re.match` semantics, and at
+ * most 1024 characters (they are ordered LMDB index keys; Prefect has no limit).
+ */
+const Key = () => t.String({ maxLength: ARTIFACT_KEY_MAX_LENGTH, 'x-check': 'artifact-key' });
 const Metadata = () => t.Record(t.String(), t.String());
 
 /** The fields every artifact shape shares after `key`, in Prefect's order. */

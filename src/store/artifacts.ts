@@ -22,6 +22,7 @@ import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
 import { nowMicros } from '../time.ts';
 import { durably } from './durable.ts';
+import { storableKey } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
 import { bump } from './rows.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
@@ -201,7 +202,7 @@ export class ArtifactStore {
   }
 
   latestByKey(key: string): CollectionRecord | undefined {
-    return this.dbs.collections.get(key);
+    return storableKey(key) ? this.dbs.collections.get(key) : undefined;
   }
 
   /** `runs`: the run ids an artifact must point at, resolved from the run filters (`query/runs.ts`). */

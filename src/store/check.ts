@@ -5,7 +5,9 @@
  */
 import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
+import { indexString } from './index-keys.ts';
 import { mirroredFields, type ArtifactRecord } from './records.ts';
+import { deploymentKey, idempotencyKey } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -83,15 +85,15 @@ function checkCompanions(
   const tasks = values(dbs.taskRuns);
   const deployments = values(dbs.deployments);
 
-  expect('flows.byName', dbs.flowsByName.getKeys({}), keys(flows.map((f) => f.name)));
+  expect('flows.byName', dbs.flowsByName.getKeys({}), keys(flows.map((f) => indexString(f.name))));
   expect('flowRuns.byFlow', dbs.flowRunsByFlow.getKeys({}), keys(runs.map((r) => [r.flow_id, r.id])));
   expect('flowRuns.byDeployment', dbs.flowRunsByDeployment.getKeys({}), keys(runs.filter((r) => r.deployment_id).map((r) => [r.deployment_id, r.id])));
   expect('flowRuns.byParentTask', dbs.flowRunsByParentTask.getKeys({}), keys(runs.filter((r) => r.parent_task_run_id).map((r) => [r.parent_task_run_id, r.id])));
-  expect('flowRuns.byIdempotencyKey', dbs.flowRunsByIdempotencyKey.getKeys({}), keys(runs.filter((r) => r.idempotency_key !== null).map((r) => [r.flow_id, r.idempotency_key])));
+  expect('flowRuns.byIdempotencyKey', dbs.flowRunsByIdempotencyKey.getKeys({}), keys(runs.filter((r) => r.idempotency_key !== null).map((r) => idempotencyKey(r.flow_id, r.idempotency_key!))));
   expect('flowRuns.byState', dbs.flowRunsByState.getKeys({}), keys(runs.map((r) => [r.state_type ?? '', r.id])));
   expect('taskRuns.byFlowRun', dbs.taskRunsByFlowRun.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.id])));
-  expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.task_key, t.dynamic_key])));
-  expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => [d.flow_id, d.name])));
+  expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', indexString(t.task_key), indexString(t.dynamic_key)])));
+  expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => deploymentKey(d.flow_id, d.name))));
 
   const flowIds = new Set(flows.map((f) => f.id));
   const runIds = new Set(runs.map((r) => r.id));

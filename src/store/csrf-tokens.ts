@@ -1,10 +1,11 @@
 /**
- * CSRF tokens, one per client id, kept in the store so every process on the data dir (and a
+ * CSRF tokens, one per client id (stored under `indexString(client)`), kept in the store so every process on the data dir (and a
  * restarted server) honours them. A token is valid until its expiration.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { nowMicros } from '../time.ts';
 import { durably } from './durable.ts';
+import { indexString } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
 
 export interface CsrfTokenRecord {
@@ -26,7 +27,7 @@ export class CsrfTokenStore {
       for (const { key, value } of this.dbs.csrfTokens.getRange({})) {
         if (value.expiration <= now) this.dbs.csrfTokens.remove(key);
       }
-      const old = this.dbs.csrfTokens.get(client);
+      const old = this.dbs.csrfTokens.get(indexString(client));
       const record: CsrfTokenRecord = {
         id: old?.id ?? randomUUID(),
         created: old?.created ?? now,
@@ -35,14 +36,14 @@ export class CsrfTokenStore {
         client,
         expiration: now + Math.round(lifetimeSeconds * 1e6),
       };
-      this.dbs.csrfTokens.put(client, record);
+      this.dbs.csrfTokens.put(indexString(client), record);
       return record;
     });
   }
 
   /** True when `token` is the unexpired token of `client` (compared in constant time). */
   isValid(client: string, token: string): boolean {
-    const record = this.dbs.csrfTokens.get(client);
+    const record = this.dbs.csrfTokens.get(indexString(client));
     if (!record || record.expiration <= nowMicros()) return false;
     const a = Buffer.from(token);
     const b = Buffer.from(record.token);

@@ -10,7 +10,7 @@ import type { DeploymentRecord, FlowRunRecord } from './companion-records.ts';
 import { durably, INTEGRITY_CONFLICT, Refusal } from './durable.ts';
 import type { StoreDbs } from './env.ts';
 import type { FlowRunStore } from './flow-runs.ts';
-import { deploymentIdsOfFlow, flowRunIdsOfDeployment, putDeployment, removeDeployment, removeFlowRun } from './rows.ts';
+import { deploymentIdsOfFlow, deploymentKey, flowRunIdsOfDeployment, putDeployment, removeDeployment, removeFlowRun } from './rows.ts';
 
 /** Upstream creates work queues in this pool when a deployment names a queue but no pool. */
 const DEFAULT_POOL = 'default-agent-pool';
@@ -43,7 +43,7 @@ export class DeploymentStore {
       if (input.storage_document_id || input.infrastructure_document_id) {
         return new Refusal('conflict', 'Error creating deployment: this server stores no block documents, so storage_document_id and infrastructure_document_id must be null.');
       }
-      const existingId = dbs.deploymentsByFlowName.get([input.flow_id, input.name]);
+      const existingId = dbs.deploymentsByFlowName.get(deploymentKey(input.flow_id, input.name));
       const existing = existingId === undefined ? undefined : dbs.deployments.get(existingId);
       const now = nowMicros();
       const record: DeploymentRecord = {

@@ -8,7 +8,7 @@ import { nowMicros } from '../time.ts';
 import type { FlowRunPolicy, FlowRunRecord } from './companion-records.ts';
 import { durably, INTEGRITY_CONFLICT, Refusal } from './durable.ts';
 import type { StoreDbs } from './env.ts';
-import { putFlowRun, removeFlowRun } from './rows.ts';
+import { idempotencyKey, putFlowRun, removeFlowRun } from './rows.ts';
 import { randomRunName } from './slugs.ts';
 import { applyState, buildState, noState } from './states.ts';
 
@@ -57,7 +57,7 @@ export class FlowRunStore {
     if (input.infrastructure_document_id) return new Refusal('conflict', INTEGRITY_CONFLICT); // no block documents here
     const key = input.idempotency_key ?? null;
     if (key !== null) {
-      const existingId = dbs.flowRunsByIdempotencyKey.get([input.flow_id, key]);
+      const existingId = dbs.flowRunsByIdempotencyKey.get(idempotencyKey(input.flow_id, key));
       if (existingId !== undefined) {
         // An empty key is stored but never looked up, so a second one violates uniqueness.
         if (key === '') return new Refusal('conflict', INTEGRITY_CONFLICT);

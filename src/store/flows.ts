@@ -5,6 +5,7 @@ import { nowMicros } from '../time.ts';
 import type { FlowRecord } from './companion-records.ts';
 import { durably } from './durable.ts';
 import type { StoreDbs } from './env.ts';
+import { indexString } from './index-keys.ts';
 import { putFlow, removeFlow } from './rows.ts';
 
 export class FlowStore {
@@ -15,7 +16,7 @@ export class FlowStore {
   }
 
   byName(name: string): FlowRecord | undefined {
-    const id = this.dbs.flowsByName.get(name);
+    const id = this.dbs.flowsByName.get(indexString(name));
     return id === undefined ? undefined : this.dbs.flows.get(id);
   }
 

@@ -5,11 +5,20 @@
  */
 import type { StoreDbs } from './env.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
+import { indexString } from './index-keys.ts';
 
 const EMPTY = Buffer.alloc(0);
-const prefix = (id: string) => ({ start: [id], end: [id, '\uffff'] });
-const idsUnder = (index: StoreDbs['flowRunsByFlow'], id: string) =>
-  [...index.getKeys(prefix(id))].map((k) => (k as string[])[(k as string[]).length - 1]);
+
+/** The last element of every index key under `[first, …]`: walked until the first element changes. */
+function idsUnder(index: StoreDbs['flowRunsByFlow'], first: string): string[] {
+  const ids: string[] = [];
+  for (const key of index.getKeys({ start: [first] })) {
+    const parts = key as string[];
+    if (parts[0] !== first) break;
+    ids.push(parts[parts.length - 1]);
+  }
+  return ids;
+}
 
 export function bump(dbs: StoreDbs, counter: string, delta: number): void {
   dbs.counters.put(counter, (dbs.counters.get(counter) ?? 0) + delta);
@@ -20,7 +29,7 @@ export function bump(dbs: StoreDbs, counter: string, delta: number): void {
 export function putFlow(dbs: StoreDbs, flow: FlowRecord, isNew: boolean): void {
   dbs.flows.put(flow.id, flow);
   if (isNew) {
-    dbs.flowsByName.put(flow.name, flow.id);
+    dbs.flowsByName.put(indexString(flow.name), flow.id);
     bump(dbs, 'flows', 1);
   }
 }
@@ -30,7 +39,7 @@ export function removeFlow(dbs: StoreDbs, flow: FlowRecord): void {
   for (const id of deploymentIdsOfFlow(dbs, flow.id)) removeDeployment(dbs, dbs.deployments.get(id)!);
   for (const id of idsUnder(dbs.flowRunsByFlow, flow.id)) removeFlowRun(dbs, dbs.flowRuns.get(id)!);
   dbs.flows.remove(flow.id);
-  dbs.flowsByName.remove(flow.name);
+  dbs.flowsByName.remove(indexString(flow.name));
   bump(dbs, 'flows', -1);
 }
 
@@ -41,7 +50,7 @@ function flowRunIndexKeys(r: FlowRunRecord) {
     byFlow: [r.flow_id, r.id],
     byDeployment: r.deployment_id === null ? undefined : [r.deployment_id, r.id],
     byParentTask: r.parent_task_run_id === null ? undefined : [r.parent_task_run_id, r.id],
-    byIdempotencyKey: r.idempotency_key === null ? undefined : [r.flow_id, r.idempotency_key],
+    byIdempotencyKey: r.idempotency_key === null ? undefined : idempotencyKey(r.flow_id, r.idempotency_key),
     byState: [r.state_type ?? '', r.id],
   };
 }
@@ -83,10 +92,12 @@ export const subflowRunIds = (dbs: StoreDbs, taskRunId: string) => idsUnder(dbs.
 
 // ── task runs ──────────────────────────────────────────────────────────────────────────────
 
+export const idempotencyKey = (flowId: string, key: string) => [flowId, indexString(key)];
+
 const taskKeys = (t: Pick<TaskRunRecord, 'flow_run_id' | 'task_key' | 'dynamic_key'>) => [
   t.flow_run_id ?? '',
-  t.task_key,
-  t.dynamic_key,
+  indexString(t.task_key),
+  indexString(t.dynamic_key),
 ];
 
 export function taskRunIdByKeys(dbs: StoreDbs, keys: Pick<TaskRunRecord, 'flow_run_id' | 'task_key' | 'dynamic_key'>) {
@@ -119,13 +130,20 @@ export const taskRunIdsOfFlowRun = (dbs: StoreDbs, flowRunId: string) => idsUnde
 // ── deployments ────────────────────────────────────────────────────────────────────────────
 
 export function deploymentIdsOfFlow(dbs: StoreDbs, flowId: string): string[] {
-  return [...dbs.deploymentsByFlowName.getRange(prefix(flowId))].map(({ value }) => value);
+  const ids: string[] = [];
+  for (const { key, value } of dbs.deploymentsByFlowName.getRange({ start: [flowId] })) {
+    if ((key as string[])[0] !== flowId) break;
+    ids.push(value);
+  }
+  return ids;
 }
+
+export const deploymentKey = (flowId: string, name: string) => [flowId, indexString(name)];
 
 export function putDeployment(dbs: StoreDbs, deployment: DeploymentRecord, isNew: boolean): void {
   dbs.deployments.put(deployment.id, deployment);
   if (isNew) {
-    dbs.deploymentsByFlowName.put([deployment.flow_id, deployment.name], deployment.id);
+    dbs.deploymentsByFlowName.put(deploymentKey(deployment.flow_id, deployment.name), deployment.id);
     bump(dbs, 'deployments', 1);
   }
 }
@@ -133,6 +151,6 @@ export function putDeployment(dbs: StoreDbs, deployment: DeploymentRecord, isNew
 /** Deletes a deployment; its runs keep their (now dangling) deployment id. */
 export function removeDeployment(dbs: StoreDbs, deployment: DeploymentRecord): void {
   dbs.deployments.remove(deployment.id);
-  dbs.deploymentsByFlowName.remove([deployment.flow_id, deployment.name]);
+  dbs.deploymentsByFlowName.remove(deploymentKey(deployment.flow_id, deployment.name));
   bump(dbs, 'deployments', -1);
 }

@@ -18,8 +18,12 @@ export function schemaProblem(schema: unknown): string | undefined {
       const types = Array.isArray(s.type) ? s.type : [s.type];
       if (!types.every((t) => typeof t === 'string' && JSON_TYPES.has(t))) return false;
     }
-    return ['properties', 'definitions', '$defs'].every((k) => !(k in s) || Object.values(s[k] as Schema).every(walk)) &&
-      ['items', 'anyOf', 'allOf', 'oneOf'].every((k) => !(k in s) || walk(s[k]));
+    const maps = ['properties', 'definitions', '$defs'].every((k) => {
+      const map = s[k];
+      if (map === undefined) return true;
+      return map !== null && typeof map === 'object' && !Array.isArray(map) && Object.values(map as Schema).every(walk);
+    });
+    return maps && ['items', 'anyOf', 'allOf', 'oneOf'].every((k) => !(k in s) || walk(s[k]));
   };
   return walk(schema) ? undefined : 'The provided schema is not a valid json schema.';
 }
@@ -58,9 +62,13 @@ export function parametersProblem(
     const missing = (schema.required as string[]).find((name) => !(name in parameters));
     if (missing !== undefined) return `Validation failed. Failure reason: '${missing}' is a required property`;
   }
-  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const properties = (typeof schema.properties === 'object' && schema.properties !== null ? schema.properties : {}) as Record<
+    string,
+    Schema | null
+  >;
   for (const [name, value] of Object.entries(parameters)) {
-    const declared = properties[name]?.type;
+    const property = properties[name];
+    const declared = typeof property === 'object' && property !== null ? property.type : undefined;
     if (declared !== undefined && !typeMatches(declared, value)) {
       return `Validation failed for field '${name}'. Failure reason: ${JSON.stringify(value)} is not of type ${JSON.stringify(declared)}`;
     }

@@ -138,7 +138,7 @@ function checkDict(schema: Schema, value: unknown, loc: Loc, issues: ValidationI
       : undefined;
   if (!valueSchema) return value;
   const out: Record<string, unknown> = {};
-  for (const [name, item] of Object.entries(value)) out[name] = check(valueSchema, item, [...loc, name], issues);
+  for (const [name, item] of Object.entries(value)) out[name.toWellFormed()] = check(valueSchema, item, [...loc, name], issues);
   return out;
 }
 
@@ -149,6 +149,13 @@ function checkList(schema: Schema, value: unknown, loc: Loc, issues: ValidationI
   }
   return value.map((item, i) => check(schema.items ?? {}, item, [...loc, i], issues));
 }
+
+const patterns = new Map<string, RegExp>();
+const patternOf = (source: string) => {
+  let re = patterns.get(source);
+  if (!re) patterns.set(source, (re = new RegExp(source, 'u')));
+  return re;
+};
 
 function checkString(schema: Schema, value: unknown, loc: Loc, issues: ValidationIssue[]): unknown {
   if (schema.format === 'uuid') {
@@ -171,21 +178,34 @@ function checkString(schema: Schema, value: unknown, loc: Loc, issues: Validatio
     issues.push({ type: 'string_type', loc, msg: 'Input should be a valid string', input: value });
     return undefined;
   }
-  if (schema.format === 'date-time' && parseDateTime(value) === undefined) {
-    issues.push({ type: 'value_error', loc, msg: `Value error, Unable to parse string [${value}]`, input: value, ctx: { error: {} } });
+  // A lone surrogate cannot be stored as UTF-8: it becomes U+FFFD here, once, so that a record
+  // and its index entries always hold the same string.
+  const text = value.toWellFormed();
+  if (schema.format === 'date-time' && parseDateTime(text) === undefined) {
+    issues.push({ type: 'value_error', loc, msg: `Value error, Unable to parse string [${text}]`, input: text, ctx: { error: {} } });
     return undefined;
   }
-  if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) {
+  if (typeof schema.maxLength === 'number' && text.length > schema.maxLength) {
+    issues.push({
+      type: 'string_too_long',
+      loc,
+      msg: `String should have at most ${schema.maxLength} characters`,
+      input: text,
+      ctx: { max_length: schema.maxLength },
+    });
+    return undefined;
+  }
+  if (schema.pattern && !patternOf(schema.pattern).test(text)) {
     issues.push({
       type: 'string_pattern_mismatch',
       loc,
       msg: `String should match pattern '${schema.pattern}'`,
-      input: value,
+      input: text,
       ctx: { pattern: schema.pattern },
     });
     return undefined;
   }
-  return value;
+  return text;
 }
 
 const INT_STRING = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
