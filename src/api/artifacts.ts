@@ -24,7 +24,7 @@ import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filter
 import { resolveRunSets, type RunFilters } from '../query/runs.ts';
 import type { ArtifactPatch } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
-import { artifactJson, collectionJson, jsonArray, latestByKeyJson } from '../store/records.ts';
+import { artifactJson, jsonArray } from '../store/records.ts';
 import { docs } from './docs.ts';
 import { deleteHandler, readHandler } from './handlers.ts';
 
@@ -59,7 +59,7 @@ export function artifactRoutes(root: Store, config: Config) {
       },
       { parse: 'none', detail: docs.createArtifact },
     )
-    .get('/:id', readHandler((id) => store.get(id), artifactNotFound, artifactJson), {
+    .get('/:id', readHandler((id) => store.getJson(id), artifactNotFound, (json) => json), {
       parse: 'none',
       detail: docs.readArtifact,
     })
@@ -69,9 +69,9 @@ export function artifactRoutes(root: Store, config: Config) {
       '/:id/latest',
       ({ request, params }) => {
         checkApiVersion(request);
-        const collection = store.latestByKey(params.id);
-        if (!collection) throw artifactNotFound();
-        return jsonText(200, latestByKeyJson(collection));
+        const json = store.latestByKeyJson(params.id);
+        if (json === undefined) throw artifactNotFound();
+        return jsonText(200, json);
       },
       { parse: 'none', detail: { hide: true } },
     )
@@ -81,13 +81,13 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
-        const records = store.find(
+        const rows = store.findJson(
           values.artifacts as ArtifactFilter | undefined,
           (values.sort as Sort) ?? 'ID_DESC',
           { offset: (values.offset as number) ?? 0, limit: take },
           runSets(values),
         );
-        return jsonText(200, jsonArray(records.map(artifactJson)));
+        return jsonText(200, jsonArray(rows));
       },
       { parse: 'none', detail: docs.readArtifacts },
     )
@@ -97,13 +97,13 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
-        const records = store.findLatest(
+        const rows = store.findLatestJson(
           values.artifacts as ArtifactCollectionFilter | undefined,
           (values.sort as Sort) ?? 'ID_DESC',
           { offset: (values.offset as number) ?? 0, limit: take },
           runSets(values),
         );
-        return jsonText(200, jsonArray(records.map(collectionJson)));
+        return jsonText(200, jsonArray(rows));
       },
       { parse: 'none', detail: docs.readLatestArtifacts },
     )

@@ -207,3 +207,27 @@ export function countCollectionsByIndex(
   if (!list || list.field !== 'key') return undefined;
   return list.values.filter((key) => storableKey(key) && dbs.collections.doesExist(key)).length;
 }
+
+/**
+ * The ids of one page of artifacts when no condition applies: read off the sort's index keys
+ * alone, with LMDB skipping the offset.
+ */
+export function unfilteredArtifactIds(dbs: StoreDbs, sort: Sort, { offset, limit }: Page): string[] {
+  if (limit === 0) return [];
+  const range = { reverse: sort !== 'KEY_ASC', offset, limit };
+  if (sort === 'ID_DESC') return [...dbs.artifacts.getKeys(range)] as string[];
+  const index =
+    sort === 'CREATED_DESC' ? dbs.artifactsByCreated : sort === 'UPDATED_DESC' ? dbs.artifactsByUpdated : dbs.artifactsByKey;
+  return [...index.getKeys(range)].map((key) => lastId(key as unknown[]));
+}
+
+/** The keys of one page of collections when no condition applies. */
+export function unfilteredCollectionKeys(dbs: StoreDbs, sort: Sort, { offset, limit }: Page): string[] {
+  if (limit === 0) return [];
+  if (sort === 'KEY_ASC' || sort === 'KEY_DESC') {
+    return [...dbs.collections.getKeys({ reverse: sort === 'KEY_DESC', offset, limit })] as string[];
+  }
+  const index =
+    sort === 'ID_DESC' ? dbs.collectionsById : sort === 'CREATED_DESC' ? dbs.collectionsByCreated : dbs.collectionsByUpdated;
+  return [...index.getRange({ reverse: true, offset, limit })].map(({ value }) => value);
+}

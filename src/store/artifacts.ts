@@ -14,6 +14,8 @@ import {
   countCollectionsByIndex,
   findArtifacts,
   findCollections,
+  unfilteredArtifactIds,
+  unfilteredCollectionKeys,
   type Page,
 } from '../query/execute.ts';
 import { planArtifactQuery, planCollectionQuery, type PlanContext } from '../query/plan.ts';
@@ -26,7 +28,15 @@ import { storableKey } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
 import { bump } from './rows.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
-import { mirroredFields, type ArtifactRecord, type CollectionRecord, type MirroredFields } from './records.ts';
+import {
+  artifactJson,
+  collectionJson,
+  latestByKeyJson,
+  mirroredFields,
+  type ArtifactRecord,
+  type CollectionRecord,
+  type MirroredFields,
+} from './records.ts';
 
 /** A new artifact as validated by the API; `data` is raw JSON text. */
 export type NewArtifact = Omit<ArtifactRecord, 'id' | 'created' | 'updated'>;
@@ -80,6 +90,7 @@ export class ArtifactStore {
       this.dbs.artifactsByUpdated.remove(byTimeKey(old.updated, id));
       this.dbs.artifactsByUpdated.put(byTimeKey(now, id), EMPTY);
       this.dbs.artifacts.put(id, record);
+      this.dbs.artifactJson.put(id, artifactJson(record));
       const collection = record.key === null ? undefined : this.dbs.collections.get(record.key);
       if (collection && collection.latestId === id) {
         this.putCollection(collection, { ...collection, ...patch, updated: now });
@@ -104,6 +115,7 @@ export class ArtifactStore {
   private putArtifact(r: ArtifactRecord): void {
     const { dbs } = this;
     dbs.artifacts.put(r.id, r);
+    dbs.artifactJson.put(r.id, artifactJson(r));
     dbs.artifactsByKey.put(byKeyKey(r.key, r.created, r.id), EMPTY);
     dbs.artifactsByCreated.put(byTimeKey(r.created, r.id), EMPTY);
     dbs.artifactsByUpdated.put(byTimeKey(r.updated, r.id), EMPTY);
@@ -114,6 +126,7 @@ export class ArtifactStore {
   private removeArtifact(r: ArtifactRecord): void {
     const { dbs } = this;
     dbs.artifacts.remove(r.id);
+    dbs.artifactJson.remove(r.id);
     dbs.artifactsByKey.remove(byKeyKey(r.key, r.created, r.id));
     dbs.artifactsByCreated.remove(byTimeKey(r.created, r.id));
     dbs.artifactsByUpdated.remove(byTimeKey(r.updated, r.id));
@@ -166,6 +179,7 @@ export class ArtifactStore {
       dbs.collectionsById.put(next.id, next.key);
     }
     dbs.collections.put(next.key, next);
+    dbs.collectionJson.put(next.key, collectionJson(next));
     dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
     dbs.collectionsByUpdated.put(byTimeKey(next.updated, next.id), next.key);
   }
@@ -173,6 +187,7 @@ export class ArtifactStore {
   private removeCollection(c: CollectionRecord): void {
     const { dbs } = this;
     dbs.collections.remove(c.key);
+    dbs.collectionJson.remove(c.key);
     dbs.collectionsById.remove(c.id);
     dbs.collectionsByCreated.remove(byTimeKey(c.created, c.id));
     dbs.collectionsByUpdated.remove(byTimeKey(c.updated, c.id));
@@ -206,6 +221,43 @@ export class ArtifactStore {
   }
 
   /** `runs`: the run ids an artifact must point at, resolved from the run filters (`query/runs.ts`). */
+  /** An artifact's JSON, stored at write time. */
+  getJson(id: string): string | undefined {
+    return this.dbs.artifactJson.get(id);
+  }
+
+  /** `GET /artifacts/{key}/latest`'s body (the collection's stored JSON without `latest_id`). */
+  latestByKeyJson(key: string): string | undefined {
+    if (!storableKey(key)) return undefined;
+    const json = this.dbs.collectionJson.get(key);
+    return json === undefined ? undefined : latestByKeyJson(json);
+  }
+
+  /**
+   * A page of artifacts as stored JSON texts. Without any condition, only index keys are read
+   * (LMDB skips the offset) and each artifact's JSON is fetched as is: no record is decoded.
+   */
+  findJson(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): string[] {
+    const test = withRuns(compileArtifactFilter(filter), runs);
+    const ids =
+      test === always
+        ? unfilteredArtifactIds(this.dbs, sort, page)
+        : findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page).map((r) => r.id);
+    return ids.map((id) => this.dbs.artifactJson.get(id)!);
+  }
+
+  /** A page of collections as stored JSON texts (see `findJson`). */
+  findLatestJson(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): string[] {
+    const test = withRuns(compileCollectionFilter(filter), runs);
+    const keys =
+      test === always
+        ? unfilteredCollectionKeys(this.dbs, sort, page)
+        : findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page).map(
+            (c) => c.key,
+          );
+    return keys.map((key) => this.dbs.collectionJson.get(key)!);
+  }
+
   find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactRecord[] {
     const test = withRuns(compileArtifactFilter(filter), runs);
     return findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page);

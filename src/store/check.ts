@@ -6,7 +6,7 @@
 import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
-import { mirroredFields, type ArtifactRecord } from './records.ts';
+import { artifactJson, collectionJson, mirroredFields, type ArtifactRecord } from './records.ts';
 import { deploymentKey, idempotencyKey } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
@@ -36,6 +36,18 @@ export function checkStore(dbs: StoreDbs): string[] {
   expect('artifacts.byFlowRun', dbs.artifactsByFlowRun.getKeys({}), want((r) => (r.flowRunId ? byRunKey(r.flowRunId, r.id) : undefined)));
   expect('artifacts.byTaskRun', dbs.artifactsByTaskRun.getKeys({}), want((r) => (r.taskRunId ? byRunKey(r.taskRunId, r.id) : undefined)));
 
+  // The stored JSON each read serves must be exactly what the record renders to.
+  const renderedAs = (name: string, db: StoreDbs['artifactJson'], wanted: Map<string, string>) => {
+    for (const { key, value } of db.getRange({})) {
+      const expected = wanted.get(key);
+      if (expected === undefined) findings.push(`${name}: ${JSON.stringify(key)} has no record`);
+      else if (value !== expected) findings.push(`${name}: ${JSON.stringify(key)} differs from its record`);
+      wanted.delete(key);
+    }
+    for (const key of wanted.keys()) findings.push(`${name}: ${JSON.stringify(key)} is missing`);
+  };
+  renderedAs('artifacts.json', dbs.artifactJson, new Map(artifacts.map((r) => [r.id, artifactJson(r)])));
+
   const keys = new Set(artifacts.flatMap((r) => (r.key === null ? [] : [r.key])));
   const collections = [...dbs.collections.getRange({})].map(({ value }) => value);
   for (const c of collections) {
@@ -56,6 +68,7 @@ export function checkStore(dbs: StoreDbs): string[] {
     }
   }
   for (const key of keys) if (!dbs.collections.get(key)) findings.push(`collections: key ${JSON.stringify(key)} has no collection`);
+  renderedAs('collections.json', dbs.collectionJson, new Map(collections.map((c) => [c.key, collectionJson(c)])));
   const wantCollections = (make: (c: (typeof collections)[number]) => unknown) => new Set(collections.map(make).map(keyString));
   expect('collections.byId', dbs.collectionsById.getKeys({}), wantCollections((c) => c.id));
   expect('collections.byCreated', dbs.collectionsByCreated.getKeys({}), wantCollections((c) => byTimeKey(c.created, c.id)));

@@ -22,8 +22,12 @@ export interface StoreDbs {
   artifactsByFlowRun: Database<Buffer, Key[]>;
   /** [task_run_id, id] → empty */
   artifactsByTaskRun: Database<Buffer, Key[]>;
+  /** id → the artifact's JSON as clients read it, rendered once per write and served as is */
+  artifactJson: Database<string, string>;
   /** key → collection ("latest") row; also the KEY_* sorts of collections */
   collections: Database<CollectionRecord, string>;
+  /** key → the collection's JSON as `/latest/filter` returns it */
+  collectionJson: Database<string, string>;
   /** collection id → key: ID_DESC of collections */
   collectionsById: Database<string, string>;
   /** [created, collection id] → key */
@@ -88,7 +92,9 @@ export function openDbs(path: string): StoreDbs {
     artifactsByUpdated: index('artifacts.byUpdated'),
     artifactsByFlowRun: index('artifacts.byFlowRun'),
     artifactsByTaskRun: index('artifacts.byTaskRun'),
+    artifactJson: env.openDB<string, string>({ name: 'artifacts.json', encoding: 'string' }),
     collections: env.openDB<CollectionRecord, string>({ name: 'collections', sharedStructuresKey: Symbol.for('structures') }),
+    collectionJson: env.openDB<string, string>({ name: 'collections.json', encoding: 'string' }),
     collectionsById: env.openDB<string, string>({ name: 'collections.byId', encoding: 'string' }),
     collectionsByCreated: keyIndex('collections.byCreated'),
     collectionsByUpdated: keyIndex('collections.byUpdated'),

@@ -55,12 +55,15 @@ export function collectionJson(r: CollectionRecord): string {
   return headJson(r) + `"latest_id":"${r.latestId}",` + fieldsJson(r);
 }
 
+const LATEST_ID_MEMBER = /"latest_id":"[0-9a-f-]{36}",/;
+
 /**
  * `GET /artifacts/{key}/latest`: Prefect serializes the collection row with the Artifact schema,
- * so the body has the collection's id and timestamps and no `latest_id`.
+ * so the body has the collection's id and timestamps and no `latest_id`. Cut from the stored
+ * collection JSON, where `latest_id` comes before any client-written field.
  */
-export function latestByKeyJson(r: CollectionRecord): string {
-  return artifactJson(r);
+export function latestByKeyJson(collection: string): string {
+  return collection.replace(LATEST_ID_MEMBER, '');
 }
 
 export function jsonArray(items: string[]): string {
