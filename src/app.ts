@@ -70,8 +70,9 @@ export function createApp(store: Store, config: Config): App {
 
   return {
     async handle(incoming) {
-      const request = withRoutableUrl(incoming);
-      const path = pathOf(request.url);
+      const url = incoming.url; // read once: on a live request each read builds the string
+      const request = withRoutableUrl(incoming, url);
+      const path = pathOf(request === incoming ? url : request.url);
       // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
       // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
       if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
@@ -103,8 +104,7 @@ export function createApp(store: Store, config: Config): App {
  * router assumes a host of at least four characters. Such requests get a placeholder host so
  * they route like any other.
  */
-function withRoutableUrl(request: Request): Request {
-  const url = request.url;
+function withRoutableUrl(request: Request, url: string): Request {
   const match = /^https?:\/\/([^/?#]*)/.exec(url);
   const rest = match ? url.slice(match[0].length) : url;
   const path = pathOf(url);
