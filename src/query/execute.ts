@@ -10,6 +10,7 @@ import { runRange, versionsRange } from '../store/keys.ts';
 import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
 import type { Predicate } from '../filters/leaf.ts';
 import type { AccessPath } from './plan.ts';
+import type { RunSets } from './runs.ts';
 import { artifactOrder, collectionOrder } from './order.ts';
 
 export interface Page {
@@ -170,7 +171,7 @@ const isEmpty = (filter: object | null | undefined) =>
 export function countArtifactsByIndex(
   dbs: StoreDbs,
   filter: Record<string, unknown> | null | undefined,
-  runs: { flowRunIds?: Set<string>; taskRunIds?: Set<string> } | undefined,
+  runs: RunSets | undefined,
 ): number | undefined {
   const rangeCount = (index: StoreDbs['artifactsByFlowRun'], ranges: { start: unknown[]; end: unknown[] }[]) =>
     ranges.reduce((n, range) => n + index.getKeysCount(range as any), 0);
@@ -200,7 +201,7 @@ export function countArtifactsByIndex(
 export function countCollectionsByIndex(
   dbs: StoreDbs,
   filter: Record<string, unknown> | null | undefined,
-  runs: { flowRunIds?: Set<string>; taskRunIds?: Set<string> } | undefined,
+  runs: RunSets | undefined,
 ): number | undefined {
   if (runs?.flowRunIds || runs?.taskRunIds) return undefined;
   const list = soleList(filter);

@@ -7,7 +7,7 @@
  * return extra candidates but never misses one.
  */
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
-import type { RunSets } from './runs.ts';
+import type { IdSet, RunSets } from './runs.ts';
 
 export type AccessPath =
   | { kind: 'ids'; ids: string[] } // direct gets by artifact id / latest id
@@ -31,7 +31,8 @@ export interface PlanContext {
 /** For callers without statistics: narrow paths always win. */
 export const NO_STATISTICS: PlanContext = { total: Infinity, pageEnd: Infinity, perKey: 4, perFlowRun: 4, perTaskRun: 4 };
 
-type Narrowing = { path: AccessPath; size: number };
+/** A usable list: its expected rows, and the path that reads it (built only when chosen). */
+type Narrowing = { path: () => AccessPath; size: number };
 
 /**
  * Narrowing is sound only if every match must satisfy the narrowing condition: always under
@@ -51,15 +52,14 @@ function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): AccessP
   for (const option of options) if (option && (!best || option.size < best.size)) best = option;
   if (!best) return { kind: 'sorted' };
   const walk = best.size === 0 ? Infinity : (ctx.pageEnd * ctx.total) / best.size;
-  return best.size <= walk ? best.path : { kind: 'sorted' };
+  return best.size <= walk ? best.path() : { kind: 'sorted' };
 }
 
 /** Run filters resolved to id sets always hold (they are ANDed with everything else). */
 function runNarrowings(runs: RunSets | undefined, ctx: PlanContext): (Narrowing | undefined)[] {
-  return [
-    list('flowRuns', runs?.flowRunIds && [...runs.flowRunIds], ctx.perFlowRun),
-    list('taskRuns', runs?.taskRunIds && [...runs.taskRunIds], ctx.perTaskRun),
-  ];
+  const narrowing = (kind: 'flowRuns' | 'taskRuns', ids: IdSet | undefined, perRun: number): Narrowing | undefined =>
+    ids && { size: ids.size * perRun, path: () => ({ kind, ids: [...ids] }) };
+  return [narrowing('flowRuns', runs?.flowRunIds, ctx.perFlowRun), narrowing('taskRuns', runs?.taskRunIds, ctx.perTaskRun)];
 }
 
 function countPresent(filter: object): number {
@@ -71,7 +71,7 @@ function list(kind: 'ids' | 'flowRuns' | 'taskRuns' | 'keys', values: string[] |
   if (values == null) return undefined;
   const unique = [...new Set(values)];
   const path: AccessPath = kind === 'keys' ? { kind, keys: unique } : { kind, ids: unique };
-  return { path, size: unique.length * perEntry };
+  return { path: () => path, size: unique.length * perEntry };
 }
 
 export function planArtifactQuery(

@@ -9,7 +9,14 @@ import { compileDeploymentFilter, compileFlowFilter } from '../filters/flows.ts'
 import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
-import { deploymentIdsOfFlow, flowRunIdsInState, flowRunIdsOfDeployment, flowRunIdsOfFlow, subflowRunIds } from '../store/rows.ts';
+import {
+  deploymentIdsOfFlow,
+  flowRunIdsInState,
+  flowRunIdsOfDeployment,
+  flowRunIdsOfFlow,
+  stateCounter,
+  subflowRunIds,
+} from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import type { Predicate } from '../filters/leaf.ts';
 
@@ -21,10 +28,38 @@ export interface RunFilters {
   deployments?: DeploymentFilter;
 }
 
+/** A set of run ids: a real Set, or one answered from an index without being materialized. */
+export interface IdSet extends Iterable<string> {
+  readonly size: number;
+  has(id: string): boolean;
+}
+
 /** Ids an artifact's `flow_run_id` / `task_run_id` must be in; undefined means no condition. */
 export interface RunSets {
-  flowRunIds?: Set<string>;
-  taskRunIds?: Set<string>;
+  flowRunIds?: IdSet;
+  taskRunIds?: IdSet;
+}
+
+/**
+ * The flow runs in some states, as an IdSet: its size comes from per-state counters, membership
+ * from the run's record, and only iterating it reads the state index. A short page walks the
+ * sort index and asks `has` a few times instead of building a set of every such run.
+ */
+class RunsInStates implements IdSet {
+  readonly size: number;
+  constructor(
+    private readonly store: Store,
+    private readonly types: string[],
+  ) {
+    this.size = types.reduce((n, type) => n + (store.dbs.counters.get(stateCounter(type)) ?? 0), 0);
+  }
+  has(id: string): boolean {
+    const type = this.store.dbs.flowRuns.get(id)?.state_type;
+    return type != null && this.types.includes(type);
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    for (const type of this.types) yield* flowRunIdsInState(this.store.dbs, type);
+  }
 }
 
 export function filterContext(store: Store): FilterContext {
@@ -92,7 +127,7 @@ function flowRunCandidates(store: Store, filters: RunFilters): Iterable<FlowRunR
  * (`flow_runs` is only `id.any_` or only `state.type.any_`, with no `flows`/`deployments`): then
  * no run record needs reading.
  */
-function exactFlowRunIds(store: Store, filters: RunFilters): Iterable<string> | undefined {
+function exactFlowRunIds(store: Store, filters: RunFilters): IdSet | undefined {
   const fr = filters.flow_runs;
   if (!fr || filters.flows || filters.deployments) return undefined;
   const present = Object.entries(fr).filter(([name, value]) => name !== 'operator' && value != null);
@@ -100,12 +135,12 @@ function exactFlowRunIds(store: Store, filters: RunFilters): Iterable<string> | 
   const [field, sub] = present[0] as [string, Record<string, unknown>];
   const leaves = Object.entries(sub).filter(([name, value]) => name !== 'operator' && value != null);
   if (field === 'id' && leaves.length === 1 && fr.id?.any_) {
-    return fr.id.any_.filter((id) => store.dbs.flowRuns.doesExist(id));
+    return new Set(fr.id.any_.filter((id) => store.dbs.flowRuns.doesExist(id)));
   }
   if (field === 'state' && leaves.length === 1 && fr.state?.type) {
     const typeLeaves = Object.entries(fr.state.type).filter(([, value]) => value != null);
     if (typeLeaves.length === 1 && fr.state.type.any_) {
-      return fr.state.type.any_.flatMap((type) => flowRunIdsInState(store.dbs, type));
+      return new RunsInStates(store, [...new Set(fr.state.type.any_)]);
     }
   }
   return undefined;
@@ -117,11 +152,12 @@ export function resolveRunSets(store: Store, filters: RunFilters): RunSets {
   if (filters.flow_runs || filters.flows || filters.deployments) {
     const exact = exactFlowRunIds(store, filters);
     if (exact) {
-      sets.flowRunIds = new Set(exact);
+      sets.flowRunIds = exact;
     } else {
       const matches = flowRunSide(store, filters, ctx);
-      sets.flowRunIds = new Set();
-      for (const run of flowRunCandidates(store, filters)) if (matches(run)) sets.flowRunIds.add(run.id);
+      const ids = new Set<string>();
+      for (const run of flowRunCandidates(store, filters)) if (matches(run)) ids.add(run.id);
+      sets.flowRunIds = ids;
     }
   }
   if (filters.task_runs) {
@@ -131,8 +167,9 @@ export function resolveRunSets(store: Store, filters: RunFilters): RunSets {
       (f.operator ?? 'and_') === 'and_' && f.id?.any_
         ? f.id.any_.map((id) => store.dbs.taskRuns.get(id)).filter((t): t is TaskRunRecord => t !== undefined)
         : store.taskRuns.all();
-    sets.taskRunIds = new Set();
-    for (const task of candidates) if (matches(task)) sets.taskRunIds.add(task.id);
+    const ids = new Set<string>();
+    for (const task of candidates) if (matches(task)) ids.add(task.id);
+    sets.taskRunIds = ids;
   }
   return sets;
 }

@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, collectionJson, mirroredFields, type ArtifactRecord } from './records.ts';
-import { deploymentKey, idempotencyKey } from './rows.ts';
+import { deploymentKey, idempotencyKey, stateCounter } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -118,6 +118,9 @@ function checkCompanions(
   for (const t of tasks) if (t.flow_run_id && !runIds.has(t.flow_run_id)) findings.push(`taskRuns: ${t.id} names missing flow run`);
   for (const d of deployments) if (!flowIds.has(d.flow_id)) findings.push(`deployments: ${d.id} names missing flow`);
 
+  const states = new Map<string, number>();
+  for (const r of runs) states.set(r.state_type ?? '', (states.get(r.state_type ?? '') ?? 0) + 1);
+  for (const [state, n] of states) counted(stateCounter(state), n);
   counted('flows', flows.length);
   counted('flowRuns', runs.length);
   counted('taskRuns', tasks.length);

@@ -66,7 +66,11 @@ export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecor
   if (keys.byParentTask) dbs.flowRunsByParentTask.put(keys.byParentTask, EMPTY);
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.put(keys.byIdempotencyKey, run.id);
   dbs.flowRunsByState.put(keys.byState, EMPTY);
+  bump(dbs, stateCounter(run.state_type), 1);
 }
+
+/** Runs per state type, so the planner can size a state filter without reading the index. */
+export const stateCounter = (stateType: string | null) => `flowRuns.state:${stateType ?? ''}`;
 
 function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
   const keys = flowRunIndexKeys(run);
@@ -75,6 +79,7 @@ function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
   if (keys.byParentTask) dbs.flowRunsByParentTask.remove(keys.byParentTask);
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.remove(keys.byIdempotencyKey);
   dbs.flowRunsByState.remove(keys.byState);
+  bump(dbs, stateCounter(run.state_type), -1);
 }
 
 /** Deletes a flow run and its task runs (artifacts are never deleted with runs). */
