@@ -9,7 +9,7 @@ import { readJsonBody, type JsonBody } from '../http/body.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readEmbeddedBody } from '../http/embedded.ts';
 import { artifactNotFound } from '../http/errors.ts';
-import { pathId, readModel } from '../http/model.ts';
+import { readModel } from '../http/model.ts';
 import { topLevelMember } from '../http/json-text.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { ArtifactCreate, ArtifactUpdate, truncateMetadata, type Sort } from '../schemas/artifacts.ts';
@@ -26,7 +26,7 @@ import type { ArtifactPatch } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import { artifactJson, jsonArray } from '../store/records.ts';
 import { docs } from './docs.ts';
-import { deleteHandler, readHandler } from './handlers.ts';
+import { deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
 /** `data` as the client wrote it, or undefined when the body has no `data` member. */
 function rawData(body: JsonBody, model: { data?: unknown }): string | undefined {
@@ -132,17 +132,14 @@ export function artifactRoutes(root: Store, config: Config) {
     )
     .patch(
       '/:id',
-      async ({ request, params }) => {
-        const body = await readJsonBody(request, config);
-        checkApiVersion(request);
-        const { id, issues } = pathId(params.id, 'id');
-        const input = readModel<ArtifactUpdate>(body, ArtifactUpdate, issues);
+      async (ctx) => {
+        const { id, input, body } = await readIdAndModel<ArtifactUpdate>(ctx, config, ArtifactUpdate);
         const patch: ArtifactPatch = {};
         const data = rawData(body, input);
         if (data !== undefined) patch.data = data;
         if ('description' in input) patch.description = input.description ?? null;
         if ('metadata_' in input) patch.metadata = truncateMetadata(input.metadata_ ?? null);
-        if (!(await store.update(id!, patch))) throw artifactNotFound();
+        if (!(await store.update(id, patch))) throw artifactNotFound();
         return noContent();
       },
       { parse: 'none', detail: docs.updateArtifact },

@@ -1,10 +1,8 @@
 /** `/api/deployments`: create-or-update, read, filter, count, delete, and create a flow run. */
 import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
-import { checkApiVersion } from '../http/api-version.ts';
-import { readJsonBody, type JsonBody } from '../http/body.ts';
+import type { JsonBody } from '../http/body.ts';
 import { detail, validationFailed } from '../http/errors.ts';
-import { pathId, readModel } from '../http/model.ts';
 import { jsonText } from '../http/respond.ts';
 import { countDeployments, findDeployments } from '../query/companions.ts';
 import { CountDeploymentsBody, ReadDeploymentsBody } from '../schemas/bodies.ts';
@@ -18,7 +16,7 @@ import { isPlainObject } from '../validation/validate.ts';
 import { deploymentJson, flowRunJson } from '../store/companion-records.ts';
 import type { Store } from '../store/store.ts';
 import { queryRoutes } from './companion-queries.ts';
-import { createHandler, deleteHandler, readHandler } from './handlers.ts';
+import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
 const tags = ['Deployments'];
 const notFound = () => detail(404, 'Deployment not found');
@@ -88,12 +86,9 @@ export function deploymentRoutes(store: Store, config: Config) {
     )
     .post(
       '/:id/create_flow_run',
-      async ({ request, params }) => {
-        const body = await readJsonBody(request, config);
-        checkApiVersion(request);
-        const { id, issues } = pathId(params.id, 'id');
-        const input = readModel<DeploymentFlowRunCreate>(body, DeploymentFlowRunCreate, issues);
-        const { record, created } = await store.deployments.createFlowRun(id!, input);
+      async (ctx) => {
+        const { id, input } = await readIdAndModel<DeploymentFlowRunCreate>(ctx, config, DeploymentFlowRunCreate);
+        const { record, created } = await store.deployments.createFlowRun(id, input);
         return jsonText(created ? 201 : 200, flowRunJson(record));
       },
       { parse: 'none', detail: { tags, summary: 'Create Flow Run From Deployment' } },

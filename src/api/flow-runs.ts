@@ -1,10 +1,7 @@
 /** `/api/flow_runs`: create, read, filter, count, set state, update, delete. */
 import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
-import { checkApiVersion } from '../http/api-version.ts';
-import { readJsonBody } from '../http/body.ts';
 import { ApiError, detail } from '../http/errors.ts';
-import { pathId, readModel } from '../http/model.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { countFlowRuns, findFlowRuns } from '../query/companions.ts';
 import { CountFlowRunsBody, ReadFlowRunsBody } from '../schemas/bodies.ts';
@@ -12,7 +9,7 @@ import { FlowRunCreate, FlowRunUpdate, SetState, type StateCreate } from '../sch
 import { flowRunJson, stateJson, type FlowRunRecord } from '../store/companion-records.ts';
 import type { Store } from '../store/store.ts';
 import { queryRoutes } from './companion-queries.ts';
-import { createHandler, deleteHandler, readHandler } from './handlers.ts';
+import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
 const tags = ['Flow Runs'];
 const notFound = () => detail(404, 'Flow run not found');
@@ -42,13 +39,10 @@ export function flowRunRoutes(store: Store, config: Config) {
     )
     .post(
       '/:id/set_state',
-      async ({ request, params }) => {
-        const body = await readJsonBody(request, config);
-        checkApiVersion(request);
-        const { id, issues } = pathId(params.id, 'id');
-        const input = readModel<{ state: StateCreate; force?: boolean }>(body, SetState, issues);
+      async (ctx) => {
+        const { id, input } = await readIdAndModel<{ state: StateCreate; force?: boolean }>(ctx, config, SetState);
         // No orchestration rules run here: every proposed state is accepted, as with `force`.
-        const run = await store.flowRuns.setState(id!, input.state);
+        const run = await store.flowRuns.setState(id, input.state);
         if (!run) throw new ApiError(404, { exception_message: `Flow run with id ${id} not found` });
         return jsonText(201, `{"state":${stateJson(run.state)},"status":"ACCEPT","details":{"type":"accept_details"}}`);
       },
@@ -56,12 +50,9 @@ export function flowRunRoutes(store: Store, config: Config) {
     )
     .patch(
       '/:id',
-      async ({ request, params }) => {
-        const body = await readJsonBody(request, config);
-        checkApiVersion(request);
-        const { id, issues } = pathId(params.id, 'id');
-        const patch = readModel<FlowRunUpdate>(body, FlowRunUpdate, issues);
-        if (!(await store.flowRuns.update(id!, patch))) throw notFound();
+      async (ctx) => {
+        const { id, input } = await readIdAndModel<FlowRunUpdate>(ctx, config, FlowRunUpdate);
+        if (!(await store.flowRuns.update(id, input))) throw notFound();
         return noContent();
       },
       { parse: 'none', detail: { tags, summary: 'Update Flow Run' } },

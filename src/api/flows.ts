@@ -2,9 +2,7 @@
 import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
-import { readJsonBody } from '../http/body.ts';
 import { detail } from '../http/errors.ts';
-import { pathId, readModel } from '../http/model.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { countFlows, findFlows } from '../query/companions.ts';
 import { CountFlowsBody, ReadFlowsBody } from '../schemas/bodies.ts';
@@ -12,7 +10,7 @@ import { FlowCreate, FlowUpdate } from '../schemas/companions.ts';
 import { flowJson } from '../store/companion-records.ts';
 import type { Store } from '../store/store.ts';
 import { queryRoutes } from './companion-queries.ts';
-import { createHandler, deleteHandler, readHandler } from './handlers.ts';
+import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
 const tags = ['Flows'];
 const notFound = () => detail(404, 'Flow not found');
@@ -48,12 +46,9 @@ export function flowRoutes(store: Store, config: Config) {
     )
     .patch(
       '/:id',
-      async ({ request, params }) => {
-        const body = await readJsonBody(request, config);
-        checkApiVersion(request);
-        const { id, issues } = pathId(params.id, 'id');
-        const update = readModel<{ tags?: string[] }>(body, FlowUpdate, issues);
-        if (!(await store.flows.update(id!, update.tags))) throw notFound();
+      async (ctx) => {
+        const { id, input } = await readIdAndModel<{ tags?: string[] }>(ctx, config, FlowUpdate);
+        if (!(await store.flows.update(id, input.tags))) throw notFound();
         return noContent();
       },
       { parse: 'none', detail: { tags, summary: 'Update Flow' } },

@@ -6,7 +6,7 @@
 import { checkApiVersion } from '../http/api-version.ts';
 import { readJsonBody, type BodyLimits, type JsonBody } from '../http/body.ts';
 import type { ApiError } from '../http/errors.ts';
-import { readModel, requirePathId } from '../http/model.ts';
+import { pathId, readModel, requirePathId } from '../http/model.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 
 type Ctx = { request: Request; params: Record<string, string> };
@@ -41,4 +41,20 @@ export function deleteHandler(remove: (id: string) => Promise<boolean>, notFound
     if (!(await remove(requirePathId(params.id)))) throw notFound();
     return noContent();
   };
+}
+
+/**
+ * For routes with an `{id}` and a model body (PATCH, set_state, create_flow_run): the body,
+ * the version check, then the id and the model validated together — one 422 lists both.
+ */
+export async function readIdAndModel<I>(
+  { request, params }: Ctx,
+  config: BodyLimits,
+  schema: object,
+): Promise<{ id: string; input: I; body: JsonBody }> {
+  const body = await readJsonBody(request, config);
+  checkApiVersion(request);
+  const { id, issues } = pathId(params.id, 'id');
+  const input = readModel<I>(body, schema, issues);
+  return { id: id!, input, body };
 }
