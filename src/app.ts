@@ -68,33 +68,37 @@ export function createApp(store: Store, config: Config): App {
         .use(deploymentRoutes(store, config)),
     );
 
+  const withCors = (response: Response, origin: string) => {
+    const allowed = allowOrigin(config.cors, origin);
+    if (allowed !== null) response.headers.set('access-control-allow-origin', allowed);
+    return response;
+  };
+
   return {
-    async handle(incoming) {
+    // Not async: the common request goes straight to the router's promise, without another
+    // promise and await on the hot path.
+    handle(incoming) {
       const url = incoming.url; // read once: on a live request each read builds the string
       const request = withRoutableUrl(incoming, url);
       const path = pathOf(request === incoming ? url : request.url);
       // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
       // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
-      if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
+      if (/%0a/i.test(path)) return Promise.resolve(errorResponse(detail(404, 'Not Found')));
       const origin = request.headers.get('origin');
       if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
-        return preflight(config.cors, request);
+        return Promise.resolve(preflight(config.cors, request));
       }
-      let response: Response;
+      let pending: Promise<Response>;
       try {
         // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
         if (config.csrf.enabled) checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token));
         if (config.authString !== null) checkBasicAuth(request, path, config.authString);
-        response = await elysia.handle(request);
+        pending = elysia.handle(request);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        response = errorResponse(error);
+        pending = Promise.resolve(errorResponse(error));
       }
-      if (origin !== null) {
-        const allowed = allowOrigin(config.cors, origin);
-        if (allowed !== null) response.headers.set('access-control-allow-origin', allowed);
-      }
-      return response;
+      return origin === null ? pending : pending.then((response) => withCors(response, origin));
     },
   };
 }
