@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
+import { LIMIT_MAX, LIMIT_MIN } from './expect.ts';
 
 const FILTER = '/api/artifacts/filter';
 const COUNT = '/api/artifacts/count';
@@ -20,8 +21,6 @@ const TR1 = '33333333-3333-4333-8333-333333333333';
 const TR2 = '44444444-4444-4444-8444-444444444444';
 const UNKNOWN = '99999999-9999-4999-8999-999999999999';
 
-const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
-const LIMIT_MIN = { detail: 'Invalid limit: must be greater than or equal to 0.' };
 const SORTS = ['CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC', 'KEY_ASC'] as const;
 const SORT_EXPECTED = "'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'";
 

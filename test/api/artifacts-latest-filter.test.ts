@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
+import { UUID_RE } from './expect.ts';
 
 const LATEST_FILTER = '/api/artifacts/latest/filter';
 const LATEST_COUNT = '/api/artifacts/latest/count';
@@ -29,7 +30,6 @@ const COLLECTION_FIELDS = [
   'flow_run_id',
   'task_run_id',
 ];
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SORTS = ['CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC', 'KEY_ASC'] as const;
 const SORT_EXPECTED = "'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'";
 

@@ -6,9 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
+import { UUID_RE, micros } from './expect.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
 const ARTIFACT_FIELDS = [
   'id',
   'created',
@@ -38,13 +37,6 @@ const MIRRORED = ['key', 'type', 'description', 'data', 'metadata_', 'flow_run_i
 const NOT_FOUND = { detail: 'Artifact not found.' };
 const FLOW_RUN = '8411fade-9f89-4be4-98a8-b401a1945a63';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
-
-function micros(datetime: string): number {
-  expect(datetime).toMatch(DATETIME_RE);
-  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
-  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
-  return seconds * 1_000_000 + fraction;
-}
 
 function mirrored(artifact: Record<string, unknown>) {
   return Object.fromEntries(MIRRORED.map((name) => [name, artifact[name]]));

@@ -9,6 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
+import { LIMIT_MAX, LIMIT_MIN } from './expect.ts';
 import {
   ALL_KEYS,
   ALL_ROUTES,
@@ -41,9 +42,6 @@ import {
   UNKNOWN,
   type World,
 } from './run-filters-world.ts';
-
-const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
-const LIMIT_MIN = { detail: 'Invalid limit: must be greater than or equal to 0.' };
 
 // ── the shared world ─────────────────────────────────────────────────────────────────────────
 

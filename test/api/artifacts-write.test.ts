@@ -8,9 +8,8 @@ import { rmSync } from 'node:fs';
 import { startServer } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { harness, tempDir, type Harness } from '../helpers.ts';
+import { DATETIME_RE, UUID_RE, micros } from './expect.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
 const ARTIFACT_FIELDS = [
   'id',
   'created',
@@ -28,14 +27,6 @@ const NOT_FOUND = { detail: 'Artifact not found.' };
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const FLOW_RUN = '1c9e7a52-3d7c-4f0e-8a43-5b2f0d6e9a10';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
-
-/** A datetime as µs since the epoch (the fraction is optional, so strings do not sort). */
-function micros(datetime: string): number {
-  expect(datetime).toMatch(DATETIME_RE);
-  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
-  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
-  return seconds * 1_000_000 + fraction;
-}
 
 function validationError(detail: object[], requestBody: unknown) {
   return { exception_message: 'Invalid request received.', exception_detail: detail, request_body: requestBody };

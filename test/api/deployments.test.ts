@@ -5,10 +5,9 @@
  * only the deployment's SCHEDULED runs) and create_flow_run with its parameter-schema rule.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness, type Reply } from '../helpers.ts';
+import { harness, type Harness } from '../helpers.ts';
+import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, validation } from './expect.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
 const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const DEPLOYMENT_FIELDS = [
   'id',
@@ -61,10 +60,6 @@ const DEFAULTS = {
   status: 'NOT_READY',
   enforce_parameter_schema: true,
 };
-const INTEGRITY = {
-  detail:
-    'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.',
-};
 const DEPLOYMENT_NOT_FOUND = { detail: 'Deployment not found' };
 const NO_SCHEMA_409 = {
   detail:
@@ -72,29 +67,7 @@ const NO_SCHEMA_409 = {
 };
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const OTHER_ID = '3f0c6d1e-2b7a-4c55-9e0d-7a1b2c3d4e5f';
-const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
 const INT_SCHEMA = { type: 'object', properties: { n: { type: 'integer' }, s: { type: 'string' } }, required: ['n'] };
-
-function micros(datetime: string): number {
-  expect(datetime).toMatch(DATETIME_RE);
-  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
-  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
-  return seconds * 1_000_000 + fraction;
-}
-
-function nearNow(datetime: string, before: number, after = Date.now()) {
-  const ms = micros(datetime) / 1000;
-  expect(ms).toBeGreaterThanOrEqual(before - 1000);
-  expect(ms).toBeLessThanOrEqual(after + 1000);
-}
-
-function validation(reply: Reply): any[] {
-  expect(reply.status).toBe(422);
-  expect(Object.keys(reply.body)).toEqual(['exception_message', 'exception_detail', 'request_body']);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(reply.body.exception_detail.length).toBeGreaterThan(0);
-  return reply.body.exception_detail;
-}
 
 let h: Harness;
 beforeEach(() => {

@@ -6,9 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
+import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, nearNow, rawField, validation } from './expect.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
 const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const FLOW_RUN_FIELDS = [
   'id',
@@ -75,15 +74,9 @@ const DEFAULT_POLICY = {
   pause_keys: [],
   resuming: false,
 };
-const INTEGRITY = {
-  detail:
-    'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.',
-};
 const RUN_NOT_FOUND = { detail: 'Flow run not found' };
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const OTHER_ID = '3f0c6d1e-2b7a-4c55-9e0d-7a1b2c3d4e5f';
-const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
-const LIMIT_MIN = { detail: 'Invalid limit: must be greater than or equal to 0.' };
 const STATE_TYPES: [string, string][] = [
   ['SCHEDULED', 'Scheduled'],
   ['PENDING', 'Pending'],
@@ -95,37 +88,6 @@ const STATE_TYPES: [string, string][] = [
   ['PAUSED', 'Paused'],
   ['CANCELLING', 'Cancelling'],
 ];
-
-/** A datetime as µs since the epoch. */
-function micros(datetime: string): number {
-  expect(datetime).toMatch(DATETIME_RE);
-  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
-  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
-  return seconds * 1_000_000 + fraction;
-}
-
-/** Asserts that a datetime lies between two Date.now() readings (±1 s). */
-function nearNow(datetime: string, before: number, after = Date.now()) {
-  const ms = micros(datetime) / 1000;
-  expect(ms).toBeGreaterThanOrEqual(before - 1000);
-  expect(ms).toBeLessThanOrEqual(after + 1000);
-}
-
-/** Asserts Prefect's 422 envelope and returns its error list. */
-function validation(reply: Reply): any[] {
-  expect(reply.status).toBe(422);
-  expect(Object.keys(reply.body)).toEqual(['exception_message', 'exception_detail', 'request_body']);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(reply.body.exception_detail.length).toBeGreaterThan(0);
-  return reply.body.exception_detail;
-}
-
-/** The raw JSON text of one field, e.g. `0.0` (whitespace after the colon tolerated). */
-function rawField(text: string, name: string): string {
-  const match = new RegExp(`"${name}":\\s*([^,}\\]]+)`).exec(text);
-  if (!match) throw new Error(`field ${name} not found in ${text}`);
-  return match[1]!.trim();
-}
 
 let h: Harness;
 beforeEach(() => {

@@ -5,33 +5,12 @@
  * /flows/filter (sorts, paging, cross-resource filters) and /flows/count.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness, type Reply } from '../helpers.ts';
+import { harness, type Harness } from '../helpers.ts';
+import { LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, validation } from './expect.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
 const FLOW_FIELDS = ['id', 'created', 'updated', 'name', 'tags', 'labels'];
 const FLOW_NOT_FOUND = { detail: 'Flow not found' };
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
-const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
-const LIMIT_MIN = { detail: 'Invalid limit: must be greater than or equal to 0.' };
-
-/** A datetime as µs since the epoch. */
-function micros(datetime: string): number {
-  expect(datetime).toMatch(DATETIME_RE);
-  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
-  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
-  return seconds * 1_000_000 + fraction;
-}
-
-/** Asserts Prefect's 422 envelope and returns its error list. */
-function validation(reply: Reply): any[] {
-  expect(reply.status).toBe(422);
-  expect(Object.keys(reply.body)).toEqual(['exception_message', 'exception_detail', 'request_body']);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(Array.isArray(reply.body.exception_detail)).toBe(true);
-  expect(reply.body.exception_detail.length).toBeGreaterThan(0);
-  return reply.body.exception_detail;
-}
 
 let h: Harness;
 beforeEach(() => {

@@ -5,10 +5,9 @@
  * filters, the task-run-centric combination), count and delete.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness, type Reply } from '../helpers.ts';
+import { harness, type Harness } from '../helpers.ts';
+import { INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, rawField, validation } from './expect.ts';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
 const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const TASK_RUN_FIELDS = [
   'id',
@@ -65,41 +64,9 @@ const DEFAULT_POLICY = {
   retry_delay: null,
   retry_jitter_factor: null,
 };
-const INTEGRITY = {
-  detail:
-    'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.',
-};
 const TASK_NOT_FOUND = { detail: 'Task not found' };
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const CLIENT_ID = '5b0e8c1a-7d2f-4e3a-9b6c-0d1e2f3a4b5c';
-const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
-
-function micros(datetime: string): number {
-  expect(datetime).toMatch(DATETIME_RE);
-  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
-  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
-  return seconds * 1_000_000 + fraction;
-}
-
-function nearNow(datetime: string, before: number, after = Date.now()) {
-  const ms = micros(datetime) / 1000;
-  expect(ms).toBeGreaterThanOrEqual(before - 1000);
-  expect(ms).toBeLessThanOrEqual(after + 1000);
-}
-
-function validation(reply: Reply): any[] {
-  expect(reply.status).toBe(422);
-  expect(Object.keys(reply.body)).toEqual(['exception_message', 'exception_detail', 'request_body']);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(reply.body.exception_detail.length).toBeGreaterThan(0);
-  return reply.body.exception_detail;
-}
-
-function rawField(text: string, name: string): string {
-  const match = new RegExp(`"${name}":\\s*([^,}\\]]+)`).exec(text);
-  if (!match) throw new Error(`field ${name} not found in ${text}`);
-  return match[1]!.trim();
-}
 
 let h: Harness;
 beforeEach(() => {

@@ -1,0 +1,49 @@
+/**
+ * Shapes and texts the HTTP tests check again and again: Prefect's id and datetime formats, its
+ * limit and integrity error bodies, its 422 envelope, and helpers to read datetimes and raw
+ * JSON fields out of replies.
+ */
+import { expect } from 'bun:test';
+import type { Reply } from '../helpers.ts';
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$/;
+
+export const LIMIT_MAX = { detail: 'Invalid limit: must be less than or equal to 200.' };
+export const LIMIT_MIN = { detail: 'Invalid limit: must be greater than or equal to 0.' };
+export const INTEGRITY = {
+  detail:
+    'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.',
+};
+
+/** A datetime as µs since the epoch (asserting Prefect's format first). */
+export function micros(datetime: string): number {
+  expect(datetime).toMatch(DATETIME_RE);
+  const seconds = Date.parse(`${datetime.slice(0, 19)}Z`) / 1000;
+  const fraction = datetime.length > 20 ? Number(datetime.slice(20, 26)) : 0;
+  return seconds * 1_000_000 + fraction;
+}
+
+/** Asserts that a datetime lies between two Date.now() readings (±1 s). */
+export function nearNow(datetime: string, before: number, after = Date.now()) {
+  const ms = micros(datetime) / 1000;
+  expect(ms).toBeGreaterThanOrEqual(before - 1000);
+  expect(ms).toBeLessThanOrEqual(after + 1000);
+}
+
+/** Asserts Prefect's 422 envelope and returns its error list. */
+export function validation(reply: Reply): any[] {
+  expect(reply.status).toBe(422);
+  expect(Object.keys(reply.body)).toEqual(['exception_message', 'exception_detail', 'request_body']);
+  expect(reply.body.exception_message).toBe('Invalid request received.');
+  expect(Array.isArray(reply.body.exception_detail)).toBe(true);
+  expect(reply.body.exception_detail.length).toBeGreaterThan(0);
+  return reply.body.exception_detail;
+}
+
+/** The raw JSON text of one field, e.g. `0.0` (whitespace after the colon tolerated). */
+export function rawField(text: string, name: string): string {
+  const match = new RegExp(`"${name}":\\s*([^,}\\]]+)`).exec(text);
+  if (!match) throw new Error(`field ${name} not found in ${text}`);
+  return match[1]!.trim();
+}
