@@ -1,9 +1,13 @@
-/** Runs `artifactd` (src/main.ts under this Bun) as a real process, for end-to-end tests. */
+/**
+ * Runs `artifactd` as a real process, for end-to-end tests: the built executable when
+ * ARTIFACTD_BIN names one (CI builds it first), otherwise src/main.ts under this Bun.
+ */
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+const COMMAND = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, MAIN];
 
 export function run(args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([process.execPath, MAIN, ...args], {
+  return Bun.spawn([...COMMAND, ...args], {
     env: { ...process.env, ...env },
     stdout: 'pipe',
     stderr: 'pipe',
