@@ -6,6 +6,7 @@
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
 import { artifactRoutes } from './api/artifacts.ts';
+import { directRead } from './api/direct-reads.ts';
 import { deploymentRoutes } from './api/deployments.ts';
 import { flowRunRoutes } from './api/flow-runs.ts';
 import { flowRoutes } from './api/flows.ts';
@@ -23,8 +24,11 @@ import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
 
 export interface App {
-  /** Answers one request (what `Bun.serve` calls, and what tests call). */
-  handle(request: Request): Promise<Response>;
+  /**
+   * Answers one request (what `Bun.serve` calls, and what tests call). The hottest reads are
+   * answered synchronously; everything else through the router's promise.
+   */
+  handle(request: Request): Response | Promise<Response>;
 }
 
 export function createApp(store: Store, config: Config): App {
@@ -83,22 +87,23 @@ export function createApp(store: Store, config: Config): App {
       const path = pathOf(request === incoming ? url : request.url);
       // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
       // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
-      if (/%0a/i.test(path)) return Promise.resolve(errorResponse(detail(404, 'Not Found')));
+      if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
       const origin = request.headers.get('origin');
       if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
-        return Promise.resolve(preflight(config.cors, request));
+        return preflight(config.cors, request);
       }
-      let pending: Promise<Response>;
+      let answer: Response | Promise<Response>;
       try {
         // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
         if (config.csrf.enabled) checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token));
         if (config.authString !== null) checkBasicAuth(request, path, config.authString);
-        pending = elysia.handle(request);
+        answer = (request.method === 'GET' && directRead(store, request, path)) || elysia.handle(request);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        pending = Promise.resolve(errorResponse(error));
+        answer = errorResponse(error);
       }
-      return origin === null ? pending : pending.then((response) => withCors(response, origin));
+      if (origin === null) return answer;
+      return answer instanceof Response ? withCors(answer, origin) : answer.then((response) => withCors(response, origin));
     },
   };
 }
