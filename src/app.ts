@@ -21,6 +21,7 @@ import { RouteTable } from './http/fallback.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
+import { uiResponse } from './ui/serve.ts';
 
 export interface App {
   /** Answers one request (what `Bun.serve` calls, and what tests call). */
@@ -87,6 +88,12 @@ export function createApp(store: Store, config: Config): App {
       const origin = request.headers.get('origin');
       if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
         return Promise.resolve(preflight(config.cors, request));
+      }
+      // The browser UI's pages and files: before auth, since they carry no data (the page asks
+      // for credentials when the API answers 401); never consulted for the API's own paths.
+      if (!path.startsWith('/api') && !path.startsWith('/docs')) {
+        const page = uiResponse(request, path);
+        if (page !== null) return Promise.resolve(page);
       }
       let pending: Promise<Response>;
       try {
