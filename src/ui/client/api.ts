@@ -103,24 +103,31 @@ function newClientId(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-async function csrfHeaders(refresh: boolean): Promise<Record<string, string>> {
-  if (csrf === 'off') return {};
-  // Renew a minute before expiry so a token never lapses in flight.
-  if (refresh || csrf === null || csrf.expires - 60_000 < Date.now()) {
-    const client = csrf === null ? newClientId() : csrf.client;
-    const response = await fetch(`/api/csrf-token?client=${encodeURIComponent(client)}`, { headers: authHeaders() });
-    if (response.status === 401) throw new SignInRequired();
-    if (response.status === 422) {
-      csrf = 'off';
-      return {};
-    }
-    const body = await readBody(response);
-    if (!response.ok) throw new ApiError(response.status, body);
-    const issued = body as { token: string; expiration: string };
-    csrf = { client, token: issued.token, expires: Date.parse(issued.expiration) };
+/** The token request in flight, shared by the requests that need one at the same moment. */
+let pendingToken: Promise<void> | null = null;
+
+async function fetchToken(): Promise<void> {
+  const client = csrf === null || csrf === 'off' ? newClientId() : csrf.client;
+  const response = await fetch(`/api/csrf-token?client=${encodeURIComponent(client)}`, { headers: authHeaders() });
+  if (response.status === 401) throw new SignInRequired();
+  if (response.status === 422) {
+    csrf = 'off';
+    return;
   }
-  const { client, token } = csrf as { client: string; token: string }; // set just above
-  return { 'Prefect-Csrf-Token': token, 'Prefect-Csrf-Client': client };
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, body);
+  const issued = body as { token: string; expiration: string };
+  csrf = { client, token: issued.token, expires: Date.parse(issued.expiration) };
+}
+
+async function csrfHeaders(refresh: boolean): Promise<Record<string, string>> {
+  // Renew a minute before expiry so a token never lapses in flight.
+  if (csrf !== 'off' && (refresh || csrf === null || csrf.expires - 60_000 < Date.now())) {
+    pendingToken ??= fetchToken().finally(() => (pendingToken = null));
+    await pendingToken;
+  }
+  if (csrf === null || csrf === 'off') return {};
+  return { 'Prefect-Csrf-Token': csrf.token, 'Prefect-Csrf-Client': csrf.client };
 }
 
 // ── Requests ───────────────────────────────────────────────────────────────────────────────
