@@ -142,7 +142,7 @@ function artifactRow(row: Artifact | ArtifactCollection): HTMLElement {
   const id = 'latest_id' in row ? row.latest_id : row.id;
   const name =
     'latest_id' in row
-      ? [link(artifactPath(id), h('strong', {}, row.key)), ' ', link(keyPath(row.key), h('span', { class: 'small' }, 'history'))]
+      ? [link(artifactPath(id), h('strong', {}, row.key)), ' ', link(keyPath(row.key), h('span', { class: 'small history-link' }, 'history'))]
       : row.key
         ? [link(artifactPath(id), h('strong', {}, row.key))]
         : [link(artifactPath(id), h('span', { class: 'mono' }, shortId(id))), ' ', h('span', { class: 'small muted' }, 'no key')];
