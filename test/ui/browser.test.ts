@@ -9,6 +9,10 @@ import type { Browser, Page } from 'playwright-core';
 import { seed, type Seeded } from './seed.ts';
 import { browserAvailable, launchBrowser, openPage, screenshot, startImageServer, startUiServer, type UiServer } from './support.ts';
 
+// The page.evaluate callbacks run in the page: its globals, declared for this file only (the
+// test program has no DOM library).
+declare const document: any, window: any, getComputedStyle: any;
+
 const run = browserAvailable('test/ui/browser.test.ts');
 
 describe.if(run)('the artifact browser', () => {
@@ -38,7 +42,7 @@ describe.if(run)('the artifact browser', () => {
   const untilRows = (n: number) => page.waitForFunction((n) => document.querySelectorAll('table.artifacts tbody tr').length === n, n, { timeout: 5000 });
   const untilCount = (text: string) => page.waitForFunction((text) => document.querySelector('[data-testid=count]')?.textContent === text, text, { timeout: 5000 });
   const untilFirstKey = (key: string) =>
-    page.waitForFunction((key) => document.querySelector<HTMLElement>('table.artifacts tbody tr')?.dataset.key === key, key, { timeout: 5000 });
+    page.waitForFunction((key) => document.querySelector('table.artifacts tbody tr')?.dataset.key === key, key, { timeout: 5000 });
 
   test('the list shows the latest artifact of every key, 20 per page, newest first', async () => {
     await page.goto(`${server.url}/`);
@@ -164,7 +168,7 @@ describe.if(run)('the artifact browser', () => {
     const img = page.locator('[data-render=image] img');
     await img.waitFor();
     expect(await img.getAttribute('src')).toBe(images.url);
-    await page.waitForFunction(() => (document.querySelector('[data-render=image] img') as HTMLImageElement).naturalWidth > 0);
+    await page.waitForFunction(() => document.querySelector('[data-render=image] img').naturalWidth > 0);
     await screenshot(page, 'artifact-image');
 
     await page.goto(`${server.url}/artifacts/artifact/${seeded.link}`);

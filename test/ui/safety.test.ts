@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, Request as PwRequest } from 'playwright-core';
 import { browserAvailable, launchBrowser, openPage, screenshot, startUiServer, type UiServer } from './support.ts';
 
+// The page.evaluate callbacks run in the page: its globals, declared for this file only (the
+// test program has no DOM library).
+declare const document: any, window: any, getComputedStyle: any;
+
 const run = browserAvailable('test/ui/safety.test.ts');
 
 // Blank lines between the probes: an HTML block runs to the next blank line, which would
@@ -76,8 +80,8 @@ describe.if(run)('untrusted content runs nothing', () => {
   async function open(id: string) {
     const page = await openPage(browser);
     await page.addInitScript(() => {
-      (window as any).__violations = [];
-      document.addEventListener('securitypolicyviolation', (e) => (window as any).__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e: any) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
     await page.goto(`${server.url}/artifacts/artifact/${id}`);
     await page.locator('[data-testid=content]').waitFor();
@@ -116,11 +120,11 @@ describe.if(run)('untrusted content runs nothing', () => {
       await content.locator('#raw-link, a:has-text("raw link")').first().click();
       await page.locator('[data-testid=description] a', { hasText: 'js' }).click();
       await page.waitForTimeout(100);
-      expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
       expect(page.url()).toEndWith(`/artifacts/artifact/${ids.markdown}`);
       // (Chromium reports CSP violations for the handlers while DOMPurify parses the HTML in an
       // inert document; none of them is from a script or a load: both walls held.)
-      const violations: string[] = await page.evaluate(() => (window as any).__violations);
+      const violations: string[] = await page.evaluate(() => window.__violations);
       expect(violations.filter((v) => !/^(script-src-attr|style-src-attr|style-src-elem) inline$/.test(v))).toEqual([]);
       expect(page.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
       await screenshot(page, 'xss-probe');
@@ -143,8 +147,8 @@ describe.if(run)('untrusted content runs nothing', () => {
           expect(await page.locator('[data-render=image-refused]').isVisible()).toBe(true);
           expect(await page.locator('#app img').count()).toBe(0);
         }
-        expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
-        expect(await page.evaluate(() => (window as any).__violations)).toEqual([]);
+        expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+        expect(await page.evaluate(() => window.__violations)).toEqual([]);
       } finally {
         await page.close();
       }
@@ -163,8 +167,8 @@ describe.if(run)('untrusted content runs nothing', () => {
         document.body.append(script);
       });
       await page.waitForTimeout(300);
-      expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
-      const violations: string[] = await page.evaluate(() => (window as any).__violations);
+      expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+      const violations: string[] = await page.evaluate(() => window.__violations);
       expect(violations.some((v) => v.startsWith('script-src'))).toBe(true);
     } finally {
       await page.close();
