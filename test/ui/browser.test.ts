@@ -142,6 +142,8 @@ describe.if(run)('the artifact browser', () => {
     await page.fill('[data-render=table] input[type=search]', 'hopper');
     expect(await table.locator('tbody tr:visible').count()).toBe(1);
     await page.fill('[data-render=table] input[type=search]', '');
+    await page.locator('[data-render=table] input[type=search]').blur();
+    expect(await table.locator('tbody tr:visible').count()).toBe(4);
     await screenshot(page, 'artifact-table');
 
     await page.goto(`${server.url}/artifacts/artifact/${seeded.columnsTable}`);

@@ -28,7 +28,7 @@ export async function artifactPage(id: string): Promise<HTMLElement> {
       isLatest ? h('span', { class: 'badge latest', 'data-testid': 'latest' }, 'Latest') : null,
       latest !== null && !isLatest ? link(artifactPath(latest.latest_id), h('span', { class: 'small' }, 'Go to the latest version')) : null,
       h('span', { class: 'spacer' }),
-      deleteControl(artifact, versions),
+      deleteControl(artifact, versions, isLatest),
     ),
     artifact.description ? h('div', { class: 'markdown description', 'data-testid': 'description' }, renderMarkdown(artifact.description)) : null,
     h('div', { class: 'layout' }, h('article', { class: 'card content', 'data-testid': 'content' }, renderData(artifact)), details(artifact, versions)),
@@ -61,7 +61,7 @@ function details(artifact: Artifact, versions: number): HTMLElement {
 }
 
 /** The delete button and its confirmation dialog; afterwards, the key's history or the list. */
-function deleteControl(artifact: Artifact, versions: number): HTMLElement {
+function deleteControl(artifact: Artifact, versions: number, isLatest: boolean): HTMLElement {
   const error = h('p', { class: 'error', hidden: true });
   const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
   const confirm = h('button', { type: 'button', class: 'danger', 'data-testid': 'confirm-delete' }, 'Delete');
@@ -71,7 +71,7 @@ function deleteControl(artifact: Artifact, versions: number): HTMLElement {
     { class: 'confirm', 'aria-labelledby': 'confirm-title' },
     h('h2', { id: 'confirm-title' }, 'Delete artifact?'),
     h('p', {}, `Delete ${what}? This cannot be undone.`),
-    artifact.key !== null && versions > 1 ? h('p', { class: 'muted small' }, 'If it is the latest version, the previous one becomes the latest.') : null,
+    isLatest && versions > 1 ? h('p', { class: 'muted small' }, 'It is the latest version: the previous one becomes the latest.') : null,
     error,
     h('div', { class: 'actions' }, cancel, confirm),
   );
