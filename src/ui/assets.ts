@@ -32,8 +32,8 @@ const jsName = (tsName: string) => tsName.replace(/\.ts$/, '.js');
 
 /**
  * Points each import of a transpiled module at a served file (`./x.ts` → `./x.js`, `marked` →
- * `./marked.js`) and refuses any other, so a typo fails at start-up (and in the tests), not in
- * a browser.
+ * `./marked.js`) and refuses any other, so a typo fails loudly on the first request for the UI
+ * (and in test/ui/server.test.ts), not silently in a browser.
  */
 function linkImports(name: string, code: string): string {
   const transpiler = new Bun.Transpiler({ loader: 'js' });

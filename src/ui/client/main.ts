@@ -11,7 +11,14 @@ import { flowRunPage, keyPage } from './run-pages.ts';
 
 type Page = (match: RegExpExecArray, params: URLSearchParams) => Promise<HTMLElement>;
 
-const segment = (match: RegExpExecArray) => decodeURIComponent(match[1]);
+/** A path segment, decoded; a malformed escape is kept as typed (the API then answers not found). */
+function segment(match: RegExpExecArray): string {
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
+}
 
 const ROUTES: [RegExp, Page][] = [
   [/^\/(?:artifacts\/?)?$/, (_, params) => listPage(params)],
