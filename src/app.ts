@@ -92,7 +92,7 @@ export function createApp(store: Store, config: Config): App {
       // The browser UI's pages and files: before auth, since they carry no data (the page asks
       // for credentials when the API answers 401); never consulted for the API's own paths.
       if (!path.startsWith('/api') && !path.startsWith('/docs')) {
-        const page = uiResponse(request, path);
+        const page = uiResponse(request, path, config.defaultLimit);
         if (page !== null) return Promise.resolve(page);
       }
       let pending: Promise<Response>;

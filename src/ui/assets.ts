@@ -19,8 +19,8 @@ export interface AssetSet {
   version: string;
   /** By file name, e.g. `main.js`, `marked.js`, `style.css`. */
   files: Map<string, Asset>;
-  /** The one HTML page every UI route answers with. */
-  index: Asset;
+  /** The one HTML page every UI route answers with, for a server whose largest page is `maxLimit`. */
+  index(maxLimit: number): Asset;
 }
 
 const JS = 'text/javascript; charset=utf-8';
@@ -62,7 +62,7 @@ function asset(text: string, type: string): Asset {
   return { body, gzipped: Bun.gzipSync(body, { level: 9 }), type, etag };
 }
 
-function indexHtml(version: string): string {
+function indexHtml(version: string, maxLimit: number): string {
   const base = `/ui/${version}`;
   return `<!doctype html>
 <html lang="en">
@@ -70,6 +70,7 @@ function indexHtml(version: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<meta name="artifactd-max-limit" content="${maxLimit}">
 <title>Artifacts · artifactd</title>
 <link rel="icon" type="image/svg+xml" href="${base}/icon.svg">
 <link rel="stylesheet" href="${base}/style.css">
@@ -102,7 +103,15 @@ function build(): AssetSet {
   for (const [name, { text }] of [...texts].sort(([a], [b]) => a.localeCompare(b))) hash.update(name).update('\0').update(text).update('\0');
   const version = hash.digest('hex').slice(0, 12);
   const files = new Map([...texts].map(([name, { text, type }]) => [name, asset(text, type)]));
-  return { version, files, index: asset(indexHtml(version), 'text/html; charset=utf-8') };
+  // The page tells the script the server's largest `limit` (--default-limit), so it never asks
+  // for pages the API would refuse. One page per limit; a process has one.
+  const pages = new Map<number, Asset>();
+  const index = (maxLimit: number) => {
+    let page = pages.get(maxLimit);
+    if (page === undefined) pages.set(maxLimit, (page = asset(indexHtml(version, maxLimit), 'text/html; charset=utf-8')));
+    return page;
+  };
+  return { version, files, index };
 }
 
 let built: AssetSet | undefined;

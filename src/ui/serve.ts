@@ -28,11 +28,14 @@ export function isUiPath(path: string): boolean {
   return PAGE.test(path) || ASSET.test(path);
 }
 
-/** The UI's answer to a GET or HEAD of one of its paths; null for anything else. */
-export function uiResponse(request: Request, path: string): Response | null {
+/**
+ * The UI's answer to a GET or HEAD of one of its paths; null for anything else. `maxLimit` is
+ * the server's largest page (`--default-limit`), which the page must not exceed.
+ */
+export function uiResponse(request: Request, path: string, maxLimit: number): Response | null {
   if (request.method !== 'GET' && request.method !== 'HEAD') return null;
   const assets = uiAssets();
-  if (PAGE.test(path)) return reply(request, assets.index, 'no-cache');
+  if (PAGE.test(path)) return reply(request, assets.index(maxLimit), 'no-cache');
   const match = ASSET.exec(path);
   if (match === null || match[1] !== assets.version) return null;
   const file = assets.files.get(match[2]);

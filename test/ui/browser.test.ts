@@ -275,3 +275,39 @@ describe.if(run)('the artifact browser', () => {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 });
+
+describe.if(run)('a server with small pages (--default-limit 5)', () => {
+  let server: UiServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startUiServer({ defaultLimit: 5 });
+    for (let i = 1; i <= 7; i++) await server.api('POST', '/artifacts/', { key: 'small', type: 'progress', data: i * 10 });
+    for (let i = 1; i <= 6; i++) await server.api('POST', '/artifacts/', { key: `key-${i}`, type: 'progress', data: i });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the list and the history ask for no more than the server allows', async () => {
+    const page = await openPage(browser);
+    try {
+      await page.goto(`${server.url}/artifacts`);
+      await page.locator('table.artifacts tbody tr').first().waitFor();
+      expect(await page.locator('table.artifacts tbody tr').count()).toBe(5);
+      expect(await page.locator('.pager').textContent()).toContain('Page 1 of 2');
+      await page.goto(`${server.url}/artifacts/key/small`);
+      const items = page.locator('[data-testid=versions] li');
+      await items.first().waitFor();
+      expect(await items.count()).toBe(5);
+      await page.click('.history > button');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=versions] li').length === 7);
+      expect(await page.locator('.history > button').isHidden()).toBe(true);
+      expect(page.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});

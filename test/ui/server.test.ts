@@ -34,6 +34,11 @@ describe('pages', () => {
     }
   });
 
+  test("the page carries the server's largest page size (--default-limit)", async () => {
+    h = harness({ defaultLimit: 7 });
+    expect(text((await get('/')).bytes)).toContain('<meta name="artifactd-max-limit" content="7">');
+  });
+
   test('the page needs no credentials when the API does (it asks for them on a 401)', async () => {
     h = harness({ authString: 'admin:s3cret', csrf: { enabled: true, tokenExpirationSeconds: 3600 } });
     expect((await get('/')).status).toBe(200);

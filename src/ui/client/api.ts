@@ -166,6 +166,9 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 // ── The routes the pages use ───────────────────────────────────────────────────────────────
 
+/** The server's largest page (`--default-limit`, 200 by default), which the server puts in the page. */
+export const MAX_LIMIT = Number(document.querySelector('meta[name="artifactd-max-limit"]')?.getAttribute('content')) || 200;
+
 export type Sort = 'UPDATED_DESC' | 'CREATED_DESC' | 'KEY_ASC' | 'KEY_DESC' | 'ID_DESC';
 
 export interface ArtifactQuery {

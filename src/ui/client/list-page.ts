@@ -3,11 +3,12 @@
  * by key, filtered by type, sorted and paged by the API's own filter and count routes. Its
  * state lives in the URL (`?q=&type=&sort=&page=&all=1`), so a view can be shared and reloaded.
  */
-import { countArtifacts, countLatest, filterArtifacts, filterLatest, SignInRequired, type Artifact, type ArtifactCollection, type Sort } from './api.ts';
+import { countArtifacts, countLatest, filterArtifacts, filterLatest, MAX_LIMIT, SignInRequired, type Artifact, type ArtifactCollection, type Sort } from './api.ts';
 import { artifactPath, flowRunPath, h, keyPath, link, navigate } from './dom.ts';
 import { firstLine, formatDateTime, formatRelative, plural, shortId } from './format.ts';
 
-export const PAGE_SIZE = 20;
+/** 20 rows a page, or fewer when the server's pages are smaller. */
+export const PAGE_SIZE = Math.min(20, MAX_LIMIT);
 
 const TYPES = ['markdown', 'table', 'link', 'progress', 'image', 'result'];
 const SORTS: [Sort, string][] = [

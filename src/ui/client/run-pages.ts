@@ -2,14 +2,15 @@
  * A key's history (every version, newest first, the latest marked, its content shown) and a
  * flow run's artifacts. Both read the API in batches and offer the next batch on demand.
  */
-import { ApiError, countArtifacts, filterArtifacts, getFlowRun, latestOf, type Artifact } from './api.ts';
+import { ApiError, countArtifacts, filterArtifacts, getFlowRun, latestOf, MAX_LIMIT, type Artifact } from './api.ts';
 import { artifactPath, flowRunPath, h, link } from './dom.ts';
 import { firstLine, formatDateTime, formatRelative, plural, shortId } from './format.ts';
 import { artifactTable } from './list-page.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderData } from './render.ts';
 
-const BATCH = 50;
+/** Rows per request: 50, or fewer when the server's pages are smaller. */
+const BATCH = Math.min(50, MAX_LIMIT);
 
 /** A list that loads `BATCH` more rows per click until `total` are shown. */
 function batched(total: number, first: Artifact[], load: (offset: number) => Promise<Artifact[]>, show: (rows: Artifact[]) => void): HTMLElement {
