@@ -78,7 +78,10 @@ export async function listPage(params: URLSearchParams): Promise<HTMLElement> {
     if (mine !== generation) return; // a newer query has started
     count.textContent = state.all ? plural(total, 'artifact') : plural(total, 'key');
     results.replaceChildren(rows.length > 0 ? artifactTable(rows, state.all) : empty(state, total));
-    renderPager(pager, state, total, (page) => change({ page }, false));
+    renderPager(pager, state, total, (page) => {
+      change({ page }, false);
+      window.scrollTo(0, 0);
+    });
   };
 
   const change = (patch: Partial<ListState>, replace: boolean) => {
