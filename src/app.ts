@@ -22,6 +22,7 @@ import { RouteTable } from './http/fallback.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
+import { uiResponse } from './ui/serve.ts';
 
 export interface App {
   /**
@@ -91,6 +92,12 @@ export function createApp(store: Store, config: Config): App {
       const origin = request.headers.get('origin');
       if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
         return preflight(config.cors, request);
+      }
+      // The browser UI's pages and files: before auth, since they carry no data (the page asks
+      // for credentials when the API answers 401); never consulted for the API's own paths.
+      if (!path.startsWith('/api') && !path.startsWith('/docs')) {
+        const page = uiResponse(request, path, config.defaultLimit);
+        if (page !== null) return page;
       }
       let answer: Response | Promise<Response>;
       try {

@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs';
 import type fc from 'fast-check';
 import { harness, type Harness } from '../helpers.ts';
 import type { Config } from '../../src/config.ts';
+import { isUiPath } from '../../src/ui/serve.ts';
 
 // ── Run counts and seed ───────────────────────────────────────────────────────────────────────
 
@@ -160,7 +161,8 @@ const isPreflight = (req: FuzzRequest) =>
 
 /**
  * What is wrong with a reply, or undefined. The rules: never 5xx; 204 and 307 (with Location)
- * empty; other 2xx are JSON (Swagger UI's HTML page and the CORS preflight "OK" excepted);
+ * empty; other 2xx are JSON (Swagger UI's and the browser UI's pages and files and the CORS
+ * preflight "OK" excepted);
  * every error is JSON in one of Prefect's shapes.
  */
 export function replyProblem(req: FuzzRequest, reply: Reply, path = req.path): string | undefined {
@@ -180,6 +182,7 @@ export function replyProblem(req: FuzzRequest, reply: Reply, path = req.path): s
   const type = reply.headers.get('content-type') ?? '';
   if (status < 300) {
     if (/^\/docs\/?(\?|$)/.test(path) && type.startsWith('text/html')) return undefined; // Swagger UI
+    if (isUiPath(path.split(/[?#]/)[0]) && /^(text|image)\//.test(type)) return undefined; // the browser UI's page and files
     if (!type.startsWith('application/json')) return `2xx with content-type ${JSON.stringify(type)}`;
     try {
       JSON.parse(text);

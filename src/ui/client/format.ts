@@ -1,0 +1,45 @@
+/** Dates, ids and descriptions as the pages show them. */
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+  ['year', Infinity],
+];
+
+/** "3 minutes ago", "yesterday". */
+export function formatRelative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—';
+  const then = new Date(iso).getTime();
+  if (Number.isNaN(then)) return iso;
+  let amount = (then - now) / 1000;
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(amount) < size) return relative.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return dateTime.format(new Date(then));
+}
+
+/** The first block of a UUID, as Prefect's UI names unnamed artifacts. */
+export const shortId = (id: string) => id.split('-')[0];
+
+/** The first non-empty line of a description, with markdown's leading markers removed. */
+export function firstLine(text: string | null | undefined): string {
+  const line = (text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.replace(/^\s*(?:#{1,6}\s+|[-*+]\s+|>\s*)/, '').replace(/[*_`]/g, '').trim();
+}
+
+export function plural(n: number, word: string): string {
+  return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+}
