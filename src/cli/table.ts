@@ -35,7 +35,7 @@ export function firstLine(text: string | null | undefined): string {
 
 function cut(text: string, width: number): string {
   const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('').trimEnd()}…`;
 }
 
 const length = (text: string) => [...text].length;
