@@ -7,6 +7,7 @@ import { DEFAULTS } from '../config.ts';
 import { isNonEmptyDir, restoreStore } from '../store/backup.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
+import { checkInChild } from './self.ts';
 
 export const restoreCommand: Command = {
   name: 'restore',
@@ -24,7 +25,7 @@ export const restoreCommand: Command = {
       if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
       const dir = (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
       if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);
-      const result = await restoreStore(file, dir);
+      const result = await restoreStore(file, dir, checkInChild);
       const { artifacts, collections } = result.counts;
       if (values.json) console.log(JSON.stringify({ dir, ok: true, counts: result.counts }));
       else console.log(`Restored ${file} into ${dir}: ${artifacts} artifacts, ${collections} keys; check passed.`);

@@ -4,7 +4,7 @@
  * consistent snapshot even while a server keeps writing, and it holds only live pages. Restoring
  * places that file as `data.mdb` of a data dir, which is how `env.ts` opens a store.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Store } from './store.ts';
 
@@ -59,31 +59,57 @@ export function isNonEmptyDir(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir).length > 0;
 }
 
+/** LMDB's magic number, in the meta page at the start of every data file (after a 24-byte page header). */
+const LMDB_MAGIC = 0xbeefc0de;
+const MAGIC_OFFSET = 24;
+
+/** Cheap first test of a backup file: LMDB's magic number where LMDB puts it. */
+function looksLikeLmdb(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(MAGIC_OFFSET + 4);
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.readUInt32LE(MAGIC_OFFSET) === LMDB_MAGIC;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Checks a store in `dir` and returns its findings. The default opens it in this process; the
+ * CLI passes one that runs `artifactd check` in a child process, because LMDB maps the file and
+ * a truncated or corrupt one can kill the process that reads it (SIGBUS), which must not be ours.
+ */
+export type StoreVerifier = (dir: string) => Promise<string[]>;
+
+const verifyInProcess: StoreVerifier = async (dir) => {
+  const store = Store.open(dir);
+  try {
+    return store.check();
+  } finally {
+    await store.close();
+  }
+};
+
 /**
  * Restores `file` into `dir`. The copy is opened and checked in a staging directory inside
  * `dir` first: only a backup that opens and passes `check` replaces `data.mdb` (and the old lock
  * file), so a bad file leaves `dir` as it was. The caller decides whether a non-empty `dir` may
  * be overwritten; no server may be running on it.
  */
-export async function restoreStore(file: string, dir: string): Promise<RestoreResult> {
+export async function restoreStore(file: string, dir: string, verify: StoreVerifier = verifyInProcess): Promise<RestoreResult> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new BackupError(`no backup file at ${file}`);
+  if (!looksLikeLmdb(file)) throw new BackupError(`${file} is not a usable artifactd backup: not an LMDB data file`);
   mkdirSync(dir, { recursive: true });
   const staging = mkdtempSync(join(dir, '.restore-'));
   try {
     const copy = join(staging, 'data.mdb');
     copyFileSync(file, copy);
     fsyncPath(copy);
-    let store: Store;
-    try {
-      store = Store.open(staging);
-    } catch (error) {
-      throw new BackupError(`${file} is not a usable artifactd backup: ${(error as Error).message.replace(/^cannot open store in \S+: /, '')}`);
-    }
     let findings: string[];
     try {
-      findings = store.check();
-    } finally {
-      await store.close();
+      findings = await verify(staging);
+    } catch (error) {
+      throw new BackupError(`${file} is not a usable artifactd backup: ${(error as Error).message.replace(/^cannot open store in \S+: /, '')}`);
     }
     if (findings.length > 0) {
       throw new BackupError(`${file} fails the store check (${findings.length} problem${findings.length === 1 ? '' : 's'}): ${findings[0]}`);
