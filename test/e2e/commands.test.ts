@@ -123,6 +123,41 @@ describe('against the data dir of a running server', () => {
     expect((await world.server.call('POST', '/artifacts/count', {})).body).toBe(5);
   });
 
+  // On a terminal, delete asks; `script` gives the process a pseudo-terminal.
+  test.skipIf(!Bun.which('script'))('delete asks on a terminal: "n" aborts with exit 1, "y" deletes', async () => {
+    const main = new URL('../../src/main.ts', import.meta.url).pathname;
+    const self = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, main];
+    const answer = async (reply: string, id: string) => {
+      const command = [...self, 'delete', '--id', id, '--data-dir', world.dir].map((a) => `'${a}'`).join(' ');
+      const proc = Bun.spawn(['script', '-qec', command, '/dev/null'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+      const reader = proc.stdout.getReader();
+      let out = '';
+      const deadline = Date.now() + 10_000;
+      while (!out.includes('[y/N]') && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      proc.stdin.write(`${reply}\n`);
+      await proc.stdin.end();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      return { code: await proc.exited, out };
+    };
+    const no = await answer('n', world.keyless.id);
+    expect(no.out).toContain(`Delete keyless artifact ${world.keyless.id}? [y/N]`);
+    expect(no.out).toContain('artifactd: deletion aborted');
+    expect(no.code).toBe(1);
+    expect((await world.server.call('GET', `/artifacts/${world.keyless.id}`)).status).toBe(200);
+    const yes = await answer('y', world.keyless.id);
+    expect(yes.out).toContain(`Deleted artifact ${world.keyless.id}.`);
+    expect(yes.code).toBe(0);
+    expect((await world.server.call('GET', `/artifacts/${world.keyless.id}`)).status).toBe(404);
+  });
+
   test('delete --id of the latest version: the key falls back to the previous version', async () => {
     const { code, out } = await local('delete', '--id', world.sales[2].id, '--yes');
     expect([code, out]).toEqual([0, `Deleted artifact ${world.sales[2].id}.\n`]);
@@ -145,7 +180,7 @@ describe('against the data dir of a running server', () => {
     expect(again.err).toStartWith('artifactd: no artifact with key "nightly-sales"');
     const check = await cli(['check', '--data-dir', world.dir]);
     expect(check.code).toBe(0);
-    expect(check.out).toStartWith('ok: 2 artifacts, 1 keys');
+    expect(check.out).toStartWith('ok: 1 artifacts, 1 keys');
   });
 });
 
