@@ -20,6 +20,11 @@ export async function reportingFailures(work: () => Promise<number>): Promise<nu
       console.error(`artifactd: ${error.message}`);
       return 1;
     }
+    // A file-system failure (no space, no permission, not a directory) is the user's to fix.
+    if (error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string') {
+      console.error(`artifactd: ${error.message}`);
+      return 1;
+    }
     throw error;
   }
 }

@@ -169,7 +169,8 @@ class RemoteSource implements ArtifactSource {
   }
 
   private async failure(response: Response, what: string): Promise<never> {
-    throw new SourceError(`${what} failed: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
+    const hint = response.status === 404 ? ` (is ${this.base} the API's URL, ending in /api?)` : '';
+    throw new SourceError(`${what} failed: HTTP ${response.status} ${(await response.text()).slice(0, 300)}${hint}`);
   }
 
   /** Reads pages of a filter route until `limit` rows or the end. */
