@@ -61,10 +61,11 @@ describe('against the data dir of a running server', () => {
   test('ls --json is what POST /artifacts/latest/filter answers; --all --json what /artifacts/filter answers', async () => {
     const latest = await local('ls', '--json');
     expect(latest.code).toBe(0);
-    expect(JSON.parse(latest.out)).toEqual((await world.server.call('POST', '/artifacts/latest/filter', { sort: 'KEY_ASC' })).body);
+    expect(latest.out).toBe(`${(await world.server.call('POST', '/artifacts/latest/filter', { sort: 'KEY_ASC' })).text}\n`);
     const all = await local('ls', '--all', '--json');
-    const api = (await world.server.call('POST', '/artifacts/filter', { sort: 'KEY_ASC' })).body;
-    expect(JSON.parse(all.out)).toEqual(api);
+    const reply = await world.server.call('POST', '/artifacts/filter', { sort: 'KEY_ASC' });
+    expect(all.out).toBe(`${reply.text}\n`); // byte for byte
+    const api = reply.body;
     expect(api).toHaveLength(5);
     // Prefect's spelling works too, and --limit cuts the list.
     const limited = await local('ls', '-a', '-o', 'json', '--limit', '2');
@@ -181,6 +182,14 @@ describe('against the data dir of a running server', () => {
     const check = await cli(['check', '--data-dir', world.dir]);
     expect(check.code).toBe(0);
     expect(check.out).toStartWith('ok: 1 artifacts, 1 keys');
+  });
+  test('--json keeps data exactly as stored: integers beyond 2^53 are not rounded', async () => {
+    const raw = '{"key": "exact", "data": {"n": 9007199254740993}}';
+    const created = await fetch(`${world.server.api}/artifacts/`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json' } });
+    expect(created.status).toBe(201);
+    for (const args of [['ls', '--json'], ['inspect', 'exact', '--json']]) {
+      expect((await local(...args)).out).toContain('"data":{"n": 9007199254740993}'); // the client's own text
+    }
   });
 });
 
