@@ -1,10 +1,11 @@
 /**
  * `artifactd restore FILE --data-dir DIR`: puts a backup in place as DIR's store after opening
- * it and passing `check`. A non-empty DIR is replaced only with --force, and never while a server
- * uses it (stop the server first).
+ * it and passing `check`. A non-empty DIR is replaced only with --force, and never while a process
+ * (a server) has its store open: that is refused where it can be seen (Linux's /proc/locks).
  */
 import { DEFAULTS } from '../config.ts';
 import { isNonEmptyDir, restoreStore } from '../store/backup.ts';
+import { processUsingStore } from '../store/in-use.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { checkInChild } from './self.ts';
@@ -25,6 +26,10 @@ export const restoreCommand: Command = {
       if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
       const dir = (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
       if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);
+      const holder = processUsingStore(dir);
+      if (holder) {
+        throw new UsageError(`the store in ${dir} is open in another process${holder > 0 ? ` (pid ${holder})` : ''}; stop the server before restoring`);
+      }
       const result = await restoreStore(file, dir, checkInChild);
       const { artifacts, collections } = result.counts;
       if (values.json) console.log(JSON.stringify({ dir, ok: true, counts: result.counts }));

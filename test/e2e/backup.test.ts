@@ -116,6 +116,13 @@ test('restore refuses a non-empty dir without --force; a bad file leaves the dir
   const target = join(root, 'target');
   const other = await server(target);
   const otherId = (await other.call('POST', '/artifacts/', { key: 'already-here' })).body.id;
+  if (process.platform === 'linux') {
+    // Never under a running server, --force or not.
+    const busy = await cli(['restore', file, '--data-dir', target, '--force']);
+    expect(busy.code).toBe(2);
+    expect(busy.err).toBe(`artifactd: the store in ${target} is open in another process (pid ${other.proc.pid}); stop the server before restoring\n`);
+    expect((await other.call('GET', `/artifacts/${otherId}`)).status).toBe(200);
+  }
   await other.stop();
 
   const refused = await cli(['restore', file, '--data-dir', target]);
