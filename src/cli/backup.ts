@@ -7,6 +7,7 @@ import { backupStore } from '../store/backup.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { openLocalStore, SOURCE_OPTIONS } from './source.ts';
+import { print } from './print.ts';
 
 const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
@@ -32,9 +33,9 @@ export const backupCommand: Command = {
       try {
         const counts = store.counts();
         const result = await backupStore(store, file);
-        if (values.json) console.log(JSON.stringify({ file: result.file, bytes: result.bytes, milliseconds: Math.round(result.milliseconds) }));
+        if (values.json) await print(JSON.stringify({ file: result.file, bytes: result.bytes, milliseconds: Math.round(result.milliseconds) }));
         else {
-          console.log(
+          await print(
             `Backed up the store (about ${counts.artifacts} artifacts, ${counts.collections} keys) to ${result.file}: ` +
               `${mib(result.bytes)} in ${(result.milliseconds / 1000).toFixed(1)} s.`,
           );

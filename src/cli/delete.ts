@@ -9,6 +9,7 @@ import { UsageError, type Command } from './command.ts';
 import { confirm } from './confirm.ts';
 import { CommandFailure, reportingFailures } from './failure.ts';
 import { openSource, SOURCE_OPTIONS, type ArtifactSource } from './source.ts';
+import { print } from './print.ts';
 
 const versions = (n: number) => `${n} artifact version${n === 1 ? '' : 's'}`;
 
@@ -18,8 +19,8 @@ async function deleteKey(source: ArtifactSource, key: string, yes: boolean, json
   if (ids.length === 0) throw new CommandFailure(`no artifact with key ${JSON.stringify(key)} (to delete one artifact by id, use --id)`);
   if (!(await confirm(`Delete ${versions(ids.length)} with key ${JSON.stringify(key)}?`, yes))) throw new CommandFailure('deletion aborted');
   const deleted = await source.deleteIds(ids);
-  if (json) console.log(JSON.stringify({ key, deleted }));
-  else console.log(`Deleted ${versions(deleted)} with key ${JSON.stringify(key)}.`);
+  if (json) await print(JSON.stringify({ key, deleted }));
+  else await print(`Deleted ${versions(deleted)} with key ${JSON.stringify(key)}.`);
   return 0;
 }
 
@@ -30,8 +31,8 @@ async function deleteId(source: ArtifactSource, id: string, yes: boolean, json: 
   if (!(await confirm(`Delete ${what} ${id}?`, yes))) throw new CommandFailure('deletion aborted');
   const deleted = await source.deleteIds([id]);
   if (deleted === 0) throw new CommandFailure(`no artifact with id ${id}`);
-  if (json) console.log(JSON.stringify({ id, deleted }));
-  else console.log(`Deleted artifact ${id}.`);
+  if (json) await print(JSON.stringify({ id, deleted }));
+  else await print(`Deleted artifact ${id}.`);
   return 0;
 }
 

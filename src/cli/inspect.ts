@@ -8,6 +8,7 @@ import { UsageError, type Command } from './command.ts';
 import { CommandFailure, limitOption, reportingFailures, wantsJson } from './failure.ts';
 import { openSource, SOURCE_OPTIONS } from './source.ts';
 import { renderTable } from './table.ts';
+import { print } from './print.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -30,12 +31,12 @@ export const inspectCommand: Command = {
       try {
         const listing = await source.versions(key, limit);
         if (listing.rows.length === 0) throw new CommandFailure(`artifact ${JSON.stringify(key)} not found`);
-        if (json) console.log(listing.json);
+        if (json) await print(listing.json);
         else {
           const { id, created, updated, type, description, data } = columns;
           const count = listing.rows.length;
-          console.log(`${key}: ${count}${limit !== undefined && count === limit ? '+' : ''} version${count === 1 ? '' : 's'}, newest first`);
-          process.stdout.write(renderTable(listing.rows, [id, created, updated, type, description, data]));
+          await print(`${key}: ${count}${limit !== undefined && count === limit ? '+' : ''} version${count === 1 ? '' : 's'}, newest first`);
+          await print(renderTable(listing.rows, [id, created, updated, type, description, data]));
         }
         return 0;
       } finally {

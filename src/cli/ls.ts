@@ -8,6 +8,7 @@ import type { Command } from './command.ts';
 import { limitOption, reportingFailures, wantsJson } from './failure.ts';
 import { openSource, SOURCE_OPTIONS } from './source.ts';
 import { renderTable } from './table.ts';
+import { print } from './print.ts';
 
 /** Prefect's default for `prefect artifact ls`. */
 const DEFAULT_LIMIT = 100;
@@ -29,11 +30,11 @@ export const lsCommand: Command = {
       const source = openSource(values);
       try {
         const listing = values.all ? await source.all(limit) : await source.latest(limit);
-        if (json) console.log(listing.json);
-        else if (listing.rows.length === 0) console.log('No artifacts.');
+        if (json) await print(listing.json);
+        else if (listing.rows.length === 0) await print('No artifacts.');
         else {
           const { id, key, type, updated, description } = columns;
-          process.stdout.write(renderTable(listing.rows, [id, key, type, updated, description]));
+          await print(renderTable(listing.rows, [id, key, type, updated, description]));
         }
         return 0;
       } finally {

@@ -11,6 +11,7 @@ import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { openLocalStore, SOURCE_OPTIONS, type ArtifactJson } from './source.ts';
 import { renderTable } from './table.ts';
+import { print } from './print.ts';
 
 /** Rows a human dry run lists before summarizing the rest (`--json` lists every id). */
 const DRY_RUN_ROWS = 20;
@@ -49,7 +50,7 @@ export const pruneCommand: Command = {
         if (values.json) {
           const out: Record<string, unknown> = { dry_run: dryRun, cutoff: formatMicros(cutoff), deleted: result.deleted, kept_latest: result.keptLatest };
           if (dryRun) out.ids = result.ids;
-          console.log(JSON.stringify(out));
+          await print(JSON.stringify(out));
           return 0;
         }
         if (dryRun && result.ids.length > 0) {
@@ -58,10 +59,10 @@ export const pruneCommand: Command = {
             return text === undefined ? [] : [JSON.parse(text) as ArtifactJson];
           });
           const { id, key, type, created, description } = columns;
-          process.stdout.write(renderTable(rows, [id, key, type, created, description]));
-          if (result.ids.length > DRY_RUN_ROWS) console.log(`… and ${result.ids.length - DRY_RUN_ROWS} more (--json lists every id)`);
+          await print(renderTable(rows, [id, key, type, created, description]));
+          if (result.ids.length > DRY_RUN_ROWS) await print(`… and ${result.ids.length - DRY_RUN_ROWS} more (--json lists every id)`);
         }
-        console.log(summary(result, dryRun, seconds));
+        await print(summary(result, dryRun, seconds));
         return 0;
       } finally {
         await store.close();

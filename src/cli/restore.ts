@@ -9,6 +9,7 @@ import { processUsingStore } from '../store/in-use.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { checkInChild } from './self.ts';
+import { print } from './print.ts';
 
 export const restoreCommand: Command = {
   name: 'restore',
@@ -32,8 +33,8 @@ export const restoreCommand: Command = {
       }
       const result = await restoreStore(file, dir, checkInChild);
       const { artifacts, collections } = result.counts;
-      if (values.json) console.log(JSON.stringify({ dir, ok: true, counts: result.counts }));
-      else console.log(`Restored ${file} into ${dir}: ${artifacts} artifacts, ${collections} keys; check passed.`);
+      if (values.json) await print(JSON.stringify({ dir, ok: true, counts: result.counts }));
+      else await print(`Restored ${file} into ${dir}: ${artifacts} artifacts, ${collections} keys; check passed.`);
       return 0;
     }),
 };

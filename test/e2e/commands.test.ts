@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
 
@@ -244,4 +245,20 @@ describe('against a server with --api, basic auth and CSRF on', () => {
     expect(err).toStartWith('artifactd: cannot reach http://127.0.0.1:9/api');
     expect(err.trimEnd().split('\n')).toHaveLength(1);
   });
+});
+
+test('long output through a pipe arrives whole and once (a 2,000-row table is over 64 KiB)', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const store = Store.open(dir);
+  const base = { type: 'markdown', description: 'a version', data: '"x"', metadata: null, flowRunId: null, taskRunId: null };
+  await Promise.all(Array.from({ length: 2000 }, (_, i) => store.artifacts.create({ ...base, key: `key-${i % 40}` })));
+  await store.close();
+  const table = await cli(['ls', '--all', '--limit', '5000', '--data-dir', dir]);
+  expect(table.code).toBe(0);
+  const lines = table.out.trimEnd().split('\n');
+  expect(lines).toHaveLength(2001);
+  expect(new Set(lines.slice(1).map((l) => l.slice(0, 36))).size).toBe(2000);
+  const json = await cli(['ls', '--all', '--limit', '5000', '--json', '--data-dir', dir]);
+  expect(JSON.parse(json.out)).toHaveLength(2000);
 });
