@@ -35,6 +35,7 @@ export const lsCommand: Command = {
         else {
           const { id, key, type, updated, description } = columns;
           await print(renderTable(listing.rows, [id, key, type, updated, description]));
+          if (listing.rows.length === limit) console.error(`(the first ${limit}; --limit N shows more)`);
         }
         return 0;
       } finally {
