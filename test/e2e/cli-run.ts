@@ -10,9 +10,12 @@ export interface Finished {
   err: string;
 }
 
-/** Runs `artifactd ARGS` to completion (stdin is not a terminal). */
+/**
+ * Runs `artifactd ARGS` to completion (stdin is not a terminal). COLUMNS is cleared so that an
+ * exported terminal width does not cut the tables the tests read.
+ */
 export async function cli(args: string[], env: Record<string, string> = {}): Promise<Finished> {
-  const proc = run(args, env);
+  const proc = run(args, { COLUMNS: '', ...env });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, out, err };
 }
