@@ -126,6 +126,8 @@ class LocalSource implements ArtifactSource {
 
 /** The largest page asked of a server; less when its limit is lower (it says so in a 422). */
 const REMOTE_PAGE = 200;
+/** A server that accepts the connection but never answers must not hang the command. */
+const REQUEST_TIMEOUT_MS = 30_000;
 /** DELETEs in flight at once against a server. */
 const REMOTE_DELETE_CONCURRENCY = 8;
 
@@ -145,9 +147,15 @@ class RemoteSource implements ArtifactSource {
     if (method !== 'GET') Object.assign(headers, (await (this.csrf ??= this.fetchCsrf())) ?? {});
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
     } catch (error) {
-      throw new SourceError(`cannot reach ${this.base}: ${(error as Error).message}`);
+      const why = (error as Error).name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (error as Error).message;
+      throw new SourceError(`cannot reach ${this.base}: ${why}`);
     }
     if (response.status === 401) throw new SourceError(`${this.base} refused the credentials (401): check --auth-string or PREFECT_API_AUTH_STRING`);
     if (response.status === 403) throw new SourceError(`${this.base} refused the request (403): ${await response.text()}`);
