@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
+import { jsonArray } from '../store/records.ts';
 import { Store } from '../store/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 
@@ -79,7 +80,6 @@ export function openSource(values: Record<string, unknown>): ArtifactSource {
 }
 
 const keyFilter = (key: string): ArtifactFilter => ({ key: { any_: [key] } }) as ArtifactFilter;
-const jsonArray = (items: string[]) => `[${items.join(',')}]`;
 /** Deletes per local transaction: bounded, so a huge key never holds the write lock for long. */
 const LOCAL_DELETE_BATCH = 500;
 
@@ -162,11 +162,14 @@ class RemoteSource implements ArtifactSource {
     return response;
   }
 
-  /** As Prefect's client does: ask for a token once; a 422 means the server has CSRF off. */
+  /**
+   * As Prefect's client does: ask for a token once; a 422 means the server has CSRF off (and a
+   * 404, a server too old to have the route).
+   */
   private async fetchCsrf(): Promise<Record<string, string> | null> {
     const client = crypto.randomUUID();
     const response = await this.requestGet(`/csrf-token?client=${client}`);
-    if (response.status === 422) return null;
+    if (response.status === 422 || response.status === 404) return null;
     if (!response.ok) throw new SourceError(`${this.base} did not issue a CSRF token (${response.status})`);
     const { token } = (await response.json()) as { token: string };
     return { 'prefect-csrf-token': token, 'prefect-csrf-client': client };
