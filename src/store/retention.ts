@@ -62,10 +62,7 @@ export async function pruneArtifacts(store: Store, options: PruneOptions): Promi
         }
       }
     } else {
-      const deleted = await store.artifacts.deleteMany(
-        ids.map((e) => e.id),
-        spare,
-      );
+      const deleted = await store.artifacts.deleteMany(ids.map((e) => e.id), spare);
       result.deleted += deleted.length;
       options.onBatch?.(result.deleted);
     }
