@@ -6,6 +6,8 @@
 import { afterAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { backupStore } from '../../src/store/backup.ts';
+import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
 
@@ -162,4 +164,18 @@ test('restore refuses a non-empty dir without --force; a bad file leaves the dir
   mkdirSync(dotted);
   expect((await cli(['restore', file, '--data-dir', dotted])).code).toBe(0);
   expect((await cli(['check', '--data-dir', dotted])).code).toBe(0);
+});
+
+test('restore refuses a backup that opens but fails check, naming the first problem', async () => {
+  const root = scratch();
+  const store = Store.open(join(root, 'broken'));
+  await store.artifacts.create({ key: 'k', type: null, description: null, data: '1', metadata: null, flowRunId: null, taskRunId: null });
+  await store.dbs.counters.put('artifacts', 99); // a counter that lies
+  const file = join(root, 'broken.mdb');
+  await backupStore(store, file);
+  await store.close();
+  const target = join(root, 'target');
+  const refused = await cli(['restore', file, '--data-dir', target]);
+  expect([refused.code, refused.err]).toEqual([1, `artifactd: ${file} fails the store check (1 problem): counters: artifacts is 99, real count 1\n`]);
+  expect(existsSync(join(target, 'data.mdb'))).toBe(false);
 });
