@@ -4,6 +4,8 @@
  * Nothing else reads `process.env`.
  */
 
+import { parseDuration } from './duration.ts';
+
 export interface Config {
   host: string;
   port: number;
@@ -20,6 +22,8 @@ export interface Config {
   maxJsonDepth: number;
   /** Serve HTTPS with this certificate and key (PEM files); plain HTTP when null. */
   tls: { certFile: string; keyFile: string } | null;
+  /** Prune artifact versions older than this many ms (keeping each key's latest); off when null. */
+  retentionMs: number | null;
 }
 
 export const DEFAULTS: Config = {
@@ -33,6 +37,7 @@ export const DEFAULTS: Config = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxJsonDepth: 256,
   tls: null,
+  retentionMs: null,
 };
 
 export class ConfigError extends Error {}
@@ -47,6 +52,7 @@ export interface ConfigFlags {
   'max-json-depth'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
+  retention?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,7 +103,17 @@ export function loadConfig(flags: ConfigFlags, env: Env): Config {
     maxBodyBytes: size('max body size', pick(flags['max-body-size'], 'ARTIFACTD_MAX_BODY_SIZE'), DEFAULTS.maxBodyBytes),
     maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
+    retentionMs: retention(pick(flags.retention, 'ARTIFACTD_RETENTION')),
   };
+}
+
+function retention(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new ConfigError(`retention: ${(error as Error).message}`);
+  }
 }
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {

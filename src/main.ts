@@ -4,14 +4,29 @@
  */
 import { parseArgs } from 'node:util';
 import { PREFECT_VERSION } from './api/root.ts';
+import { backupCommand } from './cli/backup.ts';
 import { checkCommand } from './cli/check.ts';
 import { commandHelp, UsageError, type Command } from './cli/command.ts';
+import { deleteCommand } from './cli/delete.ts';
+import { inspectCommand } from './cli/inspect.ts';
+import { lsCommand } from './cli/ls.ts';
+import { pruneCommand } from './cli/prune.ts';
+import { restoreCommand } from './cli/restore.ts';
 import { serveCommand } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
 import { StoreOpenError } from './store/env.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [serveCommand, checkCommand];
+const COMMANDS: Command[] = [
+  serveCommand,
+  checkCommand,
+  lsCommand,
+  inspectCommand,
+  deleteCommand,
+  pruneCommand,
+  backupCommand,
+  restoreCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
 import { Store } from '../store/store.ts';
+import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
 
 export interface RunningServer {
@@ -40,11 +41,13 @@ export function startServer(config: Config): RunningServer {
     void store.close();
     throw error;
   }
+  const retention = config.retentionMs === null ? undefined : startRetention(store, config.retentionMs);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,
     async stop() {
       await server.stop(false); // stop accepting; in-flight requests finish
+      await retention?.stop();
       await store.close();
     },
   };
@@ -93,6 +96,7 @@ export const serveCommand: Command = {
     },
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
+    retention: { type: 'string', value: 'AGE', description: "prune versions older than AGE (90d, 12h…; never a key's latest) at start and hourly (env ARTIFACTD_RETENTION)" },
   },
   async run(values) {
     await serve(loadConfig(values as ConfigFlags, process.env));

@@ -104,12 +104,42 @@ export class ArtifactStore {
     return this.durably(() => {
       const record = this.dbs.artifacts.get(id);
       if (!record) return false;
-      this.removeArtifact(record);
-      this.bump(ARTIFACTS, -1);
-      const collection = record.key === null ? undefined : this.dbs.collections.get(record.key);
-      if (collection && collection.latestId === id) this.fallBack(collection);
+      this.deleteRecord(record);
       return true;
     });
+  }
+
+  /**
+   * Deletes many artifacts in one durable transaction (bulk deletes and retention), each exactly
+   * as `delete` does. `spare` is asked inside the transaction, so its view of a record and of
+   * whether it is its key's latest version cannot be overtaken by a concurrent write. Ids that
+   * no longer exist are skipped. Resolves to the deleted records.
+   */
+  deleteMany(ids: readonly string[], spare?: (record: ArtifactRecord, isLatest: boolean) => boolean): Promise<ArtifactRecord[]> {
+    return this.durably(() => {
+      const deleted: ArtifactRecord[] = [];
+      for (const id of ids) {
+        const record = this.dbs.artifacts.get(id);
+        if (!record) continue;
+        if (spare && spare(record, this.isLatest(record))) continue;
+        this.deleteRecord(record);
+        deleted.push(record);
+      }
+      return deleted;
+    });
+  }
+
+  /** Whether `record` is the version its key's collection names (false for keyless ones). */
+  isLatest(record: ArtifactRecord): boolean {
+    return record.key !== null && this.dbs.collections.get(record.key)?.latestId === record.id;
+  }
+
+  /** Removes a record with its indexes; the latest version hands its collection to the next. */
+  private deleteRecord(record: ArtifactRecord): void {
+    this.removeArtifact(record);
+    this.bump(ARTIFACTS, -1);
+    const collection = record.key === null ? undefined : this.dbs.collections.get(record.key);
+    if (collection && collection.latestId === record.id) this.fallBack(collection);
   }
 
   private putArtifact(r: ArtifactRecord): void {

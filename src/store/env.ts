@@ -78,7 +78,8 @@ export function openDbs(path: string): StoreDbs {
   let env: RootDatabase;
   try {
     // A 64 GiB map is address space, not memory: LMDB grows the file as data arrives.
-    env = open({ path, maxDbs: 32, mapSize: 64 * 1024 ** 3, sharedStructuresKey: Symbol.for('structures') });
+    // noSubdir: false — lmdb-js would otherwise treat a path with a dot (`/srv/artifactd.d`) as a file.
+    env = open({ path, noSubdir: false, maxDbs: 32, mapSize: 64 * 1024 ** 3, sharedStructuresKey: Symbol.for('structures') });
   } catch (error) {
     throw new StoreOpenError(`cannot open store in ${path}: ${(error as Error).message}`);
   }

@@ -1,0 +1,45 @@
+/**
+ * How the operations commands end on an expected failure: a missing artifact, an unreachable
+ * server, a bad backup file. One `artifactd: …` line on stderr and exit status 1 — never a stack
+ * trace. (Mistakes in the command line itself are UsageErrors: status 2, handled by main.ts.)
+ */
+import { DurationError } from '../duration.ts';
+import { BackupError } from '../store/backup.ts';
+import { UsageError } from './command.ts';
+import { SourceError } from './source.ts';
+
+/** An expected failure of a command; its message is the whole story. */
+export class CommandFailure extends Error {}
+
+export async function reportingFailures(work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DurationError) throw new UsageError(error.message);
+    if (error instanceof CommandFailure || error instanceof SourceError || error instanceof BackupError) {
+      console.error(`artifactd: ${error.message}`);
+      return 1;
+    }
+    // A file-system failure (no space, no permission, not a directory) is the user's to fix.
+    if (error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string') {
+      console.error(`artifactd: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** `--limit N`: a positive integer, or undefined when absent. */
+export function limitOption(text: unknown, fallback: number | undefined): number | undefined {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(String(text)) || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`invalid --limit "${text}": expected a positive integer`);
+  return n;
+}
+
+/** `--json`, or Prefect's `--output json` / `-o json`. */
+export function wantsJson(values: Record<string, unknown>): boolean {
+  const output = values.output as string | undefined;
+  if (output !== undefined && output.toLowerCase() !== 'json') throw new UsageError(`invalid --output "${output}": only json is supported`);
+  return values.json === true || output !== undefined;
+}

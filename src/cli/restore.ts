@@ -1,0 +1,40 @@
+/**
+ * `artifactd restore FILE --data-dir DIR`: puts a backup in place as DIR's store after opening
+ * it and passing `check`. A non-empty DIR is replaced only with --force, and never while a process
+ * (a server) has its store open: that is refused where it can be seen (Linux's /proc/locks).
+ */
+import { DEFAULTS } from '../config.ts';
+import { isNonEmptyDir, restoreStore } from '../store/backup.ts';
+import { processUsingStore } from '../store/in-use.ts';
+import { UsageError, type Command } from './command.ts';
+import { reportingFailures } from './failure.ts';
+import { checkInChild } from './self.ts';
+import { print } from './print.ts';
+
+export const restoreCommand: Command = {
+  name: 'restore',
+  summary: 'Restore a backup FILE into a data dir, verified with check (stop any server on it first).',
+  args: 'FILE',
+  maxArgs: 1,
+  options: {
+    'data-dir': { type: 'string', value: 'DIR', description: `where to restore (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})` },
+    force: { type: 'boolean', description: 'replace the store in a non-empty DIR' },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  run: (values, args) =>
+    reportingFailures(async () => {
+      const file = args[0];
+      if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
+      const dir = (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
+      if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);
+      const holder = processUsingStore(dir);
+      if (holder) {
+        throw new UsageError(`the store in ${dir} is open in another process${holder > 0 ? ` (pid ${holder})` : ''}; stop the server before restoring`);
+      }
+      const result = await restoreStore(file, dir, checkInChild);
+      const { artifacts, collections } = result.counts;
+      if (values.json) await print(JSON.stringify({ dir, ok: true, counts: result.counts }));
+      else await print(`Restored ${file} into ${dir}: ${artifacts} artifacts, ${collections} keys; check passed.`);
+      return 0;
+    }),
+};

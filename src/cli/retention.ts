@@ -1,0 +1,49 @@
+/**
+ * The server's retention schedule (`serve --retention 90d`): prunes at start, then every hour —
+ * or every tenth of the retention period when that is shorter, so short periods stay close to
+ * exact. Runs inside the server process through the store's durable writes (batches share commits
+ * with requests); a run never overlaps the previous one; the timer never keeps the process alive.
+ */
+import { pruneArtifacts } from '../store/retention.ts';
+import type { Store } from '../store/store.ts';
+import { formatMicros, nowMicros } from '../time.ts';
+
+const HOUR_MS = 3_600_000;
+
+export function retentionInterval(retentionMs: number): number {
+  return Math.min(HOUR_MS, Math.max(1000, Math.floor(retentionMs / 10)));
+}
+
+export interface RetentionSchedule {
+  /** Stops the timer and waits for a run in progress (call before closing the store). */
+  stop(): Promise<void>;
+}
+
+export function startRetention(store: Store, retentionMs: number, log: (line: string) => void = console.log): RetentionSchedule {
+  let running: Promise<void> | undefined;
+  let first = true;
+  const runOnce = () => {
+    if (running) return;
+    const cutoff = nowMicros() - retentionMs * 1000;
+    running = pruneArtifacts(store, { cutoff })
+      .then((result) => {
+        if (first || result.deleted > 0) {
+          log(`artifactd: retention pruned ${result.deleted} artifact version${result.deleted === 1 ? '' : 's'} created before ${formatMicros(cutoff)}`);
+        }
+        first = false;
+      })
+      .catch((error) => console.error(`artifactd: retention run failed: ${(error as Error).message}`))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  runOnce();
+  const timer = setInterval(runOnce, retentionInterval(retentionMs));
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

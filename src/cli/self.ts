@@ -1,0 +1,28 @@
+/**
+ * Running this same artifactd as a child process: the compiled executable runs itself, the
+ * source runs its entry script under the same Bun. Used where a step could crash the process
+ * that does it (opening an untrusted LMDB file maps it into memory).
+ */
+
+/** The argv prefix that starts this artifactd. */
+export function selfCommand(): string[] {
+  const script = process.argv[1];
+  // A compiled executable's entry lives in Bun's embedded file system (`/$bunfs/…`).
+  const compiled = script === undefined || script.startsWith('/$bunfs/') || script.startsWith('B:/~BUN/');
+  return compiled ? [process.execPath] : [process.execPath, script];
+}
+
+/** Runs `artifactd check --json` on `dir` in a child process and returns its findings. */
+export async function checkInChild(dir: string): Promise<string[]> {
+  const proc = Bun.spawn([...selfCommand(), 'check', '--json', '--data-dir', dir], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code === 0 || code === 1) {
+    try {
+      return (JSON.parse(out) as { findings: string[] }).findings;
+    } catch {
+      // fall through: not check's output
+    }
+  }
+  const why = proc.signalCode ? `reading it killed the process (${proc.signalCode})` : (err.trim().split('\n')[0] || `check exited with ${code}`);
+  throw new Error(why.replace(/^artifactd: /, ''));
+}
