@@ -4,7 +4,7 @@
  * transaction is durable on disk. Concurrent writes queue into lmdb-js's batched transactions,
  * so they share commits and disk syncs without blocking the event loop.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids.ts';
 import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
 import { always, type Predicate } from '../filters/leaf.ts';
 import {
@@ -72,7 +72,7 @@ export class ArtifactStore {
   create(input: NewArtifact): Promise<ArtifactRecord> {
     return this.durably(() => {
       const now = nowMicros(); // taken inside the transaction: created order = commit order
-      const record: ArtifactRecord = { id: randomUUID(), created: now, updated: now, ...input };
+      const record: ArtifactRecord = { id: newId(), created: now, updated: now, ...input };
       this.putArtifact(record);
       this.bump(ARTIFACTS, 1);
       if (record.key !== null) this.upsertCollection(record as ArtifactRecord & { key: string }, now);
@@ -171,7 +171,7 @@ export class ArtifactStore {
     if (existing) {
       this.putCollection(existing, { ...existing, ...fields, latestId: artifact.id, updated: now });
     } else {
-      const id = randomUUID();
+      const id = newId();
       this.putCollection(undefined, { id, key: artifact.key, latestId: artifact.id, created: now, updated: now, ...fields });
       this.bump(COLLECTIONS, 1);
     }
@@ -202,16 +202,16 @@ export class ArtifactStore {
   /** Writes a collection row and moves its index entries from `old` (if any). */
   private putCollection(old: CollectionRecord | undefined, next: CollectionRecord): void {
     const { dbs } = this;
-    if (old) {
-      dbs.collectionsByCreated.remove(byTimeKey(old.created, old.id));
-      dbs.collectionsByUpdated.remove(byTimeKey(old.updated, old.id));
-    } else {
-      dbs.collectionsById.put(next.id, next.key);
-    }
+    // A new version keeps the collection's `created`: its index entry stays where it is.
+    const movesCreated = !old || old.created !== next.created;
+    const movesUpdated = !old || old.updated !== next.updated;
+    if (!old) dbs.collectionsById.put(next.id, next.key);
+    if (old && movesCreated) dbs.collectionsByCreated.remove(byTimeKey(old.created, old.id));
+    if (old && movesUpdated) dbs.collectionsByUpdated.remove(byTimeKey(old.updated, old.id));
     dbs.collections.put(next.key, next);
     dbs.collectionJson.put(next.key, collectionJson(next));
-    dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
-    dbs.collectionsByUpdated.put(byTimeKey(next.updated, next.id), next.key);
+    if (movesCreated) dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
+    if (movesUpdated) dbs.collectionsByUpdated.put(byTimeKey(next.updated, next.id), next.key);
   }
 
   private removeCollection(c: CollectionRecord): void {

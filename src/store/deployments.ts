@@ -2,7 +2,7 @@
  * Deployments: create-or-overwrite by (flow, name), delete (with the deployment's SCHEDULED
  * runs), and creating a flow run from a deployment.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids.ts';
 import type { DeploymentCreate, DeploymentFlowRunCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import { parametersProblem } from '../validation/parameters.ts';
@@ -47,7 +47,7 @@ export class DeploymentStore {
       const existing = existingId === undefined ? undefined : dbs.deployments.get(existingId);
       const now = nowMicros();
       const record: DeploymentRecord = {
-        id: existing?.id ?? randomUUID(),
+        id: existing?.id ?? newId(),
         created: existing?.created ?? now,
         updated: now,
         name: input.name,

@@ -2,7 +2,7 @@
  * Flow runs: create (with idempotency keys scoped per flow), state changes, updates, and delete
  * with the run's task runs.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids.ts';
 import type { FlowRunCreate, FlowRunUpdate, StateCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import type { FlowRunPolicy, FlowRunRecord } from './companion-records.ts';
@@ -65,7 +65,7 @@ export class FlowRunStore {
       }
     }
     const now = nowMicros();
-    const id = randomUUID();
+    const id = newId();
     const record: FlowRunRecord = {
       id,
       created: now,

@@ -1,5 +1,5 @@
 /** Flows: create-or-fetch by name, tags update, and delete with its deployments and runs. */
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids.ts';
 import type { FlowCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import type { FlowRecord } from './companion-records.ts';
@@ -31,7 +31,7 @@ export class FlowStore {
       if (existing) return { record: existing, created: false };
       const created = nowMicros();
       // Prefect stamps `updated` separately, a moment after `created`.
-      const record: FlowRecord = { id: randomUUID(), created, updated: nowMicros(), name: input.name, tags: input.tags ?? [], labels: input.labels ?? {} };
+      const record: FlowRecord = { id: newId(), created, updated: nowMicros(), name: input.name, tags: input.tags ?? [], labels: input.labels ?? {} };
       putFlow(this.dbs, record, true);
       return { record, created: true };
     });

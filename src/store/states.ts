@@ -3,7 +3,7 @@
  * new state moves (`shared/spec/companions.md` §1, Prefect's global orchestration policy).
  * Creation and `set_state` force the state; no other orchestration rule applies here.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids.ts';
 import type { StateCreate } from '../schemas/companions.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import type { RunTimes, StateDetails, StateRecord } from './companion-records.ts';
@@ -47,7 +47,7 @@ export function buildState(
     task_parameters_id: or(d.task_parameters_id as string, null),
   };
   return {
-    id: randomUUID(),
+    id: newId(),
     type,
     name: input?.name ?? defaultStateName(type),
     timestamp: now,

@@ -2,7 +2,7 @@
  * Task runs: create-or-fetch by (flow run, task key, dynamic key), an optional client-chosen id,
  * and delete.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids.ts';
 import type { TaskRunCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import { parseDateTime } from '../validation/datetime.ts';
@@ -37,7 +37,7 @@ export class TaskRunStore {
       }
       if (input.id && dbs.taskRuns.get(input.id)) return new Refusal('conflict', INTEGRITY_CONFLICT);
       const now = nowMicros();
-      const id = input.id ?? randomUUID();
+      const id = input.id ?? newId();
       const p = (input.empirical_policy ?? {}) as Partial<TaskRunRecord['empirical_policy']>;
       const policy = {
         max_retries: p.max_retries ?? 0,

@@ -99,3 +99,17 @@ describe('write paths keep the store consistent', () => {
     expect(new Set(createdTimes).size).toBe(50);
   });
 });
+
+describe('ids', () => {
+  test('new artifacts get time-ordered UUIDs (version 7), so id-keyed tables grow at one edge', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await store.create(artifact({ key: 'k' }))).id);
+      await Bun.sleep(2); // the leading 48 bits are milliseconds
+    }
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    const collection = store.latestByKey('k')!;
+    expect(collection.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+  });
+});
