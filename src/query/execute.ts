@@ -163,38 +163,72 @@ function soleList(filter: Record<string, unknown> | null | undefined): { field: 
 const isEmpty = (filter: object | null | undefined) =>
   filter == null || Object.entries(filter).every(([name, value]) => name === 'operator' || value == null);
 
+/** A query that is one indexed list: ids given outright, or ranges of one index. */
+type IndexedList =
+  | { kind: 'ids'; ids: string[] }
+  | { kind: 'ranges'; index: StoreDbs['artifactsByFlowRun']; ranges: { start: unknown[]; end: unknown[] }[] };
+
 /**
- * Counts straight from an index, without reading a record, when the whole query is one indexed
- * list: `key.any_`, `id.any_`, `flow_run_id.any_` or `task_run_id.any_` alone, or a single
- * resolved run-id set with no artifact filter. Undefined when the query is anything else.
+ * The whole query as one indexed list, when it is one: `key.any_`, `id.any_`, `flow_run_id.any_`
+ * or `task_run_id.any_` alone, or a single resolved run-id set with no artifact filter. Every
+ * index entry in it is then a match (an artifact has one key, one flow run, one task run), so
+ * the index keys alone answer the query. Undefined when the query is anything else.
  */
-export function countArtifactsByIndex(
-  dbs: StoreDbs,
-  filter: Record<string, unknown> | null | undefined,
-  runs: RunSets | undefined,
-): number | undefined {
-  const rangeCount = (index: StoreDbs['artifactsByFlowRun'], ranges: { start: unknown[]; end: unknown[] }[]) =>
-    ranges.reduce((n, range) => n + index.getKeysCount(range as any), 0);
+function soleIndexedList(dbs: StoreDbs, filter: Record<string, unknown> | null | undefined, runs: RunSets | undefined): IndexedList | undefined {
   const sets = [runs?.flowRunIds, runs?.taskRunIds].filter((s) => s !== undefined);
   if (sets.length === 0) {
     const list = soleList(filter);
     if (!list) return undefined;
     switch (list.field) {
       case 'id':
-        return list.values.filter((id) => dbs.artifacts.doesExist(id)).length;
+        return { kind: 'ids', ids: list.values };
       case 'key':
-        return rangeCount(dbs.artifactsByKey, list.values.filter(storableKey).map(versionsRange));
+        return { kind: 'ranges', index: dbs.artifactsByKey, ranges: list.values.filter(storableKey).map(versionsRange) };
       case 'flow_run_id':
-        return rangeCount(dbs.artifactsByFlowRun, list.values.map(runRange));
+        return { kind: 'ranges', index: dbs.artifactsByFlowRun, ranges: list.values.map(runRange) };
       case 'task_run_id':
-        return rangeCount(dbs.artifactsByTaskRun, list.values.map(runRange));
+        return { kind: 'ranges', index: dbs.artifactsByTaskRun, ranges: list.values.map(runRange) };
       default:
         return undefined;
     }
   }
   if (sets.length !== 1 || !isEmpty(filter)) return undefined;
   const index = runs?.flowRunIds ? dbs.artifactsByFlowRun : dbs.artifactsByTaskRun;
-  return rangeCount(index, [...sets[0]!].map(runRange));
+  return { kind: 'ranges', index, ranges: [...sets[0]!].map(runRange) };
+}
+
+/** Counts straight from an index, without reading a record, when the query is one indexed list. */
+export function countArtifactsByIndex(
+  dbs: StoreDbs,
+  filter: Record<string, unknown> | null | undefined,
+  runs: RunSets | undefined,
+): number | undefined {
+  const list = soleIndexedList(dbs, filter, runs);
+  if (!list) return undefined;
+  if (list.kind === 'ids') return list.ids.filter((id) => dbs.artifacts.doesExist(id)).length;
+  return list.ranges.reduce((n, range) => n + list.index.getKeysCount(range as any), 0);
+}
+
+/**
+ * A page in `ID_DESC` order (the filter routes' default) of a query that is one indexed list,
+ * from index keys alone: no record is decoded. Undefined for any other query or sort. Callers
+ * use it only where the planner chose the narrow path, so the list is short.
+ */
+export function artifactIdsByIndex(
+  dbs: StoreDbs,
+  filter: Record<string, unknown> | null | undefined,
+  runs: RunSets | undefined,
+  sort: Sort,
+  { offset, limit }: Page,
+): string[] | undefined {
+  if (sort !== 'ID_DESC') return undefined;
+  const list = soleIndexedList(dbs, filter, runs);
+  if (!list) return undefined;
+  const ids =
+    list.kind === 'ids'
+      ? list.ids.filter((id) => dbs.artifacts.doesExist(id))
+      : list.ranges.flatMap((range) => [...list.index.getKeys(range as any)].map((key) => lastId(key as unknown[])));
+  return ids.sort().reverse().slice(offset, offset + limit);
 }
 
 /** Collections counted by direct gets when the query is `key.any_` alone. */

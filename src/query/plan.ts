@@ -26,7 +26,18 @@ export interface PlanContext {
   perKey: number;
   perFlowRun: number;
   perTaskRun: number;
+  /**
+   * Counts the artifacts a run index files under these run ids, stopping at `cap`. The averages
+   * above come from run records, and artifacts often name runs this server has no record of
+   * (they ran elsewhere): then the average says "the whole table" for a run with ten artifacts.
+   */
+  countRunEntries?: (kind: RunIndex, ids: string[], cap: number) => number;
 }
+
+type RunIndex = 'flowRuns' | 'taskRuns';
+
+/** Run lists up to this many ids are measured in their index rather than estimated. */
+const MEASURED_RUN_IDS = 64;
 
 /** For callers without statistics: narrow paths always win. */
 export const NO_STATISTICS: PlanContext = { total: Infinity, pageEnd: Infinity, perKey: 4, perFlowRun: 4, perTaskRun: 4 };
@@ -55,11 +66,23 @@ function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): AccessP
   return best.size <= walk ? best.path() : { kind: 'sorted' };
 }
 
+/** The largest list that still beats the walk (C² ≤ pageEnd × total): counting stops there. */
+const breakEven = (ctx: PlanContext) => Math.floor(Math.sqrt(ctx.pageEnd * ctx.total)) + 1;
+
+/** Expected rows of a run list: measured when short and a page is asked for, else the average. */
+function runListSize(kind: RunIndex, count: number, ids: () => string[], ctx: PlanContext): number {
+  // A count must read the list whatever its size (the walk sees every row), so only pages measure.
+  if (ctx.countRunEntries && count <= MEASURED_RUN_IDS && ctx.pageEnd !== Infinity) {
+    return ctx.countRunEntries(kind, ids(), breakEven(ctx));
+  }
+  return count * (kind === 'flowRuns' ? ctx.perFlowRun : ctx.perTaskRun);
+}
+
 /** Run filters resolved to id sets always hold (they are ANDed with everything else). */
 function runNarrowings(runs: RunSets | undefined, ctx: PlanContext): (Narrowing | undefined)[] {
-  const narrowing = (kind: 'flowRuns' | 'taskRuns', ids: IdSet | undefined, perRun: number): Narrowing | undefined =>
-    ids && { size: ids.size * perRun, path: () => ({ kind, ids: [...ids] }) };
-  return [narrowing('flowRuns', runs?.flowRunIds, ctx.perFlowRun), narrowing('taskRuns', runs?.taskRunIds, ctx.perTaskRun)];
+  const narrowing = (kind: RunIndex, set: IdSet | undefined): Narrowing | undefined =>
+    set && { size: runListSize(kind, set.size, () => [...set], ctx), path: () => ({ kind, ids: [...set] }) };
+  return [narrowing('flowRuns', runs?.flowRunIds), narrowing('taskRuns', runs?.taskRunIds)];
 }
 
 function countPresent(filter: object): number {
@@ -67,11 +90,18 @@ function countPresent(filter: object): number {
 }
 
 /** A candidate list and its expected number of rows (entries × rows per entry). */
-function list(kind: 'ids' | 'flowRuns' | 'taskRuns' | 'keys', values: string[] | null | undefined, perEntry: number): Narrowing | undefined {
+function list(kind: 'ids' | 'keys', values: string[] | null | undefined, perEntry: number): Narrowing | undefined {
   if (values == null) return undefined;
   const unique = [...new Set(values)];
   const path: AccessPath = kind === 'keys' ? { kind, keys: unique } : { kind, ids: unique };
   return { path: () => path, size: unique.length * perEntry };
+}
+
+/** A run id list: read through its run index. */
+function runList(kind: RunIndex, values: string[] | null | undefined, ctx: PlanContext): Narrowing | undefined {
+  if (values == null) return undefined;
+  const ids = [...new Set(values)];
+  return { path: () => ({ kind, ids }), size: runListSize(kind, ids.length, () => ids, ctx) };
 }
 
 export function planArtifactQuery(
@@ -85,8 +115,8 @@ export function planArtifactQuery(
       ...runNarrowings(runs, ctx),
       list('ids', filter.id?.any_, 1),
       list('keys', filter.key?.any_, ctx.perKey),
-      list('flowRuns', filter.flow_run_id?.any_, ctx.perFlowRun),
-      list('taskRuns', filter.task_run_id?.any_, ctx.perTaskRun),
+      runList('flowRuns', filter.flow_run_id?.any_, ctx),
+      runList('taskRuns', filter.task_run_id?.any_, ctx),
     ],
     ctx,
   );
@@ -107,8 +137,8 @@ export function planCollectionQuery(
       ...runNarrowings(runs, ctx),
       list('keys', filter.key?.any_, 1),
       list('ids', filter.latest_id?.any_, 1.5),
-      list('flowRuns', filter.flow_run_id?.any_, ctx.perFlowRun),
-      list('taskRuns', filter.task_run_id?.any_, ctx.perTaskRun),
+      runList('flowRuns', filter.flow_run_id?.any_, ctx),
+      runList('taskRuns', filter.task_run_id?.any_, ctx),
     ],
     ctx,
   );

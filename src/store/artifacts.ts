@@ -8,6 +8,7 @@ import { newId } from './ids.ts';
 import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
 import { always, type Predicate } from '../filters/leaf.ts';
 import {
+  artifactIdsByIndex,
   countArtifacts,
   countArtifactsByIndex,
   countCollections,
@@ -27,7 +28,7 @@ import { durably } from './durable.ts';
 import { storableKey } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
 import { bump } from './rows.ts';
-import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
+import { byKeyKey, byRunKey, byTimeKey, runRange, versionsRange } from './keys.ts';
 import {
   artifactJson,
   collectionJson,
@@ -237,6 +238,15 @@ export class ArtifactStore {
       perKey: artifacts / Math.max(1, count(COLLECTIONS)),
       perFlowRun: artifacts / Math.max(1, count('flowRuns')),
       perTaskRun: artifacts / Math.max(1, count('taskRuns')),
+      countRunEntries: (kind, ids, cap) => {
+        const index = kind === 'flowRuns' ? this.dbs.artifactsByFlowRun : this.dbs.artifactsByTaskRun;
+        let entries = 0;
+        for (const id of ids) {
+          for (const _ of index.getKeys({ ...runRange(id), limit: cap - entries })) entries++;
+          if (entries >= cap) break;
+        }
+        return entries;
+      },
     };
   }
 
@@ -269,11 +279,21 @@ export class ArtifactStore {
    */
   findJson(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): string[] {
     const test = withRuns(compileArtifactFilter(filter), runs);
-    const ids =
-      test === always
-        ? unfilteredArtifactIds(this.dbs, sort, page)
-        : findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page).map((r) => r.id);
-    return ids.map((id) => this.dbs.artifactJson.get(id)!);
+    return this.pageIds(filter, test, sort, page, runs).map((id) => this.dbs.artifactJson.get(id)!);
+  }
+
+  /**
+   * The ids of a page. Index keys alone answer a query without conditions, and a narrow query
+   * that is one indexed list in id order; anything else decodes the candidates' records.
+   */
+  private pageIds(filter: ArtifactFilter | null | undefined, test: Predicate<ArtifactRecord>, sort: Sort, page: Page, runs?: RunSets): string[] {
+    if (test === always) return unfilteredArtifactIds(this.dbs, sort, page);
+    const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page));
+    if (path.kind !== 'sorted') {
+      const ids = artifactIdsByIndex(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page);
+      if (ids) return ids;
+    }
+    return findArtifacts(this.dbs, path, test, sort, page).map((r) => r.id);
   }
 
   /** A page of collections as stored JSON texts (see `findJson`). */

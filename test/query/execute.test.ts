@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { compileArtifactFilter, compileCollectionFilter } from '../../src/filters/artifacts.ts';
-import { countArtifactsByIndex } from '../../src/query/execute.ts';
+import { artifactIdsByIndex, countArtifactsByIndex } from '../../src/query/execute.ts';
 import { artifactOrder, collectionOrder } from '../../src/query/order.ts';
 import { SORTS } from '../../src/schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../src/schemas/filters.ts';
@@ -76,6 +76,40 @@ test('artifact queries agree with brute force for every path, sort and page', ()
     }
     expect(store.count(filter)).toBe(all.filter(test).length);
   }
+});
+
+test('pages of stored JSON (what the routes serve) agree with brute force for every path, sort and page', () => {
+  for (const filter of [...artifactFilters, { id: { any_: all.slice(0, 9).map((r) => r.id) } }]) {
+    const test = compileArtifactFilter(filter);
+    for (const sort of SORTS) {
+      const expected = all.filter(test).sort(artifactOrder(sort));
+      for (const [offset, limit] of [[0, 200], [3, 5], [0, 0], [500, 10]]) {
+        const got = store.findJson(filter, sort, { offset, limit }).map((json) => JSON.parse(json).id);
+        expect(got).toEqual(expected.slice(offset, offset + limit).map((r) => r.id));
+      }
+    }
+  }
+});
+
+test('one indexed list in id order is paged from index keys alone, and equals brute force', () => {
+  const lists: ArtifactFilter[] = [
+    { key: { any_: ['c', 'alpha', 'nope', 'c'] } },
+    { flow_run_id: { any_: RUNS } },
+    { task_run_id: { any_: [TASKS[1]] } },
+    { id: { any_: [...all.slice(0, 5).map((r) => r.id), RUNS[0]] } },
+  ];
+  for (const filter of lists) {
+    const expected = all.filter(compileArtifactFilter(filter)).sort(artifactOrder('ID_DESC')).map((r) => r.id);
+    expect(artifactIdsByIndex(root.dbs, filter, undefined, 'ID_DESC', { offset: 0, limit: 200 })).toEqual(expected);
+    expect(artifactIdsByIndex(root.dbs, filter, undefined, 'ID_DESC', { offset: 2, limit: 3 })).toEqual(expected.slice(2, 5));
+  }
+  const runs = { taskRunIds: new Set([TASKS[0]]) };
+  expect(artifactIdsByIndex(root.dbs, undefined, runs, 'ID_DESC', { offset: 0, limit: 200 })).toEqual(
+    all.filter((r) => r.taskRunId === TASKS[0]).sort(artifactOrder('ID_DESC')).map((r) => r.id),
+  );
+  // Other sorts, and anything more than one list, need the records.
+  expect(artifactIdsByIndex(root.dbs, lists[1], undefined, 'CREATED_DESC', { offset: 0, limit: 10 })).toBeUndefined();
+  expect(artifactIdsByIndex(root.dbs, { key: { any_: ['c'] }, type: { any_: ['table'] } }, undefined, 'ID_DESC', { offset: 0, limit: 10 })).toBeUndefined();
 });
 
 test('collection queries agree with brute force', () => {

@@ -74,6 +74,24 @@ describe('run filters resolved to id sets', () => {
     const few = new Set(['run-1', 'run-2']);
     expect(planArtifactQuery(undefined, { flowRunIds: few }, stats({})).kind).toBe('flowRuns');
   });
+  test('short run lists are measured in their index: runs without a record are not "the whole table"', () => {
+    // No flow run records: the average says 100,000 artifacts per run, the index says 10.
+    const counted: number[] = [];
+    const measured = stats({
+      perFlowRun: 100_000,
+      countRunEntries: (kind, ids, cap) => {
+        counted.push(cap);
+        return kind === 'flowRuns' ? Math.min(cap, ids.length * 10) : cap;
+      },
+    });
+    expect(planArtifactQuery({ flow_run_id: { any_: [A] } }, undefined, measured)).toEqual({ kind: 'flowRuns', ids: [A] });
+    expect(planArtifactQuery(undefined, { flowRunIds: new Set([A]) }, measured)).toEqual({ kind: 'flowRuns', ids: [A] });
+    // Counting stops at the break-even point, √(pageEnd × total) + 1, where the walk wins.
+    expect(counted).toEqual([1001, 1001]);
+    expect(planArtifactQuery({ task_run_id: { any_: [B] } }, undefined, measured)).toEqual({ kind: 'sorted' });
+    // Without the estimate's help the same query would have walked the table.
+    expect(planArtifactQuery({ flow_run_id: { any_: [A] } }, undefined, stats({ perFlowRun: 100_000 }))).toEqual({ kind: 'sorted' });
+  });
   test('rows per entry come from the statistics: a key with many versions is walked past', () => {
     expect(planArtifactQuery({ key: { any_: ['k'] } }, undefined, stats({ perKey: 5 })).kind).toBe('keys');
     expect(planArtifactQuery({ key: { any_: ['k'] } }, undefined, stats({ perKey: 50_000 })).kind).toBe('sorted');
