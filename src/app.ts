@@ -84,8 +84,12 @@ export function createApp(store: Store, config: Config): App {
     // promise and await on the hot path.
     handle(incoming) {
       const url = incoming.url; // read once: on a live request each read builds the string
-      const request = withRoutableUrl(incoming, url);
-      const path = pathOf(request === incoming ? url : request.url);
+      let path = pathOf(url);
+      let request = incoming;
+      if (!isRoutable(url, path)) {
+        request = withRoutableUrl(incoming, url);
+        path = pathOf(request.url);
+      }
       // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
       // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
       if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
@@ -117,15 +121,26 @@ export function createApp(store: Store, config: Config): App {
 
 /**
  * HTTP/1.1 allows an empty `Host`, which leaves Bun with a relative request URL, and Elysia's
- * router assumes a host of at least four characters. Such requests get a placeholder host so
- * they route like any other.
+ * router assumes a host of at least four characters; it also throws on a path it cannot
+ * percent-decode. The common request passes this check with a few index lookups.
  */
+function isRoutable(url: string, path: string): boolean {
+  const hostStart = url.startsWith('http://') ? 7 : url.startsWith('https://') ? 8 : -1;
+  if (hostStart < 0) return false;
+  const hostEnd = url.indexOf('/', hostStart);
+  if (hostEnd - hostStart < 4) return false;
+  const query = url.indexOf('?', hostStart);
+  const fragment = url.indexOf('#', hostStart);
+  if ((query >= 0 && query < hostEnd) || (fragment >= 0 && fragment < hostEnd)) return false;
+  return !path.includes('%') || isDecodable(path);
+}
+
+/** A request the router cannot take as it is gets a placeholder host and a decodable path. */
 function withRoutableUrl(request: Request, url: string): Request {
   const match = /^https?:\/\/([^/?#]*)/.exec(url);
   const rest = match ? url.slice(match[0].length) : url;
   const path = pathOf(url);
   const decodable = !path.includes('%') || isDecodable(path);
-  if (match && match[1].length >= 4 && decodable) return request;
   const fixedRest = decodable ? rest : lenientPath(path) + rest.slice(rest.indexOf(path) + path.length);
   return new Request(`http://localhost${fixedRest.startsWith('/') ? fixedRest : `/${fixedRest}`}`, request);
 }
@@ -167,6 +182,8 @@ function lenientPath(path: string): string {
 function pathOf(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);
   if (start < 0) return '/';
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+  const query = url.indexOf('?', start);
+  const fragment = url.indexOf('#', start);
+  const end = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
 }
