@@ -6,12 +6,14 @@ import { parseArgs } from 'node:util';
 import { PREFECT_VERSION } from './api/root.ts';
 import { checkCommand } from './cli/check.ts';
 import { commandHelp, UsageError, type Command } from './cli/command.ts';
+import { exportCommand } from './cli/export.ts';
+import { importCommand } from './cli/import.ts';
 import { serveCommand } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
 import { StoreOpenError } from './store/env.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const COMMANDS: Command[] = [serveCommand, checkCommand];
+const COMMANDS: Command[] = [serveCommand, checkCommand, exportCommand, importCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -1,0 +1,70 @@
+/**
+ * `artifactd export [FILE]`: writes the store as NDJSON (`transfer/format.ts`) to FILE, or to
+ * stdout when FILE is omitted or `-`. Reads one snapshot, so it is safe beside a running server.
+ * A FILE is written under a temporary name and renamed at the end: an interrupted export never
+ * leaves a truncated file that looks complete.
+ */
+import { renameSync, rmSync } from 'node:fs';
+import type { FileSink } from 'bun';
+import { Store } from '../store/store.ts';
+import { openExport } from '../store/transfer.ts';
+import { KINDS } from '../transfer/format.ts';
+import type { Command } from './command.ts';
+import { dataDirOption, existingStoreDir } from './data-dir.ts';
+import { progressBar } from './progress.ts';
+
+/** Lines are joined into chunks of about this many characters before each write. */
+const CHUNK = 256 * 1024;
+/** Waiting for the sink to drain every few MiB bounds memory when the reader is slow. */
+const DRAIN_EVERY = 16;
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write every artifact, collection, flow, deployment, flow run and task run as NDJSON (to FILE, or stdout).',
+  args: '[FILE]',
+  maxArgs: 1,
+  options: {
+    'data-dir': dataDirOption('the store to export'),
+  },
+  async run(values, args) {
+    const dir = existingStoreDir(values);
+    const file = args[0] === undefined || args[0] === '-' ? null : args[0];
+    const store = Store.open(dir);
+    const snapshot = openExport(store);
+    const temporary = file === null ? null : `${file}.partial-${process.pid}`;
+    const sink: FileSink = temporary === null ? Bun.stdout.writer() : Bun.file(temporary).writer();
+    const total = KINDS.reduce((sum, kind) => sum + snapshot.counts[kind], 0);
+    const progress = progressBar('export', total);
+    let written = -1; // the header is not a record
+    try {
+      let chunk = '';
+      let chunks = 0;
+      for (const line of snapshot.lines) {
+        chunk += line + '\n';
+        written++;
+        if (chunk.length < CHUNK) continue;
+        sink.write(chunk);
+        chunk = '';
+        progress.update(written);
+        if (++chunks % DRAIN_EVERY === 0) await sink.flush();
+      }
+      sink.write(chunk);
+      await sink.end();
+      progress.update(written);
+      progress.stop();
+      if (temporary !== null && file !== null) renameSync(temporary, file);
+    } catch (error) {
+      progress.stop();
+      if (temporary !== null) rmSync(temporary, { force: true });
+      throw error;
+    } finally {
+      snapshot.done();
+      await store.close();
+    }
+    if (file !== null) {
+      const parts = KINDS.map((kind) => `${snapshot.counts[kind]} ${kind.replace('_', ' ')}s`).join(', ');
+      console.error(`exported ${written} records to ${file} (${parts})`);
+    }
+    return 0;
+  },
+};
