@@ -52,11 +52,19 @@ export const importCommand: Command = {
     const importer = new Importer(store);
     let batch: Numbered[] = [];
     let records = 0;
+    // One batch is written while the next is read and validated (the write runs on lmdb-js's
+    // worker thread); never more than one in flight, so memory stays bounded and batches
+    // commit in file order.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
-      const outcomes = await importer.write(batch);
-      outcomes.forEach((outcome, i) => count(batch[i].line, outcome));
+      const items = batch;
+      const done = records;
       batch = [];
-      progress.update(records);
+      await writing;
+      writing = importer.write(items).then((outcomes) => {
+        outcomes.forEach((outcome, i) => count(items[i].line, outcome));
+        progress.update(done);
+      });
     };
     try {
       for await (const { number, text } of numberedLines(stream)) {
@@ -79,8 +87,10 @@ export const importCommand: Command = {
         }
       }
       if (batch.length > 0) await flush();
+      await writing;
       for (const { line, outcome } of await importer.finish()) count(line, outcome);
     } finally {
+      await writing.catch(() => {}); // never close the store under a write in flight
       progress.stop();
       await store.close();
     }
