@@ -11,6 +11,7 @@ import { flowRunRoutes } from './api/flow-runs.ts';
 import { flowRoutes } from './api/flows.ts';
 import { taskRunRoutes } from './api/task-runs.ts';
 import { extraPaths } from './api/docs.ts';
+import { metricsRoutes } from './api/metrics.ts';
 import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
 import type { Config } from './config.ts';
 import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
@@ -18,6 +19,10 @@ import { checkBasicAuth } from './http/auth.ts';
 import { allowOrigin, preflight } from './http/cors.ts';
 import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
+import { pathOf } from './http/path.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { Metrics } from './observe/metrics.ts';
+import { observed, requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
@@ -27,7 +32,11 @@ export interface App {
   handle(request: Request): Promise<Response>;
 }
 
-export function createApp(store: Store, config: Config): App {
+/**
+ * `logger` receives the request lines and errors; without one (tests), only warnings and errors
+ * are written.
+ */
+export function createApp(store: Store, config: Config, logger: Logger = createLogger({ level: 'warning', format: 'text' })): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
 
   const elysia = new Elysia({ strictPath: true })
@@ -55,7 +64,7 @@ export function createApp(store: Store, config: Config): App {
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));
       }
-      console.error(`${request.method} ${pathOf(request.url)} failed:`, error);
+      logger.error(`${request.method} ${pathOf(request.url)} failed`, { error: (error as Error)?.stack ?? String(error) });
       return errorResponse(internalError());
     })
     .group('/api', (api) =>
@@ -67,6 +76,8 @@ export function createApp(store: Store, config: Config): App {
         .use(taskRunRoutes(store, config))
         .use(deploymentRoutes(store, config)),
     );
+  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => elysia.routes.map((r) => r.path)) : null;
+  if (metrics) elysia.use(metricsRoutes(metrics));
 
   const withCors = (response: Response, origin: string) => {
     const allowed = allowOrigin(config.cors, origin);
@@ -74,7 +85,7 @@ export function createApp(store: Store, config: Config): App {
     return response;
   };
 
-  return {
+  const app: App = {
     // Not async: the common request goes straight to the router's promise, without another
     // promise and await on the hot path.
     handle(incoming) {
@@ -101,6 +112,9 @@ export function createApp(store: Store, config: Config): App {
       return origin === null ? pending : pending.then((response) => withCors(response, origin));
     },
   };
+  // Every answer is logged and counted, the 401/403/404/preflight answered above included.
+  const observe = requestObserver(logger, metrics);
+  return observe === null ? app : observed(app, observe);
 }
 
 /**
@@ -149,12 +163,4 @@ function lenientPath(path: string): string {
       return encodeURIComponent(new TextDecoder().decode(new Uint8Array(bytes)));
     })
     .join('/');
-}
-
-/** The path of a request URL, without parsing the whole URL. */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }

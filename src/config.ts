@@ -3,6 +3,7 @@
  * variables (Prefect's names where Prefect has one, old and new spellings), then defaults.
  * Nothing else reads `process.env`.
  */
+import { parseLogLevel, type LogFormat, type LogLevel, type LogSettings } from './observe/log.ts';
 
 export interface Config {
   host: string;
@@ -20,6 +21,10 @@ export interface Config {
   maxJsonDepth: number;
   /** Serve HTTPS with this certificate and key (PEM files); plain HTTP when null. */
   tls: { certFile: string; keyFile: string } | null;
+  /** Serve Prometheus metrics at `/api/metrics` and `/metrics` (Prefect's PREFECT_API_ENABLE_METRICS). */
+  metrics: boolean;
+  /** Log lines: the lowest level written, and text or JSON (request lines are at `info`). */
+  log: LogSettings;
 }
 
 export const DEFAULTS: Config = {
@@ -33,9 +38,25 @@ export const DEFAULTS: Config = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxJsonDepth: 256,
   tls: null,
+  metrics: false,
+  log: { level: 'info', format: 'text' },
 };
 
 export class ConfigError extends Error {}
+
+function logLevel(text: string | undefined, fallback: LogLevel): LogLevel {
+  if (text === undefined) return fallback;
+  const level = parseLogLevel(text);
+  if (level === undefined) throw new ConfigError(`invalid log level "${text}": expected debug, info, warning or error`);
+  return level;
+}
+
+function logFormat(text: string | undefined, fallback: LogFormat): LogFormat {
+  if (text === undefined) return fallback;
+  const format = text.trim().toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new ConfigError(`invalid log format "${text}": expected text or json`);
+  return format;
+}
 
 export interface ConfigFlags {
   host?: string;
@@ -47,6 +68,9 @@ export interface ConfigFlags {
   'max-json-depth'?: string;
   'tls-cert'?: string;
   'tls-key'?: string;
+  metrics?: boolean;
+  'log-level'?: string;
+  'log-format'?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,6 +121,13 @@ export function loadConfig(flags: ConfigFlags, env: Env): Config {
     maxBodyBytes: size('max body size', pick(flags['max-body-size'], 'ARTIFACTD_MAX_BODY_SIZE'), DEFAULTS.maxBodyBytes),
     maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
+    metrics:
+      flags.metrics === true ||
+      boolean('metrics setting', pick(undefined, 'PREFECT_SERVER_METRICS_ENABLED', 'PREFECT_API_ENABLE_METRICS'), DEFAULTS.metrics),
+    log: {
+      level: logLevel(pick(flags['log-level'], 'PREFECT_SERVER_LOGGING_LEVEL', 'PREFECT_LOGGING_SERVER_LEVEL'), DEFAULTS.log.level),
+      format: logFormat(pick(flags['log-format'], 'ARTIFACTD_LOG_FORMAT'), DEFAULTS.log.format),
+    },
   };
 }
 

@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
+import { createLogger, type Logger } from '../observe/log.ts';
 import { Store } from '../store/store.ts';
 import type { Command } from './command.ts';
 
 export interface RunningServer {
   url: string;
+  logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,8 @@ function readTls(config: Config) {
 export function startServer(config: Config): RunningServer {
   const tls = readTls(config);
   const store = Store.open(config.dataDir);
-  const app = createApp(store, config);
+  const logger = createLogger(config.log);
+  const app = createApp(store, config, logger);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -43,9 +46,11 @@ export function startServer(config: Config): RunningServer {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,
+    logger,
     async stop() {
       await server.stop(false); // stop accepting; in-flight requests finish
       await store.close();
+      await logger.flush(); // request lines still buffered
     },
   };
 }
@@ -55,15 +60,16 @@ const SHUTDOWN_DEADLINE_MS = 5000;
 
 export async function serve(config: Config): Promise<void> {
   const running = startServer(config);
-  console.log(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
+  const { logger } = running;
+  logger.announce(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`artifactd: ${signal} received, closing the store`);
+    logger.announce(`artifactd: ${signal} received, closing the store`);
     setTimeout(() => {
-      console.error('artifactd: shutdown took too long, exiting');
-      process.exit(1);
+      logger.error('artifactd: shutdown took too long, exiting');
+      void logger.flush().finally(() => process.exit(1));
     }, SHUTDOWN_DEADLINE_MS).unref();
     await running.stop();
     process.exit(0);
@@ -93,6 +99,13 @@ export const serveCommand: Command = {
     },
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
+    metrics: { type: 'boolean', description: 'serve Prometheus metrics at /metrics and /api/metrics (env PREFECT_SERVER_METRICS_ENABLED or PREFECT_API_ENABLE_METRICS)' },
+    'log-level': {
+      type: 'string',
+      value: 'LEVEL',
+      description: `debug, info (one line per request), warning or error (env PREFECT_SERVER_LOGGING_LEVEL or PREFECT_LOGGING_SERVER_LEVEL, default ${DEFAULTS.log.level})`,
+    },
+    'log-format': { type: 'string', value: 'FORMAT', description: `text or json (env ARTIFACTD_LOG_FORMAT, default ${DEFAULTS.log.format})` },
   },
   async run(values) {
     await serve(loadConfig(values as ConfigFlags, process.env));
