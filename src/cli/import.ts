@@ -16,6 +16,11 @@ import { progressBar } from './progress.ts';
 /** Records per write transaction: large enough to share disk syncs, small enough to stay short. */
 export const BATCH = 2000;
 
+interface BadLine {
+  line: number;
+  reason: string;
+}
+
 interface Summary {
   lines: number;
   added: number;
@@ -40,17 +45,19 @@ export const importCommand: Command = {
     const stream = file === '-' ? Bun.stdin.stream() : Bun.file(file).stream();
     const store = Store.open(dataDir(values));
     const summary: Summary = { lines: 0, added: 0, unchanged: 0, kept: 0, bad: 0 };
-    const bad = (line: number, reason: string) => {
-      summary.bad++;
-      console.error(`line ${line}: ${reason}`);
+    const progress = progressBar('import', 0);
+    const report = (bad: BadLine[]) => {
+      summary.bad += bad.length;
+      for (const { line, reason } of bad.sort((a, b) => a.line - b.line)) progress.log(`line ${line}: ${reason}\n`);
     };
-    const count = (line: number, outcome: Outcome) => {
-      if (typeof outcome === 'object') bad(line, outcome.error);
+    const count = (line: number, outcome: Outcome, bad: BadLine[]) => {
+      if (typeof outcome === 'object') bad.push({ line, reason: outcome.error });
       else summary[outcome]++;
     };
-    const progress = progressBar('import', 0);
     const importer = new Importer(store);
     let batch: Numbered[] = [];
+    /** Lines of the current batch that did not parse: reported with its outcomes, in line order. */
+    let unparsed: BadLine[] = [];
     let records = 0;
     // One batch is written while the next is read and validated (the write runs on lmdb-js's
     // worker thread); never more than one in flight, so memory stays bounded and batches
@@ -58,11 +65,14 @@ export const importCommand: Command = {
     let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
       const items = batch;
+      const bad = unparsed;
       const done = records;
       batch = [];
+      unparsed = [];
       await writing;
       writing = importer.write(items).then((outcomes) => {
-        outcomes.forEach((outcome, i) => count(items[i].line, outcome));
+        outcomes.forEach((outcome, i) => count(items[i].line, outcome, bad));
+        report(bad);
         progress.update(done);
       });
     };
@@ -72,13 +82,14 @@ export const importCommand: Command = {
         if (text.trim() === '') continue;
         const parsed = parseLine(text);
         if (!parsed.ok) {
-          bad(number, parsed.reason);
+          unparsed.push({ line: number, reason: parsed.reason });
+          if (unparsed.length >= BATCH) await flush();
         } else if ('header' in parsed) {
           const { header } = parsed;
           if (header.version > FORMAT_VERSION) {
             throw new UsageError(`${file}: export format version ${header.version} is newer than this artifactd reads (${FORMAT_VERSION})`);
           }
-          if (number !== 1) bad(number, 'a header belongs on the first line');
+          if (number !== 1) unparsed.push({ line: number, reason: 'a header belongs on the first line' });
           progress.setTotal(KINDS.reduce((sum, kind) => sum + (header.counts?.[kind] ?? 0), 0));
         } else {
           records++;
@@ -86,9 +97,11 @@ export const importCommand: Command = {
           if (batch.length >= BATCH) await flush();
         }
       }
-      if (batch.length > 0) await flush();
+      if (batch.length > 0 || unparsed.length > 0) await flush();
       await writing;
-      for (const { line, outcome } of await importer.finish()) count(line, outcome);
+      const late: BadLine[] = [];
+      for (const { line, outcome } of await importer.finish()) count(line, outcome, late);
+      report(late);
     } finally {
       await writing.catch(() => {}); // never close the store under a write in flight
       progress.stop();

@@ -8,10 +8,12 @@ export interface Progress {
   /** Records done so far (cheap to call per record: the bar redraws at most 10 times a second). */
   update(done: number): void;
   setTotal(total: number): void;
+  /** Writes a message to the same stream without tearing the bar (which redraws below it). */
+  log(text: string): void;
   stop(): void;
 }
 
-const QUIET: Progress = { update() {}, setTotal() {}, stop() {} };
+const QUIET: Progress = { update() {}, setTotal() {}, log: (text) => void process.stderr.write(text), stop() {} };
 
 /** A bar when `stream` is a terminal; `force` (true/false) overrides the check, for tests. */
 export function progressBar(label: string, total: number, stream: NodeJS.WriteStream = process.stderr, force?: boolean): Progress {
@@ -30,6 +32,7 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
   return {
     update: (done) => bar.update(done),
     setTotal: (n) => bar.setTotal(n),
+    log: (text) => void stream.write(`\r\x1b[2K${text}`), // clear the bar's line first
     stop: () => bar.stop(),
   };
 }
