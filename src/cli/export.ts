@@ -9,7 +9,7 @@ import type { FileSink } from 'bun';
 import { Store } from '../store/store.ts';
 import { openExport } from '../store/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
-import type { Command } from './command.ts';
+import { UsageError, type Command } from './command.ts';
 import { dataDirOption, existingStoreDir } from './data-dir.ts';
 import { progressBar } from './progress.ts';
 
@@ -25,10 +25,12 @@ export const exportCommand: Command = {
   maxArgs: 1,
   options: {
     'data-dir': dataDirOption('the store to export'),
+    json: { type: 'boolean', description: 'print the summary as JSON on stdout (with a FILE)' },
   },
   async run(values, args) {
     const dir = existingStoreDir(values);
     const file = args[0] === undefined || args[0] === '-' ? null : args[0];
+    if (values.json && file === null) throw new UsageError('--json needs a FILE: stdout carries the export');
     const store = Store.open(dir);
     const snapshot = openExport(store);
     const temporary = file === null ? null : `${file}.partial-${process.pid}`;
@@ -61,7 +63,9 @@ export const exportCommand: Command = {
       snapshot.done();
       await store.close();
     }
-    if (file !== null) {
+    if (file !== null && values.json) {
+      console.log(JSON.stringify({ file, records: written, counts: snapshot.counts }));
+    } else if (file !== null) {
       const parts = KINDS.map((kind) => `${snapshot.counts[kind]} ${kind.replace('_', ' ')}s`).join(', ');
       console.error(`exported ${written} records to ${file} (${parts})`);
     }

@@ -177,6 +177,44 @@ test('export beside a running server that keeps writing: the file is one consist
   }
 });
 
+test('export --json summarises on stdout; without a FILE it is a usage error', async () => {
+  const source = await smallStore();
+  const file = join(dir(), 'out.ndjson');
+  const result = await artifactd(['export', '--data-dir', source, file, '--json']);
+  expect(result.status).toBe(0);
+  expect(JSON.parse(result.stdout)).toEqual({
+    file,
+    records: 25,
+    counts: { flow: 1, deployment: 0, flow_run: 1, task_run: 1, collection: 2, artifact: 20 },
+  });
+  const noFile = await artifactd(['export', '--data-dir', source, '--json']);
+  expect(noFile.status).toBe(2);
+  expect(noFile.stderr).toBe('artifactd: --json needs a FILE: stdout carries the export\n');
+});
+
+test('import into the data dir of a running server: the server answers with the imported records', async () => {
+  const source = await smallStore();
+  const file = join(dir(), 'out.ndjson');
+  expect((await artifactd(['export', '--data-dir', source, file])).status).toBe(0);
+  const d = dir();
+  const server = run(['serve', '--port', '0', '--data-dir', d, '--log-level', 'warning']);
+  try {
+    const base = await startupUrl(server);
+    const before = await fetch(`${base}/api/artifacts/count`, { method: 'POST', body: '{}' });
+    expect(await before.json()).toBe(0);
+    expect((await artifactd(['import', '--data-dir', d, file])).status).toBe(0);
+    const count = await fetch(`${base}/api/artifacts/count`, { method: 'POST', body: '{}' });
+    expect(await count.json()).toBe(20);
+    const latest = await fetch(`${base}/api/artifacts/k1/latest`);
+    expect(latest.status).toBe(200);
+    expect(await latest.text()).toContain('"data":{"n": 123456789012345678919}');
+  } finally {
+    server.kill('SIGTERM');
+    await server.exited;
+  }
+  expect((await counts(d)).ok).toBe(true);
+});
+
 test('on a terminal both commands draw a progress bar (on stderr)', async () => {
   const source = await smallStore();
   const target = dir();
