@@ -12,7 +12,7 @@
  *
  * `test/e2e/transfer.test.ts` runs it at a size the test suite can afford.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../src/app.ts';
 import { DEFAULTS } from '../src/config.ts';
@@ -30,6 +30,8 @@ const COMMAND = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [proce
 export interface RoundTrip {
   n: number;
   records: number;
+  /** Size of the export file. */
+  bytes: number;
   seedSeconds: number;
   exportSeconds: number;
   importSeconds: number;
@@ -156,6 +158,7 @@ export async function roundTrip(n: number, workDir = mkdtempSync(join(tmpdir(), 
     const exported = body(file);
     if (exported !== body(again)) differences.push('exporting the imported store gives a different file');
     const records = exported.split('\n').filter((l) => l !== '').length;
+    const bytes = statSync(file).size;
 
     const a = Store.open(source);
     const b = Store.open(target);
@@ -189,7 +192,7 @@ export async function roundTrip(n: number, workDir = mkdtempSync(join(tmpdir(), 
       await a.close();
       await b.close();
     }
-    return { n, records, seedSeconds, exportSeconds, importSeconds, differences };
+    return { n, records, bytes, seedSeconds, exportSeconds, importSeconds, differences };
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -199,7 +202,7 @@ if (import.meta.main) {
   const n = Number(process.argv[2] ?? 100_000);
   const result = await roundTrip(n);
   const rate = (seconds: number) => Math.round(result.records / seconds).toLocaleString('en-US');
-  console.log(`round trip of ${n.toLocaleString('en-US')} artifacts (${result.records.toLocaleString('en-US')} records):`);
+  console.log(`round trip of ${n.toLocaleString('en-US')} artifacts (${result.records.toLocaleString('en-US')} records, ${(result.bytes / 1e6).toFixed(0)} MB):`);
   console.log(`  seed ${result.seedSeconds.toFixed(1)} s; export ${result.exportSeconds.toFixed(1)} s (${rate(result.exportSeconds)} records/s); import ${result.importSeconds.toFixed(1)} s (${rate(result.importSeconds)} records/s)`);
   if (result.differences.length === 0) console.log('  identical: check passes, counts, every collection, sampled records and the re-export are equal');
   else for (const d of result.differences) console.log(`  DIFFERENT: ${d}`);

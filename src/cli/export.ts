@@ -5,13 +5,64 @@
  * leaves a truncated file that looks complete.
  */
 import { renameSync, rmSync } from 'node:fs';
-import type { FileSink } from 'bun';
 import { Store } from '../store/store.ts';
 import { openExport } from '../store/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
 import { UsageError, type Command } from './command.ts';
 import { dataDirOption, existingStoreDir } from './data-dir.ts';
 import { progressBar } from './progress.ts';
+
+interface Sink {
+  /** Queues a chunk; with `drain`, waits until the destination has taken what is queued. */
+  write(chunk: string, drain: boolean): Promise<void>;
+  /** Waits until everything is written; rejects if any write failed. */
+  end(): Promise<void>;
+}
+
+function fileSink(path: string): Sink {
+  const sink = Bun.file(path).writer();
+  return {
+    async write(chunk, drain) {
+      sink.write(chunk);
+      if (drain) await sink.flush();
+    },
+    async end() {
+      await sink.end();
+    },
+  };
+}
+
+/**
+ * stdout through its Node stream: a reader that goes away (`| head`) is an 'error' event, so the
+ * export fails instead of reporting success with part of the data lost.
+ */
+function stdoutSink(): Sink {
+  const stdout = process.stdout;
+  let failure: Error | undefined;
+  stdout.on('error', (error) => void (failure ??= error));
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        stdout.off('drain', done);
+        stdout.off('error', done);
+        resolve();
+      };
+      stdout.once('drain', done);
+      stdout.once('error', done);
+    });
+  return {
+    async write(chunk) {
+      if (failure) throw failure;
+      if (!stdout.write(chunk)) await drained();
+      if (failure) throw failure;
+    },
+    async end() {
+      if (failure) throw failure;
+      await new Promise<void>((resolve) => stdout.write('', () => resolve()));
+      if (failure) throw failure;
+    },
+  };
+}
 
 /** Lines are joined into chunks of about this many characters before each write. */
 const CHUNK = 256 * 1024;
@@ -34,7 +85,7 @@ export const exportCommand: Command = {
     const store = Store.open(dir);
     const snapshot = openExport(store);
     const temporary = file === null ? null : `${file}.partial-${process.pid}`;
-    const sink: FileSink = temporary === null ? Bun.stdout.writer() : Bun.file(temporary).writer();
+    const sink = temporary === null ? stdoutSink() : fileSink(temporary);
     const total = KINDS.reduce((sum, kind) => sum + snapshot.counts[kind], 0);
     const progress = progressBar('export', total);
     let written = -1; // the header is not a record
@@ -45,12 +96,11 @@ export const exportCommand: Command = {
         chunk += line + '\n';
         written++;
         if (chunk.length < CHUNK) continue;
-        sink.write(chunk);
+        await sink.write(chunk, ++chunks % DRAIN_EVERY === 0);
         chunk = '';
         progress.update(written);
-        if (++chunks % DRAIN_EVERY === 0) await sink.flush();
       }
-      sink.write(chunk);
+      await sink.write(chunk, false);
       await sink.end();
       progress.update(written);
       progress.stop();
@@ -58,6 +108,11 @@ export const exportCommand: Command = {
     } catch (error) {
       progress.stop();
       if (temporary !== null) rmSync(temporary, { force: true });
+      // The reader of stdout went away (`| head`): one line, not a stack trace.
+      if ((error as { code?: string }).code === 'EPIPE') {
+        console.error('artifactd: export stopped: the reader closed its end of the pipe');
+        return 1;
+      }
       throw error;
     } finally {
       snapshot.done();

@@ -11,7 +11,7 @@ import { FORMAT_VERSION, KINDS, parseLine } from '../transfer/format.ts';
 import { numberedLines } from '../transfer/lines.ts';
 import { UsageError, type Command } from './command.ts';
 import { dataDir, dataDirOption } from './data-dir.ts';
-import { progressBar } from './progress.ts';
+import { progressBar, stderrDrained } from './progress.ts';
 
 /** Records per write transaction: large enough to share disk syncs, small enough to stay short. */
 export const BATCH = 2000;
@@ -107,6 +107,7 @@ export const importCommand: Command = {
       progress.stop();
       await store.close();
     }
+    await stderrDrained();
     if (values.json) console.log(JSON.stringify(summary));
     else {
       console.log(

@@ -15,6 +15,11 @@ export interface Progress {
 
 const QUIET: Progress = { update() {}, setTotal() {}, log: (text) => void process.stderr.write(text), stop() {} };
 
+/** Resolves once stderr has taken what was written, so a summary on stdout comes after it. */
+export function stderrDrained(): Promise<void> {
+  return new Promise((resolve) => process.stderr.write('', () => resolve()));
+}
+
 /** A bar when `stream` is a terminal; `force` (true/false) overrides the check, for tests. */
 export function progressBar(label: string, total: number, stream: NodeJS.WriteStream = process.stderr, force?: boolean): Progress {
   if (!(force ?? stream.isTTY === true)) return QUIET;

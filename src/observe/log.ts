@@ -34,20 +34,31 @@ export interface LogOutput {
 }
 
 export function processOutput(): LogOutput {
-  // FileSinks buffer in Bun and write without blocking the event loop, even into a full pipe.
-  const stdout = Bun.stdout.writer();
-  const stderr = Bun.stderr.writer();
+  const stdout = streamOutput(process.stdout);
+  const stderr = streamOutput(process.stderr);
   return {
-    out(text) {
-      stdout.write(text);
-      void stdout.flush();
-    },
-    err(text) {
-      stderr.write(text);
-      void stderr.flush();
-    },
+    out: stdout.write,
+    err: stderr.write,
     async drain() {
-      await Promise.all([stdout.flush(), stderr.flush()]);
+      await Promise.all([stdout.drain(), stderr.drain()]);
+    },
+  };
+}
+
+/**
+ * Writes to a process stream without ever failing the server: a closed pipe (the log reader went
+ * away, `| head`) is reported as an 'error' event, after which that stream is dropped. (A Bun
+ * FileSink cannot be used here: its EPIPE arrives as an uncaught error that ends the process.)
+ */
+function streamOutput(stream: NodeJS.WriteStream) {
+  let broken = false;
+  stream.on('error', () => void (broken = true));
+  return {
+    write(text: string) {
+      if (!broken) stream.write(text);
+    },
+    drain(): Promise<void> {
+      return broken ? Promise.resolve() : new Promise((resolve) => stream.write('', () => resolve()));
     },
   };
 }

@@ -127,3 +127,25 @@ test('/metrics with --metrics or PREFECT_API_ENABLE_METRICS; 404 without', async
     expect((await fetch(`${base}/api/metrics`)).status).toBe(404);
   });
 });
+
+test('the server keeps serving when the reader of its log goes away', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const proc = run(['serve', '--port', '0', '--data-dir', dir]);
+  procs.push(proc);
+  const reader = proc.stdout.getReader();
+  let text = '';
+  while (!/127\.0\.0\.1:\d+\/api/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  const base = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(text)![1];
+  await reader.cancel(); // closes our end of the pipe: the server's log writes now fail
+  for (let i = 0; i < 200; i++) expect((await fetch(`${base}/api/health`)).status).toBe(200);
+  await Bun.sleep(100); // past the log's flush interval
+  expect((await fetch(`${base}/api/health`)).status).toBe(200);
+  expect(proc.exitCode).toBeNull();
+  proc.kill('SIGTERM');
+  expect(await proc.exited).toBe(0);
+});

@@ -215,6 +215,23 @@ test('import into the data dir of a running server: the server answers with the 
   expect((await counts(d)).ok).toBe(true);
 });
 
+test('export | head: a reader that stops early gets a one-line message, not a stack trace', async () => {
+  const d = dir();
+  const store = Store.open(d);
+  for (let from = 0; from < 3000; from += 500) {
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        store.artifacts.create({ key: `k${(from + i) % 50}`, type: 'markdown', description: 'x'.repeat(100), data: JSON.stringify('#'.repeat(200)), metadata: null, flowRunId: null, taskRunId: null }),
+      ),
+    );
+  }
+  await store.close();
+  const proc = Bun.spawn(['bash', '-c', `${CLI} export --data-dir ${shellQuote(d)} | head -c 100 > /dev/null; exit \${PIPESTATUS[0]}`], { stdout: 'pipe', stderr: 'pipe' });
+  const [stderr, status] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  // Either the one-line message and status 1, or a silent SIGPIPE (141) as any Unix tool.
+  expect([`1 artifactd: export stopped: the reader closed its end of the pipe\n`, '141 ']).toContain(`${status} ${stderr}`);
+});
+
 test('on a terminal both commands draw a progress bar (on stderr)', async () => {
   const source = await smallStore();
   const target = dir();
