@@ -20,7 +20,7 @@ import { allowOrigin, preflight } from './http/cors.ts';
 import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
 import { pathOf } from './http/path.ts';
-import { createLogger, type Logger } from './observe/log.ts';
+import { consoleOutput, createLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { observed, requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
@@ -36,7 +36,7 @@ export interface App {
  * `logger` receives the request lines and errors; without one (tests), only warnings and errors
  * are written.
  */
-export function createApp(store: Store, config: Config, logger: Logger = createLogger({ level: 'warning', format: 'text' })): App {
+export function createApp(store: Store, config: Config, logger: Logger = createLogger({ level: 'warning', format: 'text' }, consoleOutput())): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
 
   const elysia = new Elysia({ strictPath: true })
@@ -64,7 +64,7 @@ export function createApp(store: Store, config: Config, logger: Logger = createL
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));
       }
-      logger.error(`${request.method} ${pathOf(request.url)} failed`, { error: (error as Error)?.stack ?? String(error) });
+      logger.error(`${request.method} ${pathOf(request.url)} failed: ${String(error)}`, { stack: (error as Error)?.stack });
       return errorResponse(internalError());
     })
     .group('/api', (api) =>

@@ -46,6 +46,18 @@ export function processOutput(): LogOutput {
 }
 
 /**
+ * Through `console`, one call per line group: what an app gets without a logger of its own
+ * (tests), so harnesses that capture `console.error` still see a 500's reason.
+ */
+export function consoleOutput(): LogOutput {
+  return {
+    out: (text) => console.log(text.replace(/\n$/, '')),
+    err: (text) => console.error(text.replace(/\n$/, '')),
+    drain: async () => {},
+  };
+}
+
+/**
  * Writes to a process stream without ever failing the server: a closed pipe (the log reader went
  * away, `| head`) is reported as an 'error' event, after which that stream is dropped. (A Bun
  * FileSink cannot be used here: its EPIPE arrives as an uncaught error that ends the process.)

@@ -232,7 +232,8 @@ test('export | head: a reader that stops early gets a one-line message, not a st
   expect([`1 artifactd: export stopped: the reader closed its end of the pipe\n`, '141 ']).toContain(`${status} ${stderr}`);
 });
 
-test('on a terminal both commands draw a progress bar (on stderr)', async () => {
+// `script` (util-linux) gives the command a terminal; skipped where it is not installed.
+test.skipIf(!Bun.which('script'))('on a terminal both commands draw a progress bar (on stderr)', async () => {
   const source = await smallStore();
   const target = dir();
   const file = join(dir(), 'tty.ndjson');
