@@ -59,6 +59,7 @@ export const importCommand: Command = {
     /** Lines of the current batch that did not parse: reported with its outcomes, in line order. */
     let unparsed: BadLine[] = [];
     let records = 0;
+    let totalKnown = false;
     // One batch is written while the next is read and validated (the write runs on lmdb-js's
     // worker thread); never more than one in flight, so memory stays bounded and batches
     // commit in file order.
@@ -73,6 +74,7 @@ export const importCommand: Command = {
       writing = importer.write(items).then((outcomes) => {
         outcomes.forEach((outcome, i) => count(items[i].line, outcome, bad));
         report(bad);
+        if (!totalKnown) progress.setTotal(done); // no header: the bar shows records so far
         progress.update(done);
       });
     };
@@ -91,6 +93,7 @@ export const importCommand: Command = {
           }
           if (number !== 1) unparsed.push({ line: number, reason: 'a header belongs on the first line' });
           progress.setTotal(KINDS.reduce((sum, kind) => sum + (header.counts?.[kind] ?? 0), 0));
+          totalKnown = true;
         } else {
           records++;
           batch.push({ line: number, item: parsed.item });
