@@ -13,7 +13,11 @@ import { UsageError, type Command } from './command.ts';
 import { dataDir, dataDirOption } from './data-dir.ts';
 import { progressBar, stderrDrained } from './progress.ts';
 
-/** Records per write transaction: large enough to share disk syncs, small enough to stay short. */
+/**
+ * Records per write transaction. Larger batches import faster (100k artifacts: 11.3 s at 2000,
+ * 10.4 s at 5000, 8.5 s at 10000) but hold LMDB's write lock longer, and a server on the same
+ * data dir makes its writers wait for it: 2000 keeps that wait near 0.15 s.
+ */
 export const BATCH = 2000;
 
 interface BadLine {
