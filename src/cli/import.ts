@@ -64,9 +64,9 @@ export const importCommand: Command = {
     let unparsed: BadLine[] = [];
     let records = 0;
     let totalKnown = false;
-    // One batch is written while the next is read and validated (the write runs on lmdb-js's
-    // worker thread); never more than one in flight, so memory stays bounded and batches
-    // commit in file order.
+    // The next batch is read and validated while the previous one commits and syncs (on
+    // lmdb-js's worker thread); never more than one in flight, so memory stays bounded and
+    // batches commit in file order.
     let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
       const items = batch;

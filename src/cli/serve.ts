@@ -62,6 +62,8 @@ export async function serve(config: Config): Promise<void> {
   const running = startServer(config);
   const { logger } = running;
   logger.announce(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
+  // The effective settings at debug level, secrets left out.
+  logger.debug('configuration', { ...config, authString: config.authString === null ? 'off' : 'on', tls: config.tls === null ? 'off' : 'on' });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -131,7 +131,13 @@ export function createLogger(settings: LogSettings, output: LogOutput = processO
   const line = (level: LogLevel, message: string, fields?: Record<string, unknown>): string => {
     if (json) return `${JSON.stringify({ time: now(), level, message, ...fields })}\n`;
     let text = `${now()} ${TEXT_LEVEL[level]} ${message}`;
-    if (fields) for (const [name, value] of Object.entries(fields)) text += `\n  ${name}: ${String(value).replaceAll('\n', '\n  ')}`;
+    if (fields) {
+      for (const [name, value] of Object.entries(fields)) {
+        if (value === undefined) continue;
+        const shown = typeof value === 'string' ? value : JSON.stringify(value);
+        text += `\n  ${name}: ${shown.replaceAll('\n', '\n  ')}`;
+      }
+    }
     return `${text}\n`;
   };
   const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {

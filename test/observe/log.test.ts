@@ -68,14 +68,14 @@ test('--log-level warning drops request and info lines; warnings and errors go t
   log.info('not shown');
   log.debug('not shown');
   log.warning('careful');
-  log.error('GET /x failed', { error: 'Error: boom\n    at here' });
+  log.error('GET /x failed', { error: 'Error: boom\n    at here', cors: { origins: ['*'] }, absent: undefined });
   log.announce('always shown');
   await log.flush();
   expect(lines.out).not.toContain('/x');
   expect(lines.out).not.toContain('not shown');
   expect(lines.out).toContain('INFO  always shown');
   expect(lines.err).toContain('WARN  careful');
-  expect(lines.err).toContain('ERROR GET /x failed\n  error: Error: boom\n      at here\n');
+  expect(lines.err).toContain('ERROR GET /x failed\n  error: Error: boom\n      at here\n  cors: {"origins":["*"]}\n');
 });
 
 test('debug shows everything; error shows only errors', async () => {
