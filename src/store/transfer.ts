@@ -25,12 +25,12 @@ import { indexString } from './index-keys.ts';
 import { artifactJson } from './records.ts';
 import { deploymentKey, idempotencyKey, putDeployment, putFlow, putFlowRun, putTaskRun, taskRunIdByKeys } from './rows.ts';
 import type { Store } from './store.ts';
-import { headerLine, recordLine, withoutEstimates, type Counts, type Item } from '../transfer/format.ts';
+import { headerLine, recordLine, type Counts, type Item } from '../transfer/format.ts';
 
 // ── export ─────────────────────────────────────────────────────────────────────────────────
 
-/** A fixed "now" for run JSON in exports: the estimates that depend on it are cut anyway. */
-const EPOCH = 0;
+/** No "now" for run JSON in exports and comparisons: the estimates that depend on it are left out. */
+const WITHOUT_ESTIMATES = null;
 
 export interface ExportSnapshot {
   counts: Counts;
@@ -57,8 +57,8 @@ export function openExport(store: Store, now = new Date()): ExportSnapshot {
     yield headerLine(counts, now);
     for (const { value } of dbs.flows.getRange(options)) yield recordLine('flow', flowJson(value));
     for (const { value } of dbs.deployments.getRange(options)) yield recordLine('deployment', deploymentJson(value));
-    for (const { value } of dbs.flowRuns.getRange(options)) yield recordLine('flow_run', withoutEstimates(flowRunJson(value, EPOCH)));
-    for (const { value } of dbs.taskRuns.getRange(options)) yield recordLine('task_run', withoutEstimates(taskRunJson(value, EPOCH)));
+    for (const { value } of dbs.flowRuns.getRange(options)) yield recordLine('flow_run', flowRunJson(value, WITHOUT_ESTIMATES));
+    for (const { value } of dbs.taskRuns.getRange(options)) yield recordLine('task_run', taskRunJson(value, WITHOUT_ESTIMATES));
     for (const { value } of dbs.collectionJson.getRange(options)) yield recordLine('collection', value);
     for (const { value } of dbs.artifactJson.getRange(options)) yield recordLine('artifact', value);
   }
@@ -175,7 +175,7 @@ export class Importer {
       case 'flow_run': {
         const r = item.record;
         const existing = dbs.flowRuns.get(r.id);
-        if (existing) return same(flowRunJson(existing, EPOCH), flowRunJson(r, EPOCH));
+        if (existing) return same(flowRunJson(existing, WITHOUT_ESTIMATES), flowRunJson(r, WITHOUT_ESTIMATES));
         if (!dbs.flows.get(r.flow_id)) return { error: `flow_run ${r.id}: flow ${r.flow_id} not found` };
         if (r.idempotency_key !== null) {
           const owner = dbs.flowRunsByIdempotencyKey.get(idempotencyKey(r.flow_id, r.idempotency_key));
@@ -193,7 +193,7 @@ export class Importer {
       case 'task_run': {
         const r = item.record;
         const existing = dbs.taskRuns.get(r.id);
-        if (existing) return same(taskRunJson(existing, EPOCH), taskRunJson(r, EPOCH));
+        if (existing) return same(taskRunJson(existing, WITHOUT_ESTIMATES), taskRunJson(r, WITHOUT_ESTIMATES));
         if (r.flow_run_id !== null && !dbs.flowRuns.get(r.flow_run_id)) return { error: `task_run ${r.id}: flow run ${r.flow_run_id} not found` };
         const owner = taskRunIdByKeys(dbs, r);
         if (owner) return { error: `task_run ${r.id}: task run ${owner} has the same flow run, task_key and dynamic_key` };

@@ -52,11 +52,6 @@ export function headerLine(counts: Counts, exportedAt: Date): string {
 /** A record line from the record's API JSON text (spliced, not re-serialized: `data` stays exact). */
 export const recordLine = (kind: Kind, json: string) => `{"kind":"${kind}","record":${json}}`;
 
-/** Drops the read-time estimates from a flow or task run's API JSON (see the header comment). */
-export function withoutEstimates(runJson: string): string {
-  return runJson.replace(/"estimated_run_time":[^,]+,"estimated_start_time_delta":[^,]+,/, '');
-}
-
 export interface CollectionIdentity {
   key: string;
   id: string;

@@ -181,3 +181,18 @@ async function exportedLines(fill?: (s: Store) => Promise<void>, store?: Store):
     snapshot.done();
   }
 }
+
+test("run lines leave out the read-time estimates, and only those: a run's own keys of that name stay", async () => {
+  const source = fresh();
+  const f = (await source.flows.create({ name: 'etl', tags: [] } as never)).record;
+  const parameters = { estimated_run_time: 1, estimated_start_time_delta: 2, x: 'y' };
+  const run = (await source.flowRuns.create({ flow_id: f.id, parameters, state: { type: 'RUNNING' } } as never)).record;
+  const lines = await exportedLines(undefined, source);
+  const line = lines.find((l) => l.kind === 'flow_run')!;
+  expect(line.record.parameters).toEqual(parameters);
+  expect('estimated_run_time' in line.record).toBe(false);
+  expect('estimated_start_time_delta' in line.record).toBe(false);
+  const target = fresh();
+  await importLines(target, lines);
+  expect(target.flowRuns.get(run.id)).toEqual(source.flowRuns.get(run.id)!);
+});
