@@ -1,7 +1,7 @@
 /**
  * The export file: NDJSON, one self-describing line per record.
  *
- *   {"kind":"header","format":"artifactd-export","version":1,"exported_at":"…","counts":{…}}
+ *   {"kind":"header","format":"artifactd-export","version":1,"exported_at":"…","exported_by":"artifactd 0.1.0","counts":{…}}
  *   {"kind":"flow","record":{…Flow as the API returns it…}}
  *   … deployments, flow runs, task runs, collections, artifacts (each kind in id order)
  *
@@ -14,6 +14,7 @@
  * `parseLine` turns one line into a store record after validating it with the same validator
  * and TypeBox models as the API; a bad line yields a one-line reason instead.
  */
+import pkg from '../../package.json' with { type: 'json' };
 import { topLevelMember } from '../http/json-text.ts';
 import { truncateMetadata } from '../schemas/artifacts.ts';
 import {
@@ -46,7 +47,14 @@ export type Kind = (typeof KINDS)[number];
 export type Counts = Record<Kind, number>;
 
 export function headerLine(counts: Counts, exportedAt: Date): string {
-  return JSON.stringify({ kind: 'header', format: FORMAT, version: FORMAT_VERSION, exported_at: exportedAt.toISOString(), counts });
+  return JSON.stringify({
+    kind: 'header',
+    format: FORMAT,
+    version: FORMAT_VERSION,
+    exported_at: exportedAt.toISOString(),
+    exported_by: `artifactd ${pkg.version}`,
+    counts,
+  });
 }
 
 /** A record line from the record's API JSON text (spliced, not re-serialized: `data` stays exact). */

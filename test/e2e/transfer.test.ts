@@ -57,7 +57,7 @@ test('export to a file, import it into a fresh directory: same counts, check pas
   expect(exported.stdout).toBe('');
   expect(exported.stderr).toBe(`exported 25 records to ${file} (1 flows, 0 deployments, 1 flow runs, 1 task runs, 2 collections, 20 artifacts)\n`);
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
-  expect(lines[0]).toMatchObject({ kind: 'header', format: 'artifactd-export', version: 1, counts: { artifact: 20, collection: 2, flow: 1 } });
+  expect(lines[0]).toMatchObject({ kind: 'header', format: 'artifactd-export', version: 1, exported_by: expect.stringMatching(/^artifactd \d/), counts: { artifact: 20, collection: 2, flow: 1 } });
   expect(lines.slice(1).map((l) => l.kind)).toEqual(['flow', 'flow_run', 'task_run', 'collection', 'collection', ...Array(20).fill('artifact')]);
   expect(readFileSync(file, 'utf8')).toContain('"data":{"n": 12345678901234567890}'); // exact, as written
 
