@@ -20,9 +20,11 @@ import { progressBar, stderrDrained } from './progress.ts';
  */
 export const BATCH = 2000;
 
+/** A line reported on stderr: a bad line, or (`kept`) a record the store already holds differently. */
 interface BadLine {
   line: number;
   reason: string;
+  kept?: boolean;
 }
 
 interface Summary {
@@ -50,13 +52,18 @@ export const importCommand: Command = {
     const store = Store.open(dataDir(values));
     const summary: Summary = { lines: 0, added: 0, unchanged: 0, kept: 0, bad: 0 };
     const progress = progressBar('import', 0);
-    const report = (bad: BadLine[]) => {
-      summary.bad += bad.length;
-      for (const { line, reason } of bad.sort((a, b) => a.line - b.line)) progress.log(`line ${line}: ${reason}\n`);
+    const report = (notes: BadLine[]) => {
+      summary.bad += notes.filter((n) => !n.kept).length;
+      for (const { line, reason } of notes.sort((a, b) => a.line - b.line)) progress.log(`line ${line}: ${reason}\n`);
     };
-    const count = (line: number, outcome: Outcome, bad: BadLine[]) => {
-      if (typeof outcome === 'object') bad.push({ line, reason: outcome.error });
+    const count = (numbered: Numbered, outcome: Outcome, notes: BadLine[]) => {
+      if (typeof outcome === 'object') notes.push({ line: numbered.line, reason: outcome.error });
       else summary[outcome]++;
+      if (outcome === 'kept') {
+        const { kind, record } = numbered.item;
+        const what = kind === 'collection' ? `the collection of key ${JSON.stringify(record.key)}` : `${kind} ${record.id}`;
+        notes.push({ line: numbered.line, reason: `${what} is in the store with different content; kept the store's`, kept: true });
+      }
     };
     const importer = new Importer(store);
     let batch: Numbered[] = [];
@@ -76,7 +83,7 @@ export const importCommand: Command = {
       unparsed = [];
       await writing;
       writing = importer.write(items).then((outcomes) => {
-        outcomes.forEach((outcome, i) => count(items[i].line, outcome, bad));
+        outcomes.forEach((outcome, i) => count(items[i], outcome, bad));
         report(bad);
         if (!totalKnown) progress.setTotal(done); // no header: the bar shows records so far
         progress.update(done);
@@ -107,7 +114,7 @@ export const importCommand: Command = {
       if (batch.length > 0 || unparsed.length > 0) await flush();
       await writing;
       const late: BadLine[] = [];
-      for (const { line, outcome } of await importer.finish()) count(line, outcome, late);
+      for (const { line, outcome } of await importer.finish()) if (typeof outcome === 'object') late.push({ line, reason: outcome.error });
       report(late);
     } finally {
       await writing.catch(() => {}); // never close the store under a write in flight

@@ -83,6 +83,29 @@ test('importing the same file twice changes nothing the second time (--json summ
   expect((await counts(target)).counts).toEqual((await counts(source)).counts);
 });
 
+test('a record the store holds differently is kept as the store has it, named on stderr, exit 0', async () => {
+  const source = await smallStore();
+  const target = dir();
+  const file = join(dir(), 'out.ndjson');
+  expect((await artifactd(['export', '--data-dir', source, file])).status).toBe(0);
+  expect((await artifactd(['import', '--data-dir', target, file])).status).toBe(0);
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const edited = JSON.parse(lines[10]);
+  edited.record.description = 'edited after the export';
+  lines[10] = JSON.stringify(edited);
+  writeFileSync(file, lines.join('\n') + '\n');
+  const again = await artifactd(['import', '--data-dir', target, file, '--json']);
+  expect(again.status).toBe(0);
+  expect(again.stderr).toBe(`line 11: artifact ${edited.record.id} is in the store with different content; kept the store's\n`);
+  expect(JSON.parse(again.stdout)).toEqual({ lines: 26, added: 0, unchanged: 24, kept: 1, bad: 0 });
+  const store = Store.open(target);
+  try {
+    expect(store.artifacts.get(edited.record.id)?.description).toBeNull();
+  } finally {
+    await store.close();
+  }
+});
+
 test('export | import through a pipe: stdout carries only NDJSON, stdin is read with -, no bar text', async () => {
   const source = await smallStore();
   const target = dir();
