@@ -130,3 +130,12 @@ test('label values escape backslash, quote and newline', () => {
   expect(escapeLabel('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
   expect(parsePrometheus(`# HELP m x\n# TYPE m gauge\nm{l="${escapeLabel('a\\b"c\nd')}"} 1\n`).get('m')!.samples[0].labels.l).toBe('a\\b"c\nd');
 });
+
+test('unusual methods share one OTHER label, so clients cannot invent series', async () => {
+  const h = start();
+  for (const method of ['PURGE', 'TRACE', 'MKCOL', 'PROPFIND']) await h.call(method, '/api/health');
+  const families = await scrape(h);
+  const samples = families.get('artifactd_http_requests_total')!.samples;
+  expect([...new Set(samples.map((s) => s.labels.method))].sort()).toEqual(['OTHER']);
+  expect(samples.reduce((sum, s) => sum + s.value, 0)).toBe(4);
+});
