@@ -44,20 +44,6 @@ export const DEFAULTS: Config = {
 
 export class ConfigError extends Error {}
 
-function logLevel(text: string | undefined, fallback: LogLevel): LogLevel {
-  if (text === undefined) return fallback;
-  const level = parseLogLevel(text);
-  if (level === undefined) throw new ConfigError(`invalid log level "${text}": expected debug, info, warning or error`);
-  return level;
-}
-
-function logFormat(text: string | undefined, fallback: LogFormat): LogFormat {
-  if (text === undefined) return fallback;
-  const format = text.trim().toLowerCase();
-  if (format !== 'text' && format !== 'json') throw new ConfigError(`invalid log format "${text}": expected text or json`);
-  return format;
-}
-
 export interface ConfigFlags {
   host?: string;
   port?: string;
@@ -169,4 +155,18 @@ function duration(name: string, text: string | undefined, fallback: number): num
   const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(t);
   if (!m || t === 'P' || t.endsWith('T')) throw new ConfigError(`invalid ${name} "${text}": expected seconds or a duration such as PT1H`);
   return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+}
+
+function logLevel(text: string | undefined, fallback: LogLevel): LogLevel {
+  if (text === undefined) return fallback;
+  const level = parseLogLevel(text);
+  if (level === undefined) throw new ConfigError(`invalid log level "${text}": expected debug, info, warning or error`);
+  return level;
+}
+
+function logFormat(text: string | undefined, fallback: LogFormat): LogFormat {
+  if (text === undefined) return fallback;
+  const format = text.trim().toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new ConfigError(`invalid log format "${text}": expected text or json`);
+  return format;
 }

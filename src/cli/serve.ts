@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
-import { createLogger, type Logger } from '../observe/log.ts';
+import { consoleOutput, createLogger, type Logger } from '../observe/log.ts';
 import { Store } from '../store/store.ts';
 import type { Command } from './command.ts';
 
@@ -24,10 +24,10 @@ function readTls(config: Config) {
   }
 }
 
-export function startServer(config: Config): RunningServer {
+/** `logger`: `serve` passes the configured one; without it (tests) only warnings and errors are written. */
+export function startServer(config: Config, logger: Logger = createLogger({ ...config.log, level: 'warning' }, consoleOutput())): RunningServer {
   const tls = readTls(config);
   const store = Store.open(config.dataDir);
-  const logger = createLogger(config.log);
   const app = createApp(store, config, logger);
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -59,7 +59,7 @@ export function startServer(config: Config): RunningServer {
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 export async function serve(config: Config): Promise<void> {
-  const running = startServer(config);
+  const running = startServer(config, createLogger(config.log));
   const { logger } = running;
   logger.announce(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
   // The effective settings at debug level, secrets left out.
