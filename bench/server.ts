@@ -75,7 +75,9 @@ async function waitFor(url: string, label: string, seconds = 30): Promise<void> 
 
 export async function startArtifactd(binary: string, dataDir: string, log: string): Promise<Running> {
   const running = await startListening(
-    [binary, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+    // Request lines off: at tens of thousands of requests a second they would fill the log
+    // file; their cost is measured on its own by bench/observe-cost.ts.
+    [binary, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warning'],
     /serving the Prefect API at http:\/\/127\.0\.0\.1:(\d+)\/api/,
     log,
     'artifactd',

@@ -12,6 +12,7 @@ import { flowRunRoutes } from './api/flow-runs.ts';
 import { flowRoutes } from './api/flows.ts';
 import { taskRunRoutes } from './api/task-runs.ts';
 import { extraPaths } from './api/docs.ts';
+import { metricsRoutes } from './api/metrics.ts';
 import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
 import type { Config } from './config.ts';
 import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
@@ -19,6 +20,10 @@ import { checkBasicAuth } from './http/auth.ts';
 import { allowOrigin, preflight } from './http/cors.ts';
 import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
+import { pathOf } from './http/path.ts';
+import { consoleOutput, createLogger, type Logger } from './observe/log.ts';
+import { Metrics } from './observe/metrics.ts';
+import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
@@ -32,7 +37,11 @@ export interface App {
   handle(request: Request): Response | Promise<Response>;
 }
 
-export function createApp(store: Store, config: Config): App {
+/**
+ * `logger` receives the request lines and errors; without one (tests), only warnings and errors
+ * are written.
+ */
+export function createApp(store: Store, config: Config, logger: Logger = createLogger({ level: 'warning', format: 'text' }, consoleOutput())): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
 
   const elysia = new Elysia({ strictPath: true })
@@ -60,8 +69,7 @@ export function createApp(store: Store, config: Config): App {
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));
       }
-      console.error(`${request.method} ${pathOf(request.url)} failed:`, error);
-      return errorResponse(internalError());
+      return failed(request, pathOf(request.url), error);
     })
     .group('/api', (api) =>
       api
@@ -72,6 +80,8 @@ export function createApp(store: Store, config: Config): App {
         .use(taskRunRoutes(store, config))
         .use(deploymentRoutes(store, config)),
     );
+  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => elysia.routes.map((r) => r.path)) : null;
+  if (metrics) elysia.use(metricsRoutes(metrics));
 
   const withCors = (response: Response, origin: string) => {
     const allowed = allowOrigin(config.cors, origin);
@@ -79,10 +89,48 @@ export function createApp(store: Store, config: Config): App {
     return response;
   };
 
+  /** An unexpected error: logged with its stack, answered with Prefect's 500 body. */
+  const failed = (request: Request, path: string, error: unknown): Response => {
+    logger.error(`${request.method} ${path} failed: ${String(error)}`, { stack: (error as Error)?.stack });
+    return errorResponse(internalError());
+  };
+
+  /** Everything after the URL is settled: CORS preflight, the UI, auth, then the API. */
+  const answer = (request: Request, path: string): Response | Promise<Response> => {
+    // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
+    // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
+    if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
+    const origin = request.headers.get('origin');
+    if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
+      return preflight(config.cors, request);
+    }
+    // The browser UI's pages and files: before auth, since they carry no data (the page asks
+    // for credentials when the API answers 401); never consulted for the API's own paths.
+    if (!path.startsWith('/api') && !path.startsWith('/docs')) {
+      const page = uiResponse(request, path, config.defaultLimit);
+      if (page !== null) return page;
+    }
+    let reply: Response | Promise<Response>;
+    try {
+      // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
+      if (config.csrf.enabled) checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token));
+      if (config.authString !== null) checkBasicAuth(request, path, config.authString);
+      reply = (request.method === 'GET' && directRead(store, request, path)) || elysia.handle(request);
+    } catch (error) {
+      reply = error instanceof ApiError ? errorResponse(error) : failed(request, path, error);
+    }
+    if (origin === null) return reply;
+    return reply instanceof Response ? withCors(reply, origin) : reply.then((response) => withCors(response, origin));
+  };
+
+  // Every answer is logged and counted, the 401/403/404/preflight answered above included.
+  const observe = requestObserver(logger, metrics);
+
   return {
-    // Not async: the common request goes straight to the router's promise, without another
-    // promise and await on the hot path.
+    // Not async: the hottest reads answer synchronously and the rest with the router's promise,
+    // with no extra promise or await on the way.
     handle(incoming) {
+      const started = observe === null ? 0 : performance.now();
       const url = incoming.url; // read once: on a live request each read builds the string
       let path = pathOf(url);
       let request = incoming;
@@ -90,31 +138,12 @@ export function createApp(store: Store, config: Config): App {
         request = withRoutableUrl(incoming, url);
         path = pathOf(request.url);
       }
-      // Prefect's `/api` mount matches its path with a regex whose `.` stops at a newline, so
-      // any path with an encoded newline (e.g. the key "report\n" in `/{key}/latest`) is 404.
-      if (/%0a/i.test(path)) return errorResponse(detail(404, 'Not Found'));
-      const origin = request.headers.get('origin');
-      if (request.method === 'OPTIONS' && origin !== null && request.headers.has('access-control-request-method')) {
-        return preflight(config.cors, request);
-      }
-      // The browser UI's pages and files: before auth, since they carry no data (the page asks
-      // for credentials when the API answers 401); never consulted for the API's own paths.
-      if (!path.startsWith('/api') && !path.startsWith('/docs')) {
-        const page = uiResponse(request, path, config.defaultLimit);
-        if (page !== null) return page;
-      }
-      let answer: Response | Promise<Response>;
-      try {
-        // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
-        if (config.csrf.enabled) checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token));
-        if (config.authString !== null) checkBasicAuth(request, path, config.authString);
-        answer = (request.method === 'GET' && directRead(store, request, path)) || elysia.handle(request);
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        answer = errorResponse(error);
-      }
-      if (origin === null) return answer;
-      return answer instanceof Response ? withCors(answer, origin) : answer.then((response) => withCors(response, origin));
+      const reply = answer(request, path);
+      if (observe === null) return reply;
+      const method = request.method;
+      return reply instanceof Response
+        ? observe(method, path, started, reply)
+        : reply.then((response) => observe(method, path, started, response));
     },
   };
 }
@@ -176,14 +205,4 @@ function lenientPath(path: string): string {
       return encodeURIComponent(new TextDecoder().decode(new Uint8Array(bytes)));
     })
     .join('/');
-}
-
-/** The path of a request URL, without parsing the whole URL. */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const query = url.indexOf('?', start);
-  const fragment = url.indexOf('#', start);
-  const end = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
-  return end < 0 ? url.slice(start) : url.slice(start, end);
 }

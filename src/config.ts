@@ -3,6 +3,7 @@
  * variables (Prefect's names where Prefect has one, old and new spellings), then defaults.
  * Nothing else reads `process.env`.
  */
+import { parseLogLevel, type LogFormat, type LogLevel, type LogSettings } from './observe/log.ts';
 
 import { parseDuration } from './duration.ts';
 
@@ -24,6 +25,10 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   /** Prune artifact versions older than this many ms (keeping each key's latest); off when null. */
   retentionMs: number | null;
+  /** Serve Prometheus metrics at `/api/metrics` and `/metrics` (Prefect's PREFECT_API_ENABLE_METRICS). */
+  metrics: boolean;
+  /** Log lines: the lowest level written, and text or JSON (request lines are at `info`). */
+  log: LogSettings;
 }
 
 export const DEFAULTS: Config = {
@@ -38,6 +43,8 @@ export const DEFAULTS: Config = {
   maxJsonDepth: 256,
   tls: null,
   retentionMs: null,
+  metrics: false,
+  log: { level: 'info', format: 'text' },
 };
 
 export class ConfigError extends Error {}
@@ -53,6 +60,9 @@ export interface ConfigFlags {
   'tls-cert'?: string;
   'tls-key'?: string;
   retention?: string;
+  metrics?: boolean;
+  'log-level'?: string;
+  'log-format'?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -104,6 +114,13 @@ export function loadConfig(flags: ConfigFlags, env: Env): Config {
     maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
     retentionMs: retention(pick(flags.retention, 'ARTIFACTD_RETENTION')),
+    metrics:
+      flags.metrics === true ||
+      boolean('metrics setting', pick(undefined, 'PREFECT_SERVER_METRICS_ENABLED', 'PREFECT_API_ENABLE_METRICS'), DEFAULTS.metrics),
+    log: {
+      level: logLevel(pick(flags['log-level'], 'PREFECT_SERVER_LOGGING_LEVEL', 'PREFECT_LOGGING_SERVER_LEVEL'), DEFAULTS.log.level),
+      format: logFormat(pick(flags['log-format'], 'ARTIFACTD_LOG_FORMAT'), DEFAULTS.log.format),
+    },
   };
 }
 
@@ -154,4 +171,18 @@ function duration(name: string, text: string | undefined, fallback: number): num
   const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(t);
   if (!m || t === 'P' || t.endsWith('T')) throw new ConfigError(`invalid ${name} "${text}": expected seconds or a duration such as PT1H`);
   return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+}
+
+function logLevel(text: string | undefined, fallback: LogLevel): LogLevel {
+  if (text === undefined) return fallback;
+  const level = parseLogLevel(text);
+  if (level === undefined) throw new ConfigError(`invalid log level "${text}": expected debug, info, warning or error`);
+  return level;
+}
+
+function logFormat(text: string | undefined, fallback: LogFormat): LogFormat {
+  if (text === undefined) return fallback;
+  const format = text.trim().toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new ConfigError(`invalid log format "${text}": expected text or json`);
+  return format;
 }

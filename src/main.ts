@@ -8,6 +8,8 @@ import { backupCommand } from './cli/backup.ts';
 import { checkCommand } from './cli/check.ts';
 import { commandHelp, UsageError, type Command } from './cli/command.ts';
 import { deleteCommand } from './cli/delete.ts';
+import { exportCommand } from './cli/export.ts';
+import { importCommand } from './cli/import.ts';
 import { inspectCommand } from './cli/inspect.ts';
 import { lsCommand } from './cli/ls.ts';
 import { pruneCommand } from './cli/prune.ts';
@@ -26,6 +28,8 @@ const COMMANDS: Command[] = [
   pruneCommand,
   backupCommand,
   restoreCommand,
+  exportCommand,
+  importCommand,
 ];
 
 function help(): string {

@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
+import { consoleOutput, createLogger, type Logger } from '../observe/log.ts';
 import { Store } from '../store/store.ts';
 import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
 
 export interface RunningServer {
   url: string;
+  logger: Logger;
   stop(): Promise<void>;
 }
 
@@ -23,10 +25,11 @@ function readTls(config: Config) {
   }
 }
 
-export function startServer(config: Config): RunningServer {
+/** `logger`: `serve` passes the configured one; without it (tests) only warnings and errors are written. */
+export function startServer(config: Config, logger: Logger = createLogger({ ...config.log, level: 'warning' }, consoleOutput())): RunningServer {
   const tls = readTls(config);
   const store = Store.open(config.dataDir);
-  const app = createApp(store, config);
+  const app = createApp(store, config, logger);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -45,10 +48,12 @@ export function startServer(config: Config): RunningServer {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,
+    logger,
     async stop() {
       await server.stop(false); // stop accepting; in-flight requests finish
       await retention?.stop();
       await store.close();
+      await logger.flush(); // request lines still buffered
     },
   };
 }
@@ -57,16 +62,19 @@ export function startServer(config: Config): RunningServer {
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 export async function serve(config: Config): Promise<void> {
-  const running = startServer(config);
-  console.log(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
+  const running = startServer(config, createLogger(config.log));
+  const { logger } = running;
+  logger.announce(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
+  // The effective settings at debug level, secrets left out.
+  logger.debug('configuration', { ...config, authString: config.authString === null ? 'off' : 'on', tls: config.tls === null ? 'off' : 'on' });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`artifactd: ${signal} received, closing the store`);
+    logger.announce(`artifactd: ${signal} received, closing the store`);
     setTimeout(() => {
-      console.error('artifactd: shutdown took too long, exiting');
-      process.exit(1);
+      logger.error('artifactd: shutdown took too long, exiting');
+      void logger.flush().finally(() => process.exit(1));
     }, SHUTDOWN_DEADLINE_MS).unref();
     await running.stop();
     process.exit(0);
@@ -97,6 +105,13 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
     retention: { type: 'string', value: 'AGE', description: "prune versions older than AGE (90d, 12h…; never a key's latest) at start and hourly (env ARTIFACTD_RETENTION)" },
+    metrics: { type: 'boolean', description: 'serve Prometheus metrics at /metrics and /api/metrics (env PREFECT_SERVER_METRICS_ENABLED or PREFECT_API_ENABLE_METRICS)' },
+    'log-level': {
+      type: 'string',
+      value: 'LEVEL',
+      description: `debug, info (one line per request), warning or error (env PREFECT_SERVER_LOGGING_LEVEL or PREFECT_LOGGING_SERVER_LEVEL, default ${DEFAULTS.log.level})`,
+    },
+    'log-format': { type: 'string', value: 'FORMAT', description: `text or json (env ARTIFACTD_LOG_FORMAT, default ${DEFAULTS.log.format})` },
   },
   async run(values) {
     await serve(loadConfig(values as ConfigFlags, process.env));

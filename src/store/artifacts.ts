@@ -143,6 +143,28 @@ export class ArtifactStore {
     if (collection && collection.latestId === record.id) this.fallBack(collection);
   }
 
+  /**
+   * Writes an artifact that keeps its own id and timestamps (`artifactd import`); call inside a
+   * write transaction, for an id the store does not hold. Indexes and counter as `create`; it
+   * becomes its key's latest only if it is the newest version by `created` (then id), as the
+   * index orders them, so versions may arrive in any order. A collection it creates takes
+   * `identity` (the exported collection's id and `created`) when given and still free.
+   */
+  putImported(record: ArtifactRecord, identity?: { id: string; created: number }): void {
+    this.putArtifact(record);
+    this.bump(ARTIFACTS, 1);
+    if (record.key === null) return;
+    const existing = this.dbs.collections.get(record.key);
+    const latest = existing && this.dbs.artifacts.get(existing.latestId);
+    const newer = !latest || record.created > latest.created || (record.created === latest.created && record.id > latest.id);
+    if (existing && !newer) return;
+    const fields = { ...mirroredFields(record), key: record.key, latestId: record.id, updated: record.updated };
+    if (existing) return this.putCollection(existing, { ...existing, ...fields });
+    const own = identity && !this.dbs.collectionsById.get(identity.id) ? identity : { id: newId(), created: record.created };
+    this.putCollection(undefined, { ...fields, id: own.id, created: own.created });
+    this.bump(COLLECTIONS, 1);
+  }
+
   private putArtifact(r: ArtifactRecord): void {
     const { dbs } = this;
     dbs.artifacts.put(r.id, r);

@@ -93,7 +93,8 @@ export interface RunTimes {
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED', 'CRASHED']);
 
 /** Durations derived at read time: how long it has run, and how late it started. */
-function estimates(r: RunTimes, now: Micros) {
+function estimates(r: RunTimes, now: Micros | null) {
+  if (now === null) return { estimated_run_time: undefined, estimated_start_time_delta: undefined }; // left out
   const running = r.state_type === 'RUNNING' && r.state ? (now - r.state.timestamp) / 1e6 : 0;
   let late = 0;
   if (r.start_time !== null && r.expected_start_time !== null && r.start_time > r.expected_start_time) {
@@ -137,7 +138,8 @@ export interface FlowRunRecord extends RunTimes {
   labels: JsonObject;
 }
 
-export function flowRunJson(r: FlowRunRecord, now: Micros = nowMicros()): string {
+/** `now` null leaves out the read-time estimates (exports: the same store gives the same file). */
+export function flowRunJson(r: FlowRunRecord, now: Micros | null = nowMicros()): string {
   const { estimated_run_time, estimated_start_time_delta } = estimates(r, now);
   return toJson({
     id: r.id,
@@ -205,7 +207,7 @@ export interface TaskRunRecord extends RunTimes {
   labels: JsonObject;
 }
 
-export function taskRunJson(r: TaskRunRecord, now: Micros = nowMicros()): string {
+export function taskRunJson(r: TaskRunRecord, now: Micros | null = nowMicros()): string {
   const { estimated_run_time, estimated_start_time_delta } = estimates(r, now);
   const policy = r.empirical_policy;
   return toJson({

@@ -4,7 +4,7 @@
  */
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
-const COMMAND = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, MAIN];
+export const COMMAND = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, MAIN];
 
 export function run(args: string[], env: Record<string, string> = {}) {
   return Bun.spawn([...COMMAND, ...args], {

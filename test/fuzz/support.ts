@@ -101,6 +101,15 @@ export function describeReply(reply: Reply): string {
   return `${reply.status} [${keep.join('; ')}] ${JSON.stringify(clip(reply.text))}`;
 }
 
+/** A request target's path as the server sees it: dot segments resolved, no query. */
+function resolvedPath(target: string): string {
+  try {
+    return new URL(target, 'http://127.0.0.1').pathname;
+  } catch {
+    return target.split(/[?#]/)[0];
+  }
+}
+
 /** Builds the fetch Request the server would see; undefined when the runtime refuses to build it. */
 export function toRequest(req: FuzzRequest, origin = 'http://127.0.0.1'): Request | undefined {
   try {
@@ -182,7 +191,8 @@ export function replyProblem(req: FuzzRequest, reply: Reply, path = req.path): s
   const type = reply.headers.get('content-type') ?? '';
   if (status < 300) {
     if (/^\/docs\/?(\?|$)/.test(path) && type.startsWith('text/html')) return undefined; // Swagger UI
-    if (isUiPath(path.split(/[?#]/)[0]) && /^(text|image)\//.test(type)) return undefined; // the browser UI's page and files
+    // The browser UI's page and files, at the path the URL parser makes of it (`/a/..` is `/`).
+    if (isUiPath(resolvedPath(path)) && /^(text|image)\//.test(type)) return undefined;
     if (!type.startsWith('application/json')) return `2xx with content-type ${JSON.stringify(type)}`;
     try {
       JSON.parse(text);

@@ -1,0 +1,25 @@
+/**
+ * The data dir of the commands that work on a store directly (not through a server): the flag,
+ * then ARTIFACTD_DATA_DIR, then the default, as `serve` reads it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULTS } from '../config.ts';
+import { UsageError, type OptionSpec } from './command.ts';
+
+export const dataDirOption = (what: string): OptionSpec => ({
+  type: 'string',
+  value: 'DIR',
+  description: `${what} (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})`,
+});
+
+export function dataDir(values: Record<string, unknown>): string {
+  return (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
+}
+
+/** Refuses a directory without a store (exit 2), rather than creating an empty one. */
+export function existingStoreDir(values: Record<string, unknown>): string {
+  const dir = dataDir(values);
+  if (!existsSync(join(dir, 'data.mdb'))) throw new UsageError(`no store in ${dir}`);
+  return dir;
+}
