@@ -64,7 +64,7 @@ const SHUTDOWN_DEADLINE_MS = 5000;
 export async function serve(config: Config): Promise<void> {
   const running = startServer(config, createLogger(config.log));
   const { logger } = running;
-  logger.announce(`artifactd serving the Prefect API at ${running.url}/api (docs: ${running.url}/docs, data: ${config.dataDir})`);
+  logger.announce(`artifactd serving the Prefect API at ${running.url}/api (browser: ${running.url}/, docs: ${running.url}/docs, data: ${config.dataDir})`);
   // The effective settings at debug level, secrets left out.
   logger.debug('configuration', { ...config, authString: config.authString === null ? 'off' : 'on', tls: config.tls === null ? 'off' : 'on' });
   let stopping = false;
