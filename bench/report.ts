@@ -26,8 +26,10 @@ export interface ScenarioResult extends Omit<WrkResult, 'raw'> {
   connections: number;
   threads: number;
   bodyBytes: number;
-  /** the server's memory peak while this scenario ran (kB) */
+  /** the server's memory peak while this scenario ran (kB); sampled on the main artifactd only */
   mem: Mem;
+  /** the measured server sampled for memory (false for the ceiling and the request-logs server) */
+  sampled: boolean;
   /** CPU used by other processes / stolen while it ran (cores) */
   cpu: CpuUse;
   /** req/s of every measurement (rounds); the other figures are the best one's */
@@ -133,7 +135,7 @@ export function sizeTable(size: SizeResult, base: SizeResult | undefined): strin
     const b = compare ? find(base, s.id) : undefined;
     lines.push(
       `| ${s.title} | ${int(s.rps)} | ${fmtLatency(s.p50)} | ${fmtLatency(s.p99)} | ${pctOfCeiling(s.rps, ceiling)} | ` +
-        `${b ? ratio(s.rps / b.rps) : '—'} | ${b ? ratio(s.p50 / b.p50) : '—'} | ${int(s.bodyBytes)} | ${isCeiling(s.id) ? '—' : mib(s.mem.rssAnon)} | ${s.cpu.other.toFixed(2)}${s.cpu.other > NOISY ? ' ⚠️' : ''} | ${s.rounds.map(int).join(' · ')} |`,
+        `${b ? ratio(s.rps / b.rps) : '—'} | ${b ? ratio(s.p50 / b.p50) : '—'} | ${int(s.bodyBytes)} | ${s.sampled ? mib(s.mem.rssAnon) : '—'} | ${s.cpu.other.toFixed(2)}${s.cpu.other > NOISY ? ' ⚠️' : ''} | ${s.rounds.map(int).join(' · ')} |`,
     );
     if (s.non2xx || s.socketErrors) notes.push(`${s.title}: ${int(s.non2xx)} non-2xx answers, ${int(s.socketErrors)} socket errors`);
   }
@@ -166,7 +168,7 @@ export function sizeTable(size: SizeResult, base: SizeResult | undefined): strin
 /** " during <scenario>" for the scenario with the highest RssAnon peak. */
 function hungriest(size: SizeResult): string {
   let top: ScenarioResult | undefined;
-  for (const s of size.scenarios) if (!isCeiling(s.id) && (!top || s.mem.rssAnon > top.mem.rssAnon)) top = s;
+  for (const s of size.scenarios) if (s.sampled && (!top || s.mem.rssAnon > top.mem.rssAnon)) top = s;
   return top ? `, during ${top.title}` : '';
 }
 

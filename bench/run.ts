@@ -248,6 +248,10 @@ async function main(): Promise<void> {
 
     const serverLog = join(work, `artifactd-${fmtN(n)}.log`);
     const server: Running = await startArtifactd(BINARY, dir, serverLog);
+    const loggedLog = join(work, `artifactd-logged-${fmtN(n)}.log`);
+    const logged = opts.scenarios.some((sc) => sc.target === 'artifactd-logged')
+      ? await startArtifactd(BINARY, dir, loggedLog, { requestLogs: true })
+      : undefined;
     const pid = server.proc.pid;
     await Bun.sleep(300);
     const idle = readMem(pid) ?? ZERO;
@@ -255,7 +259,7 @@ async function main(): Promise<void> {
     sampler.start(200);
     const scenarios: ScenarioResult[] = [];
     let readPeak = ZERO;
-    const servers = [pid, ceiling.proc.pid];
+    const servers = [pid, ceiling.proc.pid, ...(logged ? [logged.proc.pid] : [])];
     const quiet = opts.quietWait > 0 ? await waitForQuiet(servers, opts.quietWait) : undefined;
     const loadBefore = loadavg();
     const alive = () => server.proc.exitCode === null && !server.proc.signalCode;
@@ -279,7 +283,7 @@ async function main(): Promise<void> {
       const reqs = sc.requests(seeded);
       const file = join(work, `${sc.id}-${fmtN(n)}.tsv`);
       writeRequests(file, reqs);
-      const url = sc.target === 'ceiling' ? ceiling.url : server.url;
+      const url = sc.target === 'ceiling' ? ceiling.url : sc.target === 'artifactd-logged' ? logged!.url : server.url;
       const bodyBytes = await smoke(url, reqs[0], sc.status, sc.title);
       const load = { url, requestFile: file, connections: sc.connections ?? opts.connections, threads: sc.threads ?? opts.threads };
       if (opts.warmup > 0) await runWrk({ ...load, seconds: opts.warmup });
@@ -292,7 +296,7 @@ async function main(): Promise<void> {
       const mem = sampler.takePhasePeak();
       if (sc.target === 'artifactd' && sc.id !== 'create-64') readPeak = maxMem(readPeak, mem);
       const { raw: _raw, ...figures } = r;
-      const result: ScenarioResult = { id: sc.id, title: sc.title, ...load, ...figures, bodyBytes, mem, cpu, rounds: [r.rps] };
+      const result: ScenarioResult = { id: sc.id, title: sc.title, ...load, ...figures, bodyBytes, mem, sampled: sc.target === 'artifactd', cpu, rounds: [r.rps] };
       runs.set(sc.id, [...(runs.get(sc.id) ?? []), result]);
       const errors = r.non2xx + r.socketErrors ? `  ⚠ ${r.non2xx} non-2xx, ${r.socketErrors} socket errors` : '';
       console.log(
@@ -315,6 +319,7 @@ async function main(): Promise<void> {
       }
     } finally {
       sampler.stop();
+      await logged?.stop();
       const code = await server.stop();
       if (code !== 0) console.warn(`artifactd exited ${code} (expected 0 on SIGTERM); its log:\n${tail(serverLog)}`);
     }

@@ -13,7 +13,8 @@ export interface Scenario {
   /** wrk -c / -t; undefined = the run's read settings */
   connections?: number;
   threads?: number;
-  target: 'ceiling' | 'artifactd';
+  /** `artifactd-logged`: a second server on the same store with request lines on (the default) */
+  target: 'ceiling' | 'artifactd' | 'artifactd-logged';
   /** writes to the store: measured once, after every read round */
   writes?: boolean;
   requests(seeded: Seeded): Req[];
@@ -31,6 +32,13 @@ export const SCENARIOS: Scenario[] = [
     title: 'GET /artifacts/{id}',
     status: 200,
     target: 'artifactd',
+    requests: (s) => s.artifactIds.map((id) => get(`/api/artifacts/${id}`)),
+  },
+  {
+    id: 'get-by-id-logged',
+    title: 'GET /artifacts/{id}, request logs on (default)',
+    status: 200,
+    target: 'artifactd-logged',
     requests: (s) => s.artifactIds.map((id) => get(`/api/artifacts/${id}`)),
   },
   {

@@ -73,14 +73,17 @@ async function waitFor(url: string, label: string, seconds = 30): Promise<void> 
   throw new Error(`${label}: ${url} not healthy after ${seconds} s (${last})`);
 }
 
-export async function startArtifactd(binary: string, dataDir: string, log: string): Promise<Running> {
+/**
+ * artifactd as the bench runs it: request lines off by default — at tens of thousands of
+ * requests a second they would fill the log file — and on for the one scenario that measures
+ * what they cost (`requestLogs`).
+ */
+export async function startArtifactd(binary: string, dataDir: string, log: string, { requestLogs = false } = {}): Promise<Running> {
   const running = await startListening(
-    // Request lines off: at tens of thousands of requests a second they would fill the log
-    // file; their cost is measured on its own by bench/observe-cost.ts.
-    [binary, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warning'],
+    [binary, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(requestLogs ? [] : ['--log-level', 'warning'])],
     /serving the Prefect API at http:\/\/127\.0\.0\.1:(\d+)\/api/,
     log,
-    'artifactd',
+    requestLogs ? 'artifactd (request logs on)' : 'artifactd',
   );
   await waitFor(`${running.url}/api/health`, 'artifactd');
   return running;
