@@ -5,14 +5,12 @@
  * Prefect client uses. Both answer with the API's artifact JSON, so output code is shared and
  * `--json` prints exactly what the REST API returns (the stored text, `data` never re-encoded).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DEFAULTS } from '../config.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
 import { jsonArray } from '../store/records.ts';
 import { Store } from '../store/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
+import { dataDirOption, existingStoreDir } from './data-dir.ts';
 
 /** An Artifact (or, from `latest`, an ArtifactCollection with `latest_id`) as the API returns it. */
 export interface ArtifactJson {
@@ -54,16 +52,14 @@ export class SourceError extends Error {}
 
 /** The options every artifact command takes to pick its source. */
 export const SOURCE_OPTIONS: Record<string, OptionSpec> = {
-  'data-dir': { type: 'string', value: 'DIR', description: `the store to use (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})` },
+  'data-dir': dataDirOption('the store to use'),
   api: { type: 'string', value: 'URL', description: 'use a running server instead, e.g. http://127.0.0.1:4200/api' },
   'auth-string': { type: 'string', value: 'USER:PASS', description: "the server's basic auth (env PREFECT_API_AUTH_STRING), with --api" },
 };
 
 /** The store of `--data-dir` (or ARTIFACTD_DATA_DIR); a usage error when none is there. */
 export function openLocalStore(values: Record<string, unknown>): Store {
-  const dir = (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
-  if (!existsSync(join(dir, 'data.mdb'))) throw new UsageError(`no store in ${dir}`);
-  return Store.open(dir);
+  return Store.open(existingStoreDir(values));
 }
 
 export function openSource(values: Record<string, unknown>): ArtifactSource {

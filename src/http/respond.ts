@@ -1,6 +1,7 @@
 /** Responses built from JSON text the store already shaped: no re-serialization on the way out. */
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
+// One Headers instance: each Response copies it (cheaper than converting a plain object per reply).
+const JSON_HEADERS = new Headers({ 'content-type': 'application/json' });
 
 export const jsonText = (status: number, text: string) => new Response(text, { status, headers: JSON_HEADERS });
 
