@@ -55,7 +55,9 @@ export function collectionJson(r: CollectionRecord): string {
   return headJson(r) + `"latest_id":"${r.latestId}",` + fieldsJson(r);
 }
 
-const LATEST_ID_MEMBER = /"latest_id":"[0-9a-f-]{36}",/;
+const LATEST_ID_MEMBER = '"latest_id":"';
+/** `"latest_id":"` + a 36-character UUID + `",` */
+const LATEST_ID_MEMBER_LENGTH = LATEST_ID_MEMBER.length + 36 + 2;
 
 /**
  * `GET /artifacts/{key}/latest`: Prefect serializes the collection row with the Artifact schema,
@@ -63,7 +65,10 @@ const LATEST_ID_MEMBER = /"latest_id":"[0-9a-f-]{36}",/;
  * collection JSON, where `latest_id` comes before any client-written field.
  */
 export function latestByKeyJson(collection: string): string {
-  return collection.replace(LATEST_ID_MEMBER, '');
+  // The first match is the member: inside a JSON string a quote is escaped, so no client text
+  // can contain `"latest_id":"`.
+  const at = collection.indexOf(LATEST_ID_MEMBER);
+  return collection.slice(0, at) + collection.slice(at + LATEST_ID_MEMBER_LENGTH);
 }
 
 export function jsonArray(items: string[]): string {
