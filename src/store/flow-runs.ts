@@ -15,10 +15,9 @@ import { applyState, buildState, noState } from './states.ts';
 /** A new flow run's fields, once defaults are applied (from FlowRunCreate or a deployment). */
 export type NewFlowRun = FlowRunCreate & { deployment_version?: string | null };
 
-/** Prefect copies deprecated `max_retries`/`retry_delay_seconds` into empty `retries`/`retry_delay`. */
-export function flowRunPolicy(input: Partial<FlowRunPolicy> | undefined): FlowRunPolicy {
-  const p = input ?? {};
-  const policy: FlowRunPolicy = {
+/** A flow run policy with Prefect's defaults for the fields not given, values kept as they are. */
+export function flowRunPolicyDefaults(p: Partial<FlowRunPolicy> = {}): FlowRunPolicy {
+  return {
     max_retries: p.max_retries ?? 0,
     retry_delay_seconds: p.retry_delay_seconds ?? 0,
     retries: p.retries ?? null,
@@ -26,6 +25,12 @@ export function flowRunPolicy(input: Partial<FlowRunPolicy> | undefined): FlowRu
     pause_keys: p.pause_keys ?? [],
     resuming: p.resuming ?? false,
   };
+}
+
+/** Prefect copies deprecated `max_retries`/`retry_delay_seconds` into empty `retries`/`retry_delay`. */
+export function flowRunPolicy(input: Partial<FlowRunPolicy> | undefined): FlowRunPolicy {
+  const p = input ?? {};
+  const policy = flowRunPolicyDefaults(p);
   if (!policy.retries && policy.max_retries !== 0) policy.retries = policy.max_retries;
   if (!policy.retry_delay && policy.retry_delay_seconds !== 0) policy.retry_delay = p.retry_delay_seconds as number;
   return policy;

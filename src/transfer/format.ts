@@ -33,6 +33,7 @@ import type {
   StateRecord,
   TaskRunRecord,
 } from '../store/companion-records.ts';
+import { flowRunPolicyDefaults } from '../store/flow-runs.ts';
 import type { ArtifactRecord } from '../store/records.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { validate, isPlainObject, type ValidationIssue } from '../validation/validate.ts';
@@ -224,7 +225,6 @@ function runTimes(r: Record<string, any>) {
 }
 
 function toFlowRun(r: Record<string, any>): FlowRunRecord {
-  const p = r.empirical_policy;
   return {
     id: r.id,
     created: micros(r.created),
@@ -239,14 +239,7 @@ function toFlowRun(r: Record<string, any>): FlowRunRecord {
     parameters: r.parameters,
     idempotency_key: r.idempotency_key,
     context: r.context,
-    empirical_policy: {
-      max_retries: p.max_retries ?? 0,
-      retry_delay_seconds: p.retry_delay_seconds ?? 0,
-      retries: p.retries ?? null,
-      retry_delay: p.retry_delay ?? null,
-      pause_keys: p.pause_keys ?? [],
-      resuming: p.resuming ?? false,
-    },
+    empirical_policy: flowRunPolicyDefaults(r.empirical_policy),
     tags: r.tags,
     parent_task_run_id: r.parent_task_run_id,
     auto_scheduled: r.auto_scheduled,
