@@ -81,9 +81,6 @@ async function main(argv: string[]): Promise<number | undefined> {
     return await command.run(parsed.values, parsed.positionals);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof StoreOpenError) fail(error.message);
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') fail(`cannot listen: address already in use (${(error as Error).message})`);
-    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') fail(`cannot listen: ${(error as Error).message}`);
     throw error;
   }
 }
