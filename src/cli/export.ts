@@ -4,7 +4,8 @@
  * A FILE is written under a temporary name and renamed at the end: an interrupted export never
  * leaves a truncated file that looks complete.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Store } from '../store/store.ts';
 import { openExport } from '../store/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
@@ -64,6 +65,13 @@ function stdoutSink(): Sink {
   };
 }
 
+/** A FILE that names a directory or sits in a missing one is a usage mistake, found before any work. */
+function checkWritable(file: string): void {
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${file} is a directory; give a file name`);
+  const parent = dirname(file);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new UsageError(`cannot write ${file}: no directory ${parent}`);
+}
+
 /** Lines are joined into chunks of about this many characters before each write. */
 const CHUNK = 256 * 1024;
 /** Waiting for the sink to drain every few MiB bounds memory when the reader is slow. */
@@ -82,6 +90,7 @@ export const exportCommand: Command = {
     const dir = existingStoreDir(values);
     const file = args[0] === undefined || args[0] === '-' ? null : args[0];
     if (values.json && file === null) throw new UsageError('--json needs a FILE: stdout carries the export');
+    if (file !== null) checkWritable(file);
     const store = Store.open(dir);
     const snapshot = openExport(store);
     const temporary = file === null ? null : `${file}.partial-${process.pid}`;
@@ -111,6 +120,11 @@ export const exportCommand: Command = {
       // The reader of stdout went away (`| head`): one line, not a stack trace.
       if ((error as { code?: string }).code === 'EPIPE') {
         console.error('artifactd: export stopped: the reader closed its end of the pipe');
+        return 1;
+      }
+      // FILE could not be written (no space, no permission): one line, not a stack trace.
+      if (temporary !== null && typeof (error as { code?: unknown }).code === 'string') {
+        console.error(`artifactd: export failed: cannot write ${file}: ${(error as Error).message}`);
         return 1;
       }
       throw error;

@@ -5,7 +5,7 @@
  * and an exact round trip.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { roundTrip } from '../../scripts/transfer-roundtrip.ts';
 import { Store } from '../../src/store/store.ts';
@@ -172,6 +172,19 @@ test('clear errors, exit 2: no store to export, no file to import, a newer forma
   const newer = await artifactd(['import', '--data-dir', empty, future]);
   expect(newer.status).toBe(2);
   expect(newer.stderr).toContain('export format version 99 is newer than this artifactd reads (1)');
+});
+
+test('export to a directory or into a missing one: one line, exit 2, nothing left behind', async () => {
+  const source = await smallStore();
+  const target = dir();
+  const intoDir = await artifactd(['export', '--data-dir', source, target]);
+  expect(intoDir.status).toBe(2);
+  expect(intoDir.stderr).toBe(`artifactd: ${target} is a directory; give a file name\n`);
+  const missing = join(target, 'no', 'such', 'out.ndjson');
+  const intoMissing = await artifactd(['export', '--data-dir', source, missing]);
+  expect(intoMissing.status).toBe(2);
+  expect(intoMissing.stderr).toBe(`artifactd: cannot write ${missing}: no directory ${join(target, 'no', 'such')}\n`);
+  expect(readdirSync(target)).toEqual([]);
 });
 
 test('export beside a running server that keeps writing: the file is one consistent snapshot', async () => {
