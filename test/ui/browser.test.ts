@@ -93,6 +93,15 @@ describe.if(run)('the artifact browser', () => {
     expect(page.errors).toEqual([]);
   });
 
+  test('a type outside the usual ones in the URL shows in the type select, not "All types"', async () => {
+    await page.goto(`${server.url}/artifacts?type=my-report`);
+    await untilCount('0 keys');
+    expect(await page.locator('select[name=type]').inputValue()).toBe('my-report');
+    await page.selectOption('select[name=type]', '');
+    await untilCount('29 keys');
+    expect(page.errors).toEqual([]);
+  });
+
   test('the toggle lists every artifact, versions and unkeyed ones included', async () => {
     await page.goto(`${server.url}/artifacts`);
     await page.locator('table.artifacts tbody tr').first().waitFor();
