@@ -126,7 +126,7 @@ describe('against the data dir of a running server', () => {
   });
 
   // On a terminal, delete asks; `script` gives the process a pseudo-terminal.
-  test.skipIf(!Bun.which('script'))('delete asks on a terminal: "n" aborts with exit 1, "y" deletes', async () => {
+  test.skipIf(!Bun.which('script'))('delete asks on a terminal: "n", Ctrl+D or Ctrl+C aborts with exit 1, "y" deletes', async () => {
     const main = new URL('../../src/main.ts', import.meta.url).pathname;
     const self = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, main];
     const answer = async (reply: string, id: string) => {
@@ -140,7 +140,7 @@ describe('against the data dir of a running server', () => {
         if (done) break;
         out += new TextDecoder().decode(value);
       }
-      proc.stdin.write(`${reply}\n`);
+      proc.stdin.write(reply);
       await proc.stdin.end();
       for (;;) {
         const { value, done } = await reader.read();
@@ -149,12 +149,18 @@ describe('against the data dir of a running server', () => {
       }
       return { code: await proc.exited, out };
     };
-    const no = await answer('n', world.keyless.id);
+    const no = await answer('n\n', world.keyless.id);
     expect(no.out).toContain(`Delete keyless artifact ${world.keyless.id}? [y/N]`);
     expect(no.out).toContain('artifactd: deletion aborted');
     expect(no.code).toBe(1);
+    for (const key of ['\x04', '\x03']) {
+      const aborted = await answer(key, world.keyless.id);
+      expect(aborted.out).not.toContain('AbortError');
+      expect(aborted.out).toContain('artifactd: deletion aborted');
+      expect(aborted.code).toBe(1);
+    }
     expect((await world.server.call('GET', `/artifacts/${world.keyless.id}`)).status).toBe(200);
-    const yes = await answer('y', world.keyless.id);
+    const yes = await answer('y\n', world.keyless.id);
     expect(yes.out).toContain(`Deleted artifact ${world.keyless.id}.`);
     expect(yes.code).toBe(0);
     expect((await world.server.call('GET', `/artifacts/${world.keyless.id}`)).status).toBe(404);
