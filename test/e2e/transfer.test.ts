@@ -163,6 +163,10 @@ test('clear errors, exit 2: no store to export, no file to import, a newer forma
   expect(missing.status).toBe(2);
   expect(missing.stderr).toStartWith('artifactd: cannot read');
 
+  const aDir = await artifactd(['import', '--data-dir', empty, empty]);
+  expect(aDir.status).toBe(2);
+  expect(aDir.stderr).toBe(`artifactd: cannot read ${empty}: it is a directory; give an export file\n`);
+
   const noArg = await artifactd(['import', '--data-dir', empty]);
   expect(noArg.status).toBe(2);
   expect(noArg.stderr).toBe('artifactd: import needs a FILE (or - for stdin)\n');
