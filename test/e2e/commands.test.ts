@@ -245,6 +245,13 @@ describe('against a server with --api, basic auth and CSRF on', () => {
     expect(gone.code).toBe(1);
   });
 
+  test('the root URL instead of the /api URL: the 403 for a missing CSRF token says which URL to give', async () => {
+    const root = world.server.api.replace(/\/api$/, '');
+    const { code, err } = await cli(['ls', '--api', root], { PREFECT_API_AUTH_STRING: AUTH });
+    expect(code).toBe(1);
+    expect(err).toBe(`artifactd: ${root} refused the request (403): {"detail":"Missing CSRF token."} (is ${root} the API's URL, ending in /api?)\n`);
+  });
+
   test('an unreachable server: exit 1, one line', async () => {
     const { code, err } = await cli(['ls', '--api', 'http://127.0.0.1:9/api']);
     expect(code).toBe(1);
