@@ -58,7 +58,7 @@ export function startServer(config: Config, logger: Logger = createLogger({ ...c
     void store.close();
     throw listenError(error, config);
   }
-  const retention = config.retentionMs === null ? undefined : startRetention(store, config.retentionMs);
+  const retention = config.retentionMs === null ? undefined : startRetention(store, config.retentionMs, logger);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,
