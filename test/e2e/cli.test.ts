@@ -32,6 +32,18 @@ test('a bad flag or command is a one-line error and a non-zero exit', async () =
   }
 });
 
+test('a command after the options, or a stray argument, says what to do', async () => {
+  for (const [args, says] of [
+    [['--data-dir', 'x', 'ls'], 'artifactd: the command goes first: artifactd ls [options] (see artifactd ls --help)\n'],
+    [['ls', 'extra'], 'artifactd: unexpected argument "extra" (see artifactd ls --help)\n'],
+  ] as const) {
+    const proc = run([...args]);
+    const err = await new Response(proc.stderr).text();
+    expect(await proc.exited).toBe(2);
+    expect(err).toBe(says);
+  }
+});
+
 test('an unusable data dir is a one-line error', async () => {
   const dir = tempDir();
   dirs.push(dir);
