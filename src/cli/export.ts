@@ -136,7 +136,8 @@ export const exportCommand: Command = {
       console.log(JSON.stringify({ file, records: written, counts: snapshot.counts }));
     } else if (file !== null) {
       const parts = KINDS.map((kind) => `${snapshot.counts[kind]} ${kind.replace('_', ' ')}s`).join(', ');
-      console.error(`exported ${written} records to ${file} (${parts})`);
+      // Not console.error: on a terminal Bun prints that in red, and this is not an error.
+      process.stderr.write(`exported ${written} records to ${file} (${parts})\n`);
     }
     return 0;
   },

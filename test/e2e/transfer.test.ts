@@ -285,6 +285,8 @@ test.skipIf(!Bun.which('script'))('on a terminal both commands draw a progress b
   const exported = await inTerminal(['export', '--data-dir', source, file]);
   expect(exported.status).toBe(0);
   expect(exported.out).toMatch(/export [█░]+ 100% \| 25\/25 records/);
+  // The summary is news, not an error: not in the red that console.error gets on a terminal.
+  expect(exported.out).toMatch(/(^|\n)exported 25 records to /);
   const imported = await inTerminal(['import', '--data-dir', target, file]);
   expect(imported.status).toBe(0);
   expect(imported.out).toMatch(/import [█░]+ 100% \| 25\/25 records/);
