@@ -27,7 +27,7 @@ import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
-import { uiResponse } from './ui/serve.ts';
+import { UI_ROUTES, uiResponse } from './ui/serve.ts';
 
 export interface App {
   /**
@@ -80,7 +80,7 @@ export function createApp(store: Store, config: Config, logger: Logger = createL
         .use(taskRunRoutes(store, config))
         .use(deploymentRoutes(store, config)),
     );
-  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => elysia.routes.map((r) => r.path)) : null;
+  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES]) : null;
   if (metrics) elysia.use(metricsRoutes(metrics));
 
   const withCors = (response: Response, origin: string) => {

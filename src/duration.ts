@@ -14,8 +14,10 @@ export class DurationError extends Error {}
 export function parseDuration(text: string): number {
   const m = /^\s*(\d+)\s*([smhdw])\s*$/i.exec(text);
   const ms = m ? Number(m[1]) * UNIT_MS[m[2].toLowerCase()] : NaN;
-  if (!m || !(ms > 0) || ms > MAX_MS) {
+  if (!m || !(ms > 0)) {
     throw new DurationError(`invalid duration "${text}": expected a positive number and a unit, e.g. 90d, 12h, 30m, 45s or 2w`);
   }
+  // Well-formed but huge: say so, rather than claim the number is not positive.
+  if (ms > MAX_MS) throw new DurationError(`invalid duration "${text}": longer than 100 years (5214w)`);
   return ms;
 }

@@ -76,14 +76,16 @@ async function main(argv: string[]): Promise<number | undefined> {
     fail(`${(error as Error).message} (see artifactd ${command.name} --help)`);
   }
   if (parsed.values.help) return void process.stdout.write(command === serveCommand && !named ? help() : commandHelp(command)), 0;
-  if (parsed.positionals.length > (command.maxArgs ?? 0)) fail(`unexpected argument "${parsed.positionals.at(-1)}" (see --help)`);
+  if (parsed.positionals.length > (command.maxArgs ?? 0)) {
+    const extra = parsed.positionals.at(-1)!;
+    // `artifactd --data-dir d ls` reads as serve with a stray argument: say where commands go.
+    if (!named && COMMANDS.some((c) => c.name === extra)) fail(`the command goes first: artifactd ${extra} [options] (see artifactd ${extra} --help)`);
+    fail(`unexpected argument "${extra}" (see artifactd ${command.name} --help)`);
+  }
   try {
     return await command.run(parsed.values, parsed.positionals);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof StoreOpenError) fail(error.message);
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') fail(`cannot listen: address already in use (${(error as Error).message})`);
-    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') fail(`cannot listen: ${(error as Error).message}`);
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Asking before a destructive command. On a terminal: a `[y/N]` question (anything but y/yes is
- * no). Anywhere else (a pipe, a cron job, CI) there is nobody to ask, so without `--yes` the
- * command refuses rather than deleting silently.
+ * no, Ctrl+D and Ctrl+C included). Anywhere else (a pipe, a cron job, CI) there is nobody to ask,
+ * so without `--yes` the command refuses rather than deleting silently.
  */
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from './command.ts';
@@ -15,6 +15,11 @@ export async function confirm(question: string, yes: boolean): Promise<boolean> 
   try {
     const answer = await prompt.question(`${question} [y/N] `);
     return /^\s*y(es)?\s*$/i.test(answer);
+  } catch (error) {
+    // Ctrl+D or Ctrl+C at the question rejects it with an AbortError: that is a "no", not a crash.
+    if ((error as Error).name !== 'AbortError') throw error;
+    process.stderr.write('\n');
+    return false;
   } finally {
     prompt.close();
   }

@@ -4,7 +4,8 @@
  * A FILE is written under a temporary name and renamed at the end: an interrupted export never
  * leaves a truncated file that looks complete.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Store } from '../store/store.ts';
 import { openExport } from '../store/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
@@ -64,6 +65,13 @@ function stdoutSink(): Sink {
   };
 }
 
+/** A FILE that names a directory or sits in a missing one is a usage mistake, found before any work. */
+function checkWritable(file: string): void {
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${file} is a directory; give a file name`);
+  const parent = dirname(file);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new UsageError(`cannot write ${file}: no directory ${parent}`);
+}
+
 /** Lines are joined into chunks of about this many characters before each write. */
 const CHUNK = 256 * 1024;
 /** Waiting for the sink to drain every few MiB bounds memory when the reader is slow. */
@@ -82,6 +90,7 @@ export const exportCommand: Command = {
     const dir = existingStoreDir(values);
     const file = args[0] === undefined || args[0] === '-' ? null : args[0];
     if (values.json && file === null) throw new UsageError('--json needs a FILE: stdout carries the export');
+    if (file !== null) checkWritable(file);
     const store = Store.open(dir);
     const snapshot = openExport(store);
     const temporary = file === null ? null : `${file}.partial-${process.pid}`;
@@ -113,6 +122,11 @@ export const exportCommand: Command = {
         console.error('artifactd: export stopped: the reader closed its end of the pipe');
         return 1;
       }
+      // FILE could not be written (no space, no permission): one line, not a stack trace.
+      if (temporary !== null && typeof (error as { code?: unknown }).code === 'string') {
+        console.error(`artifactd: export failed: cannot write ${file}: ${(error as Error).message}`);
+        return 1;
+      }
       throw error;
     } finally {
       snapshot.done();
@@ -122,7 +136,8 @@ export const exportCommand: Command = {
       console.log(JSON.stringify({ file, records: written, counts: snapshot.counts }));
     } else if (file !== null) {
       const parts = KINDS.map((kind) => `${snapshot.counts[kind]} ${kind.replace('_', ' ')}s`).join(', ');
-      console.error(`exported ${written} records to ${file} (${parts})`);
+      // Not console.error: on a terminal Bun prints that in red, and this is not an error.
+      process.stderr.write(`exported ${written} records to ${file} (${parts})\n`);
     }
     return 0;
   },

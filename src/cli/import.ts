@@ -47,7 +47,8 @@ export const importCommand: Command = {
   async run(values, args) {
     const file = args[0];
     if (file === undefined) throw new UsageError('import needs a FILE (or - for stdin)');
-    if (file !== '-' && (!existsSync(file) || !statSync(file).isFile())) throw new UsageError(`cannot read ${file}: no such file`);
+    if (file !== '-' && !existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
+    if (file !== '-' && statSync(file).isDirectory()) throw new UsageError(`cannot read ${file}: it is a directory; give an export file`);
     const stream = file === '-' ? Bun.stdin.stream() : Bun.file(file).stream();
     const store = Store.open(dataDir(values));
     const summary: Summary = { lines: 0, added: 0, unchanged: 0, kept: 0, bad: 0 };

@@ -35,7 +35,8 @@ export const lsCommand: Command = {
         else {
           const { id, key, type, updated, description } = columns;
           await print(renderTable(listing.rows, [id, key, type, updated, description]));
-          if (listing.rows.length === limit) console.error(`(the first ${limit}; --limit N shows more)`);
+          // A note, not an error: console.error would print it in red on a terminal.
+          if (listing.rows.length === limit) process.stderr.write(`(the first ${limit}; --limit N shows more)\n`);
         }
         return 0;
       } finally {

@@ -3,6 +3,7 @@
  * it and passing `check`. A non-empty DIR is replaced only with --force, and never while a process
  * (a server) has its store open: that is refused where it can be seen (Linux's /proc/locks).
  */
+import { existsSync, statSync } from 'node:fs';
 import { DEFAULTS } from '../config.ts';
 import { isNonEmptyDir, restoreStore } from '../store/backup.ts';
 import { processUsingStore } from '../store/in-use.ts';
@@ -26,6 +27,7 @@ export const restoreCommand: Command = {
       const file = args[0];
       if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
       const dir = (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
+      if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory; --data-dir names the directory to restore into`);
       if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);
       const holder = processUsingStore(dir);
       if (holder) {

@@ -7,6 +7,7 @@
 import { pruneArtifacts } from '../store/retention.ts';
 import type { Store } from '../store/store.ts';
 import { formatMicros, nowMicros } from '../time.ts';
+import type { Logger } from '../observe/log.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -19,7 +20,11 @@ export interface RetentionSchedule {
   stop(): Promise<void>;
 }
 
-export function startRetention(store: Store, retentionMs: number, log: (line: string) => void = console.log): RetentionSchedule {
+/**
+ * `log` is the server's logger, so the retention lines share its format (`--log-format json`
+ * stays one JSON object per line) and level; tests pass their own.
+ */
+export function startRetention(store: Store, retentionMs: number, log: Pick<Logger, 'info' | 'error'>): RetentionSchedule {
   let running: Promise<void> | undefined;
   let first = true;
   const runOnce = () => {
@@ -28,11 +33,12 @@ export function startRetention(store: Store, retentionMs: number, log: (line: st
     running = pruneArtifacts(store, { cutoff })
       .then((result) => {
         if (first || result.deleted > 0) {
-          log(`artifactd: retention pruned ${result.deleted} artifact version${result.deleted === 1 ? '' : 's'} created before ${formatMicros(cutoff)}`);
+          const before = formatMicros(cutoff);
+          log.info(`artifactd: retention pruned ${result.deleted} artifact version${result.deleted === 1 ? '' : 's'} created before ${before}`, { deleted: result.deleted, cutoff: before });
         }
         first = false;
       })
-      .catch((error) => console.error(`artifactd: retention run failed: ${(error as Error).message}`))
+      .catch((error) => log.error(`artifactd: retention run failed: ${(error as Error).message}`))
       .finally(() => {
         running = undefined;
       });

@@ -25,6 +25,20 @@ function readTls(config: Config) {
   }
 }
 
+/**
+ * Bun.serve's failure to listen as a ConfigError (one `artifactd: …` line, exit 2) instead of a
+ * stack trace: besides a port in use or a privileged port, Bun answers EINVAL for a host that is
+ * not an address of this machine or a name that does not resolve (`--host 999.1.1.1`, a typo).
+ */
+function listenError(error: unknown, config: Config): unknown {
+  const { code, syscall, message } = error as { code?: string; syscall?: string; message?: string };
+  if (syscall !== 'listen' && code !== 'EADDRINUSE') return error;
+  const where = `cannot listen on ${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`${where}: address already in use (${message})`);
+  if (code === 'EINVAL') return new ConfigError(`${where}: ${message} (is --host an address or host name of this machine?)`);
+  return new ConfigError(`${where}: ${message}`);
+}
+
 /** `logger`: `serve` passes the configured one; without it (tests) only warnings and errors are written. */
 export function startServer(config: Config, logger: Logger = createLogger({ ...config.log, level: 'warning' }, consoleOutput())): RunningServer {
   const tls = readTls(config);
@@ -42,9 +56,9 @@ export function startServer(config: Config, logger: Logger = createLogger({ ...c
     });
   } catch (error) {
     void store.close();
-    throw error;
+    throw listenError(error, config);
   }
-  const retention = config.retentionMs === null ? undefined : startRetention(store, config.retentionMs);
+  const retention = config.retentionMs === null ? undefined : startRetention(store, config.retentionMs, logger);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,

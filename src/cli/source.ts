@@ -127,10 +127,17 @@ const REQUEST_TIMEOUT_MS = 30_000;
 /** DELETEs in flight at once against a server. */
 const REMOTE_DELETE_CONCURRENCY = 8;
 
+const URL_HINT = (base: string) => ` (is ${base} the API's URL, ending in /api?)`;
+
 class RemoteSource implements ArtifactSource {
   private pageSize = REMOTE_PAGE;
   /** Prefect's CSRF headers, fetched before the first POST/DELETE; null when the server has CSRF off. */
   private csrf: Promise<Record<string, string> | null> | undefined;
+  /**
+   * `/csrf-token` answered 404: an old server, or a URL that is not the API's. A 403 for a missing
+   * token then means the latter (a CSRF-protecting server outside `/api`).
+   */
+  private csrfRouteMissing = false;
 
   constructor(
     private readonly base: string,
@@ -154,7 +161,7 @@ class RemoteSource implements ArtifactSource {
       throw new SourceError(`cannot reach ${this.base}: ${why}`);
     }
     if (response.status === 401) throw new SourceError(`${this.base} refused the credentials (401): check --auth-string or PREFECT_API_AUTH_STRING`);
-    if (response.status === 403) throw new SourceError(`${this.base} refused the request (403): ${await response.text()}`);
+    if (response.status === 403) throw new SourceError(`${this.base} refused the request (403): ${await response.text()}${this.csrfRouteMissing ? URL_HINT(this.base) : ''}`);
     return response;
   }
 
@@ -165,6 +172,7 @@ class RemoteSource implements ArtifactSource {
   private async fetchCsrf(): Promise<Record<string, string> | null> {
     const client = crypto.randomUUID();
     const response = await this.requestGet(`/csrf-token?client=${client}`);
+    if (response.status === 404) this.csrfRouteMissing = true;
     if (response.status === 422 || response.status === 404) return null;
     if (!response.ok) throw new SourceError(`${this.base} did not issue a CSRF token (${response.status})`);
     const { token } = (await response.json()) as { token: string };
@@ -176,7 +184,7 @@ class RemoteSource implements ArtifactSource {
   }
 
   private async failure(response: Response, what: string): Promise<never> {
-    const hint = response.status === 404 ? ` (is ${this.base} the API's URL, ending in /api?)` : '';
+    const hint = response.status === 404 ? URL_HINT(this.base) : '';
     throw new SourceError(`${what} failed: HTTP ${response.status} ${(await response.text()).slice(0, 300)}${hint}`);
   }
 

@@ -33,12 +33,24 @@ export function firstLine(text: string | null | undefined): string {
   return (text ?? '').trim().split('\n', 1)[0].trim();
 }
 
-function cut(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('').trimEnd()}…`;
-}
+/**
+ * Columns a string takes on a terminal: CJK and most emoji take two, combining marks none.
+ * Counting code points instead pushes every later column of a row with such text out of line.
+ */
+const length = (text: string) => Bun.stringWidth(text);
 
-const length = (text: string) => [...text].length;
+function cut(text: string, width: number): string {
+  if (length(text) <= width) return text;
+  let kept = '';
+  let used = 0;
+  for (const char of text) {
+    const w = length(char);
+    if (used + w > width - 1) break;
+    kept += char;
+    used += w;
+  }
+  return `${kept.trimEnd()}…`;
+}
 
 export function renderTable<T>(rows: T[], columns: Column<T>[], width = terminalWidth()): string {
   const cells = rows.map((row) => columns.map((c) => oneLine(c.value(row))));

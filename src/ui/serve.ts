@@ -11,6 +11,12 @@ const PAGE = /^\/(?:artifacts\/?|artifacts\/(?:artifact|key)\/[^/]+\/?|runs\/flo
 const ASSET = /^\/ui\/([0-9a-f]+)\/([\w.-]+)$/;
 
 /**
+ * The paths above as route templates in the router's syntax, for the metrics' `route` label:
+ * the UI's answers are not the API router's, but they are routes, not `unmatched`.
+ */
+export const UI_ROUTES = ['/', '/artifacts', '/artifacts/', '/artifacts/artifact/:id', '/artifacts/key/:key', '/runs/flow-run/:id', '/ui/:version/:file'];
+
+/**
  * Artifact content is untrusted; the page renders it sanitized, and this policy is the second
  * wall: scripts and styles only from these files (no inline script, no eval), images from
  * http(s), fetches to this origin only, no plugins, frames or form posts elsewhere.

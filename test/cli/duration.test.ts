@@ -15,4 +15,6 @@ test('anything else is a DurationError naming the input and the expected form', 
     expect(() => parseDuration(bad)).toThrow(DurationError);
   }
   expect(() => parseDuration('90x')).toThrow('invalid duration "90x": expected a positive number and a unit, e.g. 90d');
+  expect(() => parseDuration('99999999999d')).toThrow('invalid duration "99999999999d": longer than 100 years (5214w)');
+  expect(parseDuration('5214w')).toBe(5214 * 604_800_000);
 });

@@ -29,3 +29,16 @@ test('a narrow terminal cuts the flexible column first, then others, never the i
   // Narrower than the ids themselves: they stay whole.
   expect(renderTable(rows, columns, 20).split('\n')[1]).toStartWith('0f8fad5b-d9cb-469f-a165-70867728950e ');
 });
+
+test('wide characters (CJK, emoji) count as two columns: later columns stay in line, cuts fit', () => {
+  const wide: Row[] = [
+    { id: '0f8fad5b-d9cb-469f-a165-70867728950e', key: '日本語の説明 🎉', text: 'after' },
+    { id: '7c9e6679-7425-40de-944b-e07fc1f90ae7', key: 'plain', text: 'after' },
+  ];
+  const lines = renderTable(wide, columns, undefined).trimEnd().split('\n');
+  const textColumn = (line: string) => Bun.stringWidth(line.slice(0, line.lastIndexOf('after')));
+  expect(textColumn(lines[1])).toBe(textColumn(lines[2]));
+  expect(lines[2]).toBe('7c9e6679-7425-40de-944b-e07fc1f90ae7  plain            after');
+  // Cut to fit a narrow terminal, a wide key still fits its column.
+  for (const line of renderTable(wide, columns, 56).trimEnd().split('\n')) expect(Bun.stringWidth(line)).toBeLessThanOrEqual(56);
+});

@@ -106,6 +106,17 @@ test('backup refuses to replace an existing file without --force, and needs a st
   expect(existsSync(join(root, 'x.mdb'))).toBe(false);
 });
 
+test('restore into a --data-dir that is a file: one line, exit 2, the file untouched', async () => {
+  const root = scratch();
+  const notDir = join(root, 'not-a-dir');
+  writeFileSync(notDir, 'keep me');
+  const backup = join(root, 'b.mdb');
+  writeFileSync(backup, 'any');
+  const refused = await cli(['restore', backup, '--data-dir', notDir, '--force']);
+  expect([refused.code, refused.err]).toEqual([2, `artifactd: ${notDir} is not a directory; --data-dir names the directory to restore into\n`]);
+  expect(readFileSync(notDir, 'utf8')).toBe('keep me');
+});
+
 test('restore refuses a non-empty dir without --force; a bad file leaves the dir as it was', async () => {
   const root = scratch();
   const source = join(root, 'source');

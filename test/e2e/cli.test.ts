@@ -32,6 +32,18 @@ test('a bad flag or command is a one-line error and a non-zero exit', async () =
   }
 });
 
+test('a command after the options, or a stray argument, says what to do', async () => {
+  for (const [args, says] of [
+    [['--data-dir', 'x', 'ls'], 'artifactd: the command goes first: artifactd ls [options] (see artifactd ls --help)\n'],
+    [['ls', 'extra'], 'artifactd: unexpected argument "extra" (see artifactd ls --help)\n'],
+  ] as const) {
+    const proc = run([...args]);
+    const err = await new Response(proc.stderr).text();
+    expect(await proc.exited).toBe(2);
+    expect(err).toBe(says);
+  }
+});
+
 test('an unusable data dir is a one-line error', async () => {
   const dir = tempDir();
   dirs.push(dir);
@@ -41,6 +53,27 @@ test('an unusable data dir is a one-line error', async () => {
   const err = await new Response(proc.stderr).text();
   expect(await proc.exited).not.toBe(0);
   expect(err).toContain('artifactd: cannot create data dir');
+});
+
+test('a host it cannot listen on, or a port in use, is a one-line error and exit 2, not a stack trace', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const busy = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
+  try {
+    for (const [host, port, says] of [
+      ['999.1.1.1', '0', 'cannot listen on 999.1.1.1:0: '],
+      ['no-such-host.invalid', '0', 'cannot listen on no-such-host.invalid:0: '],
+      ['127.0.0.1', String(busy.port), `cannot listen on 127.0.0.1:${busy.port}: address already in use`],
+    ]) {
+      const proc = run(['serve', '--host', host!, '--port', port!, '--data-dir', dir]);
+      const err = await new Response(proc.stderr).text();
+      expect(await proc.exited).toBe(2);
+      expect(err.trim().split('\n')).toHaveLength(1);
+      expect(err).toStartWith(`artifactd: ${says}`);
+    }
+  } finally {
+    busy.stop(true);
+  }
 });
 
 test('serves on the configured port from the environment, and SIGTERM exits 0 keeping the data', async () => {

@@ -126,7 +126,7 @@ describe('against the data dir of a running server', () => {
   });
 
   // On a terminal, delete asks; `script` gives the process a pseudo-terminal.
-  test.skipIf(!Bun.which('script'))('delete asks on a terminal: "n" aborts with exit 1, "y" deletes', async () => {
+  test.skipIf(!Bun.which('script'))('delete asks on a terminal: "n", Ctrl+D or Ctrl+C aborts with exit 1, "y" deletes', async () => {
     const main = new URL('../../src/main.ts', import.meta.url).pathname;
     const self = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, main];
     const answer = async (reply: string, id: string) => {
@@ -140,7 +140,7 @@ describe('against the data dir of a running server', () => {
         if (done) break;
         out += new TextDecoder().decode(value);
       }
-      proc.stdin.write(`${reply}\n`);
+      proc.stdin.write(reply);
       await proc.stdin.end();
       for (;;) {
         const { value, done } = await reader.read();
@@ -149,12 +149,18 @@ describe('against the data dir of a running server', () => {
       }
       return { code: await proc.exited, out };
     };
-    const no = await answer('n', world.keyless.id);
+    const no = await answer('n\n', world.keyless.id);
     expect(no.out).toContain(`Delete keyless artifact ${world.keyless.id}? [y/N]`);
     expect(no.out).toContain('artifactd: deletion aborted');
     expect(no.code).toBe(1);
+    for (const key of ['\x04', '\x03']) {
+      const aborted = await answer(key, world.keyless.id);
+      expect(aborted.out).not.toContain('AbortError');
+      expect(aborted.out).toContain('artifactd: deletion aborted');
+      expect(aborted.code).toBe(1);
+    }
     expect((await world.server.call('GET', `/artifacts/${world.keyless.id}`)).status).toBe(200);
-    const yes = await answer('y', world.keyless.id);
+    const yes = await answer('y\n', world.keyless.id);
     expect(yes.out).toContain(`Deleted artifact ${world.keyless.id}.`);
     expect(yes.code).toBe(0);
     expect((await world.server.call('GET', `/artifacts/${world.keyless.id}`)).status).toBe(404);
@@ -237,6 +243,13 @@ describe('against a server with --api, basic auth and CSRF on', () => {
     expect([key.code, key.out]).toEqual([0, 'Deleted 2 artifact versions with key "nightly-sales".\n']);
     const gone = await remote(['inspect', 'nightly-sales']);
     expect(gone.code).toBe(1);
+  });
+
+  test('the root URL instead of the /api URL: the 403 for a missing CSRF token says which URL to give', async () => {
+    const root = world.server.api.replace(/\/api$/, '');
+    const { code, err } = await cli(['ls', '--api', root], { PREFECT_API_AUTH_STRING: AUTH });
+    expect(code).toBe(1);
+    expect(err).toBe(`artifactd: ${root} refused the request (403): {"detail":"Missing CSRF token."} (is ${root} the API's URL, ending in /api?)\n`);
   });
 
   test('an unreachable server: exit 1, one line', async () => {

@@ -77,6 +77,24 @@ test('prune needs a valid age: exit 2 and one line', async () => {
   expect([serve.code, serve.err]).toEqual([2, 'artifactd: retention: invalid duration "forever": expected a positive number and a unit, e.g. 90d, 12h, 30m, 45s or 2w\n']);
 });
 
+test('serve --retention --log-format json: the retention line is a JSON log line too', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const proc = run(['serve', '--port', '0', '--data-dir', dir, '--retention', '1s', '--log-format', 'json']);
+  servers.push({ stop: async () => void (proc.kill('SIGTERM'), await proc.exited) } as Server);
+  const reader = proc.stdout.getReader();
+  let log = '';
+  const deadline = Date.now() + 10_000;
+  while (!log.includes('retention pruned') && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    log += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const line = log.split('\n').find((l) => l.includes('retention pruned'))!;
+  expect(JSON.parse(line)).toMatchObject({ level: 'info', message: expect.stringMatching(/^artifactd: retention pruned 0 artifact versions created before /), deleted: 0 });
+});
+
 test('serve --retention prunes at start and then on its interval, logging how many went', async () => {
   const dir = tempDir();
   dirs.push(dir);
@@ -102,8 +120,9 @@ test('serve --retention prunes at start and then on its interval, logging how ma
   // The old version ages past 1 s and the next run (every second for a 1 s retention) takes it.
   await readUntil(/retention pruned 1 artifact version /, 6000);
   reader.releaseLock();
-  expect(log).toMatch(/^artifactd: retention pruned 0 artifact versions created before \S+$/m);
-  expect(log).toMatch(/^artifactd: retention pruned 1 artifact version created before \S+$/m);
+  // Through the server's logger: a timestamped INFO line, like the start-up line.
+  expect(log).toMatch(/^\S+Z INFO  artifactd: retention pruned 0 artifact versions created before \S+$/m);
+  expect(log).toMatch(/^\S+Z INFO  artifactd: retention pruned 1 artifact version created before \S+$/m);
   expect((await fetch(`${base}/api/artifacts/${old}`)).status).toBe(404);
   expect((await fetch(`${base}/api/artifacts/${latest}`)).status).toBe(200);
   expect(((await (await fetch(`${base}/api/artifacts/r/latest`)).json()) as { data: string }).data).toBe('latest');

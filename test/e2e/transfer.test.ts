@@ -5,7 +5,7 @@
  * and an exact round trip.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { roundTrip } from '../../scripts/transfer-roundtrip.ts';
 import { Store } from '../../src/store/store.ts';
@@ -163,6 +163,10 @@ test('clear errors, exit 2: no store to export, no file to import, a newer forma
   expect(missing.status).toBe(2);
   expect(missing.stderr).toStartWith('artifactd: cannot read');
 
+  const aDir = await artifactd(['import', '--data-dir', empty, empty]);
+  expect(aDir.status).toBe(2);
+  expect(aDir.stderr).toBe(`artifactd: cannot read ${empty}: it is a directory; give an export file\n`);
+
   const noArg = await artifactd(['import', '--data-dir', empty]);
   expect(noArg.status).toBe(2);
   expect(noArg.stderr).toBe('artifactd: import needs a FILE (or - for stdin)\n');
@@ -172,6 +176,19 @@ test('clear errors, exit 2: no store to export, no file to import, a newer forma
   const newer = await artifactd(['import', '--data-dir', empty, future]);
   expect(newer.status).toBe(2);
   expect(newer.stderr).toContain('export format version 99 is newer than this artifactd reads (1)');
+});
+
+test('export to a directory or into a missing one: one line, exit 2, nothing left behind', async () => {
+  const source = await smallStore();
+  const target = dir();
+  const intoDir = await artifactd(['export', '--data-dir', source, target]);
+  expect(intoDir.status).toBe(2);
+  expect(intoDir.stderr).toBe(`artifactd: ${target} is a directory; give a file name\n`);
+  const missing = join(target, 'no', 'such', 'out.ndjson');
+  const intoMissing = await artifactd(['export', '--data-dir', source, missing]);
+  expect(intoMissing.status).toBe(2);
+  expect(intoMissing.stderr).toBe(`artifactd: cannot write ${missing}: no directory ${join(target, 'no', 'such')}\n`);
+  expect(readdirSync(target)).toEqual([]);
 });
 
 test('export beside a running server that keeps writing: the file is one consistent snapshot', async () => {
@@ -268,6 +285,8 @@ test.skipIf(!Bun.which('script'))('on a terminal both commands draw a progress b
   const exported = await inTerminal(['export', '--data-dir', source, file]);
   expect(exported.status).toBe(0);
   expect(exported.out).toMatch(/export [█░]+ 100% \| 25\/25 records/);
+  // The summary is news, not an error: not in the red that console.error gets on a terminal.
+  expect(exported.out).toMatch(/(^|\n)exported 25 records to /);
   const imported = await inTerminal(['import', '--data-dir', target, file]);
   expect(imported.status).toBe(0);
   expect(imported.out).toMatch(/import [█░]+ 100% \| 25\/25 records/);

@@ -54,6 +54,22 @@ test('request counters follow requests, labelled by method, route template and s
   expect([...routes].some((r) => r.includes(a.id) || r.includes('sales'))).toBe(false);
 });
 
+test('the browser UI pages and files are counted under their route templates, not as unmatched', async () => {
+  const h = start();
+  const a = await h.create({ key: 'sales', data: 1 });
+  for (const path of ['/', '/artifacts', `/artifacts/artifact/${a.id}`, '/artifacts/key/sales', `/runs/flow-run/${a.id}`]) {
+    expect((await h.call('GET', path)).status).toBe(200);
+  }
+  const page = await h.call('GET', '/');
+  const script = /src="(\/ui\/[^"]+\.js)"/.exec(page.text)![1];
+  expect((await h.call('GET', script)).status).toBe(200);
+  const after = await scrape(h);
+  for (const route of ['/', '/artifacts', '/artifacts/artifact/{id}', '/artifacts/key/{key}', '/runs/flow-run/{id}', '/ui/{version}/{file}']) {
+    expect(requests(after, { method: 'GET', route, status: '200' })).toBe(route === '/' ? 2 : 1);
+  }
+  expect(requests(after, { method: 'GET', route: 'unmatched', status: '200' })).toBe(0);
+});
+
 test('histograms: cumulative buckets ending in +Inf = _count, one series per method and route', async () => {
   const h = start();
   for (let i = 0; i < 5; i++) await h.call('GET', '/api/health');

@@ -31,8 +31,13 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   return dateTime.format(new Date(then));
 }
 
-/** The first block of a UUID, as Prefect's UI names unnamed artifacts. */
-export const shortId = (id: string) => id.split('-')[0];
+/**
+ * The last 8 hex digits of a UUID, to tell ids apart at a glance. Not the first block, as
+ * Prefect's UI shows: the server's ids are UUIDv7, whose first block is a clock that only
+ * changes every ~65 s, so every version or run created within a minute would look the same.
+ * The tail is random in both v7 and v4 ids.
+ */
+export const shortId = (id: string) => id.slice(-8);
 
 /** The first non-empty line of a description, with markdown's leading markers removed. */
 export function firstLine(text: string | null | undefined): string {

@@ -59,7 +59,10 @@ function filterOf(state: ListState): Record<string, unknown> {
 export async function listPage(params: URLSearchParams): Promise<HTMLElement> {
   const state = readState(params);
   const search = h('input', { type: 'search', name: 'q', value: state.q, placeholder: 'Search keys', 'aria-label': 'Search by key', autocomplete: 'off' });
-  const type = h('select', { name: 'type', 'aria-label': 'Type' }, h('option', { value: '' }, 'All types'), TYPES.map((t) => h('option', { value: t, selected: t === state.type }, t)));
+  // A type outside the usual ones (`?type=my-report`, from a shared link) gets its own option:
+  // otherwise the select would show "All types" over a list filtered by it.
+  const types = state.type && !TYPES.includes(state.type) ? [...TYPES, state.type] : TYPES;
+  const type = h('select', { name: 'type', 'aria-label': 'Type' }, h('option', { value: '' }, 'All types'), types.map((t) => h('option', { value: t, selected: t === state.type }, t)));
   const sort = h('select', { name: 'sort', 'aria-label': 'Sort' }, SORTS.map(([value, label]) => h('option', { value, selected: value === state.sort }, label)));
   const all = h('input', { type: 'checkbox', name: 'all', checked: state.all });
   const count = h('span', { class: 'muted count', 'data-testid': 'count' });
