@@ -174,6 +174,18 @@ describe.if(run)('the artifact browser', () => {
     await screenshot(page, 'artifact-progress');
   });
 
+  test('progress beyond 0–100 fills the bar to its end but labels the real value', async () => {
+    const over = await server.api('POST', '/artifacts/', { key: 'overrun', type: 'progress', data: 250 });
+    await page.goto(`${server.url}/artifacts/artifact/${over.body.id}`);
+    const bar = page.locator('[data-render=progress] .progress');
+    await bar.waitFor();
+    const outer = (await bar.boundingBox())!;
+    const inner = (await bar.locator('.progress-fill').boundingBox())!;
+    expect(inner.width / outer.width).toBeCloseTo(1, 2);
+    expect(await page.locator('.progress-label').textContent()).toBe('250% complete');
+    await server.api('DELETE', `/artifacts/${over.body.id}`);
+  });
+
   test('an image loads from its http URL; a link renders as a link; other types as JSON', async () => {
     await page.goto(`${server.url}/artifacts/artifact/${seeded.image}`);
     const img = page.locator('[data-render=image] img');

@@ -128,8 +128,9 @@ function renderTable(data: unknown): Node {
 function renderProgress(data: unknown): Node {
   const value = typeof data === 'number' ? data : typeof data === 'string' && data.trim() !== '' ? Number(data) : NaN;
   if (!Number.isFinite(value)) return json(data);
+  // The bar cannot run past its ends, but the label says what the artifact holds.
   const percent = Math.min(100, Math.max(0, value));
-  const label = `${Number(percent.toFixed(2))}%`;
+  const label = `${Number(value.toFixed(2))}%`;
   const fill = h('div', { class: 'progress-fill' });
   fill.style.width = `${percent}%`; // CSSOM, which the page's style-src policy allows
   return h(
