@@ -4,7 +4,7 @@
  * stderr and skipped, the good ones are kept. Exit 0 when every line was good, 1 otherwise, 2
  * when the file cannot be read at all. Importing the same file again changes nothing.
  */
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { Store } from '../store/store.ts';
 import { Importer, type Numbered, type Outcome } from '../store/transfer.ts';
 import { FORMAT_VERSION, KINDS, parseLine } from '../transfer/format.ts';
@@ -49,6 +49,9 @@ export const importCommand: Command = {
     if (file === undefined) throw new UsageError('import needs a FILE (or - for stdin)');
     if (file !== '-' && !existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
     if (file !== '-' && statSync(file).isDirectory()) throw new UsageError(`cannot read ${file}: it is a directory; give an export file`);
+    if (file !== '-' && looksBinary(file)) {
+      throw new UsageError(`${file} is not an export file (it holds binary data; a backup is put back with artifactd restore)`);
+    }
     const stream = file === '-' ? Bun.stdin.stream() : Bun.file(file).stream();
     const store = Store.open(dataDir(values));
     const summary: Summary = { lines: 0, added: 0, unchanged: 0, kept: 0, bad: 0 };
@@ -133,3 +136,15 @@ export const importCommand: Command = {
     return summary.bad === 0 ? 0 : 1;
   },
 };
+
+/** NDJSON is text: a NUL byte in the first 4 KiB means some other file (an LMDB backup, say). */
+function looksBinary(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = new Uint8Array(4096);
+    const read = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, read).includes(0);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -5,7 +5,7 @@
  * and an exact round trip.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { roundTrip } from '../../scripts/transfer-roundtrip.ts';
 import { Store } from '../../src/store/store.ts';
@@ -166,6 +166,13 @@ test('clear errors, exit 2: no store to export, no file to import, a newer forma
   const aDir = await artifactd(['import', '--data-dir', empty, empty]);
   expect(aDir.status).toBe(2);
   expect(aDir.stderr).toBe(`artifactd: cannot read ${empty}: it is a directory; give an export file\n`);
+
+  const binary = join(empty, 'backup.mdb');
+  writeFileSync(binary, new Uint8Array([0x4c, 0x4d, 0, 0, 1, 2, 3]));
+  const notExport = await artifactd(['import', '--data-dir', join(empty, 'fresh'), binary]);
+  expect(notExport.status).toBe(2);
+  expect(notExport.stderr).toBe(`artifactd: ${binary} is not an export file (it holds binary data; a backup is put back with artifactd restore)\n`);
+  expect(existsSync(join(empty, 'fresh'))).toBe(false); // no store was created
 
   const noArg = await artifactd(['import', '--data-dir', empty]);
   expect(noArg.status).toBe(2);
