@@ -236,6 +236,7 @@ describe.if(run)('the artifact browser', () => {
 
   test('delete asks first; cancel keeps the artifact, confirm deletes it and shows the history', async () => {
     const latest = seeded.report.ids[2];
+    await page.goto(`${server.url}/artifacts`);
     await page.goto(`${server.url}/artifacts/artifact/${latest}`);
     await page.click('[data-testid=delete]');
     const dialog = page.locator('dialog.confirm');
@@ -255,6 +256,9 @@ describe.if(run)('the artifact browser', () => {
     expect(await items.count()).toBe(2);
     expect(await items.first().getAttribute('data-id')).toBe(seeded.report.ids[1]);
     expect(await items.first().getAttribute('class')).toBe('latest');
+    // The deleted page was replaced in the history: Back leads to the page before it.
+    await page.goBack();
+    expect(page.url()).toBe(`${server.url}/artifacts`);
     expect(page.errors).toEqual([]);
   });
 

@@ -82,7 +82,7 @@ function deleteControl(artifact: Artifact, versions: number, isLatest: boolean):
       await deleteArtifact(artifact.id);
       dialog.close();
       toast('Artifact deleted');
-      navigate(artifact.key !== null && versions > 1 ? keyPath(artifact.key) : '/artifacts');
+      navigate(artifact.key !== null && versions > 1 ? keyPath(artifact.key) : '/artifacts', true); // replace: Back must not lead to the deleted page
     } catch (e) {
       error.textContent = `Could not delete: ${e instanceof Error ? e.message : String(e)}`;
       error.hidden = false;
