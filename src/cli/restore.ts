@@ -4,10 +4,10 @@
  * (a server) has its store open: that is refused where it can be seen (Linux's /proc/locks).
  */
 import { existsSync, statSync } from 'node:fs';
-import { DEFAULTS } from '../config.ts';
 import { isNonEmptyDir, restoreStore } from '../store/backup.ts';
 import { processUsingStore } from '../store/in-use.ts';
 import { UsageError, type Command } from './command.ts';
+import { dataDir, dataDirOption } from './data-dir.ts';
 import { reportingFailures } from './failure.ts';
 import { checkInChild } from './self.ts';
 import { print } from './print.ts';
@@ -18,7 +18,7 @@ export const restoreCommand: Command = {
   args: 'FILE',
   maxArgs: 1,
   options: {
-    'data-dir': { type: 'string', value: 'DIR', description: `where to restore (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})` },
+    'data-dir': dataDirOption('where to restore'),
     force: { type: 'boolean', description: 'replace the store in a non-empty DIR' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -26,7 +26,7 @@ export const restoreCommand: Command = {
     reportingFailures(async () => {
       const file = args[0];
       if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
-      const dir = (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
+      const dir = dataDir(values);
       if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory; --data-dir names the directory to restore into`);
       if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);
       const holder = processUsingStore(dir);
