@@ -2,7 +2,7 @@
  * How artifacts print for people: the columns of `ls` and `inspect`, shared by the local and
  * the remote source. Times are UTC to the second; `--json` carries the exact values.
  */
-import type { ArtifactJson } from './source.ts';
+import type { ArtifactRow } from './source.ts';
 import { firstLine, oneLine, type Column } from './table.ts';
 
 /** `2026-11-29T18:01:02.123456Z` → `2026-11-29 18:01:02`. */
@@ -21,4 +21,4 @@ export const columns = {
   updated: { header: 'UPDATED', value: (a) => shortTime(a.updated) },
   description: { header: 'DESCRIPTION', value: (a) => firstLine(a.description), flexible: true },
   data: { header: 'DATA', value: (a) => oneLine(typeof a.data === 'string' ? a.data : JSON.stringify(a.data)), flexible: true },
-} satisfies Record<string, Column<ArtifactJson>>;
+} satisfies Record<string, Column<ArtifactRow>>;

@@ -4,12 +4,13 @@
  * Works on the data dir, also while a server runs on it (each batch is one short transaction).
  */
 import { parseDuration } from '../duration.ts';
+import type { ArtifactJson } from '../schemas/artifact-json.ts';
 import { pruneArtifacts, type PruneResult } from '../store/retention.ts';
 import { formatMicros, nowMicros } from '../time.ts';
 import { columns } from './artifact-view.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
-import { openLocalStore, SOURCE_OPTIONS, type ArtifactJson } from './source.ts';
+import { openLocalStore, SOURCE_OPTIONS } from './source.ts';
 import { renderTable } from './table.ts';
 import { print } from './print.ts';
 

@@ -5,6 +5,7 @@
  * Prefect client uses. Both answer with the API's artifact JSON, so output code is shared and
  * `--json` prints exactly what the REST API returns (the stored text, `data` never re-encoded).
  */
+import type { ArtifactCollectionJson, ArtifactJson } from '../schemas/artifact-json.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
 import { jsonArray } from '../store/records.ts';
@@ -13,23 +14,11 @@ import { UsageError, type OptionSpec } from './command.ts';
 import { dataDirOption, existingStoreDir } from './data-dir.ts';
 
 /** An Artifact (or, from `latest`, an ArtifactCollection with `latest_id`) as the API returns it. */
-export interface ArtifactJson {
-  id: string;
-  created: string;
-  updated: string;
-  key: string | null;
-  type: string | null;
-  description: string | null;
-  data: unknown;
-  metadata_: Record<string, string> | null;
-  flow_run_id: string | null;
-  task_run_id: string | null;
-  latest_id?: string;
-}
+export type ArtifactRow = ArtifactJson & Partial<Pick<ArtifactCollectionJson, 'latest_id'>>;
 
 /** Rows for human output, and the JSON array text for `--json`. */
 export interface Listing {
-  rows: ArtifactJson[];
+  rows: ArtifactRow[];
   json: string;
 }
 
@@ -83,7 +72,7 @@ class LocalSource implements ArtifactSource {
   constructor(private readonly store: Store) {}
 
   private listing(texts: string[]): Listing {
-    return { rows: texts.map((t) => JSON.parse(t) as ArtifactJson), json: jsonArray(texts) };
+    return { rows: texts.map((t) => JSON.parse(t) as ArtifactRow), json: jsonArray(texts) };
   }
 
   private page(limit: number | undefined) {
@@ -190,7 +179,7 @@ class RemoteSource implements ArtifactSource {
 
   /** Reads pages of a filter route until `limit` rows or the end. */
   private async pages(path: string, body: Record<string, unknown>, sort: Sort, limit: number | undefined): Promise<Listing> {
-    const rows: ArtifactJson[] = [];
+    const rows: ArtifactRow[] = [];
     const texts: string[] = [];
     for (;;) {
       const want = Math.min(this.pageSize, (limit ?? Infinity) - rows.length);
@@ -207,7 +196,7 @@ class RemoteSource implements ArtifactSource {
       }
       if (!response.ok) await this.failure(response, `POST ${path}`);
       const text = await response.text();
-      const page = JSON.parse(text) as ArtifactJson[];
+      const page = JSON.parse(text) as ArtifactRow[];
       rows.push(...page);
       if (page.length > 0) texts.push(text.slice(text.indexOf('[') + 1, text.lastIndexOf(']')));
       if (page.length < want) break;

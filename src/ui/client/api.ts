@@ -5,23 +5,9 @@
  * (it says so by issuing a token; a server with it off answers 422 and is not asked again).
  */
 
-export interface Artifact {
-  id: string;
-  created: string;
-  updated: string;
-  key: string | null;
-  type: string | null;
-  description: string | null;
-  data: unknown;
-  metadata_: Record<string, string> | null;
-  flow_run_id: string | null;
-  task_run_id: string | null;
-}
+import type { ArtifactJson as Artifact, ArtifactCollectionJson as ArtifactCollection } from '../../schemas/artifact-json.ts';
 
-export interface ArtifactCollection extends Omit<Artifact, 'key'> {
-  key: string;
-  latest_id: string;
-}
+export type { Artifact, ArtifactCollection };
 
 export interface FlowRun {
   id: string;
