@@ -6,12 +6,23 @@ import { newId } from './ids.ts';
 import type { TaskRunCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import { parseDateTime } from '../validation/datetime.ts';
-import type { TaskRunRecord } from './companion-records.ts';
+import type { TaskRunPolicy, TaskRunRecord } from './companion-records.ts';
 import { durably, INTEGRITY_CONFLICT, Refusal } from './durable.ts';
 import type { StoreDbs } from './env.ts';
 import { putTaskRun, removeTaskRun, taskRunIdByKeys } from './rows.ts';
 import { randomRunName } from './slugs.ts';
 import { applyState, buildState, noState } from './states.ts';
+
+/** A task run policy with Prefect's defaults for the fields not given, values kept as they are. */
+export function taskRunPolicyDefaults(p: Partial<TaskRunPolicy> = {}): TaskRunPolicy {
+  return {
+    max_retries: p.max_retries ?? 0,
+    retry_delay_seconds: p.retry_delay_seconds ?? 0,
+    retries: p.retries ?? null,
+    retry_delay: p.retry_delay ?? null,
+    retry_jitter_factor: p.retry_jitter_factor ?? null,
+  };
+}
 
 export class TaskRunStore {
   constructor(private readonly dbs: StoreDbs) {}
@@ -38,14 +49,7 @@ export class TaskRunStore {
       if (input.id && dbs.taskRuns.get(input.id)) return new Refusal('conflict', INTEGRITY_CONFLICT);
       const now = nowMicros();
       const id = input.id ?? newId();
-      const p = (input.empirical_policy ?? {}) as Partial<TaskRunRecord['empirical_policy']>;
-      const policy = {
-        max_retries: p.max_retries ?? 0,
-        retry_delay_seconds: p.retry_delay_seconds ?? 0,
-        retries: p.retries ?? null,
-        retry_delay: p.retry_delay ?? null,
-        retry_jitter_factor: p.retry_jitter_factor ?? null,
-      };
+      const policy = taskRunPolicyDefaults((input.empirical_policy ?? {}) as Partial<TaskRunPolicy>);
       if (!policy.retries && policy.max_retries !== 0) policy.retries = policy.max_retries;
       if (!policy.retry_delay && policy.retry_delay_seconds !== 0) policy.retry_delay = policy.retry_delay_seconds;
       const record: TaskRunRecord = {

@@ -35,6 +35,7 @@ import type {
 } from '../store/companion-records.ts';
 import { flowRunPolicyDefaults } from '../store/flow-runs.ts';
 import type { ArtifactRecord } from '../store/records.ts';
+import { taskRunPolicyDefaults } from '../store/task-runs.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { validate, isPlainObject, type ValidationIssue } from '../validation/validate.ts';
 
@@ -252,7 +253,6 @@ function toFlowRun(r: Record<string, any>): FlowRunRecord {
 }
 
 function toTaskRun(r: Record<string, any>): TaskRunRecord {
-  const p = r.empirical_policy;
   return {
     id: r.id,
     created: micros(r.created),
@@ -265,13 +265,7 @@ function toTaskRun(r: Record<string, any>): TaskRunRecord {
     cache_key: r.cache_key,
     cache_expiration: maybeMicros(r.cache_expiration),
     task_version: r.task_version,
-    empirical_policy: {
-      max_retries: p.max_retries ?? 0,
-      retry_delay_seconds: p.retry_delay_seconds ?? 0,
-      retries: p.retries ?? null,
-      retry_delay: p.retry_delay ?? null,
-      retry_jitter_factor: p.retry_jitter_factor ?? null,
-    },
+    empirical_policy: taskRunPolicyDefaults(r.empirical_policy),
     tags: r.tags,
     task_inputs: r.task_inputs,
     flow_run_run_count: r.flow_run_run_count,
