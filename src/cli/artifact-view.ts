@@ -10,6 +10,9 @@ export function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
 }
 
+/** `1 artifact version`, `3 artifact versions`: how delete, prune and retention count what they remove. */
+export const artifactVersions = (n: number) => `${n} artifact version${n === 1 ? '' : 's'}`;
+
 const text = (value: string | null) => value ?? '';
 
 export const columns = {

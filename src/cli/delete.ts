@@ -5,22 +5,21 @@
  * `prefect artifact delete`.
  */
 import { parseUuid } from '../validation/uuid.ts';
+import { artifactVersions } from './artifact-view.ts';
 import { UsageError, type Command } from './command.ts';
 import { confirm } from './confirm.ts';
 import { CommandFailure, reportingFailures } from './failure.ts';
 import { openSource, SOURCE_OPTIONS, type ArtifactSource } from './source.ts';
 import { print } from './print.ts';
 
-const versions = (n: number) => `${n} artifact version${n === 1 ? '' : 's'}`;
-
 async function deleteKey(source: ArtifactSource, key: string, yes: boolean, json: boolean): Promise<number> {
   // Oldest first: each deletion then removes a non-latest version, and the collection goes with the last.
   const ids = (await source.versions(key, undefined)).rows.map((a) => a.id).reverse();
   if (ids.length === 0) throw new CommandFailure(`no artifact with key ${JSON.stringify(key)} (to delete one artifact by id, use --id)`);
-  if (!(await confirm(`Delete ${versions(ids.length)} with key ${JSON.stringify(key)}?`, yes))) throw new CommandFailure('deletion aborted');
+  if (!(await confirm(`Delete ${artifactVersions(ids.length)} with key ${JSON.stringify(key)}?`, yes))) throw new CommandFailure('deletion aborted');
   const deleted = await source.deleteIds(ids);
   if (json) await print(JSON.stringify({ key, deleted }));
-  else await print(`Deleted ${versions(deleted)} with key ${JSON.stringify(key)}.`);
+  else await print(`Deleted ${artifactVersions(deleted)} with key ${JSON.stringify(key)}.`);
   return 0;
 }
 

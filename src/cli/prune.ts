@@ -7,7 +7,7 @@ import { parseDuration } from '../duration.ts';
 import type { ArtifactJson } from '../schemas/artifact-json.ts';
 import { pruneArtifacts, type PruneResult } from '../store/retention.ts';
 import { formatMicros, nowMicros } from '../time.ts';
-import { columns } from './artifact-view.ts';
+import { artifactVersions, columns } from './artifact-view.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { openLocalStore, SOURCE_OPTIONS } from './source.ts';
@@ -17,14 +17,12 @@ import { print } from './print.ts';
 /** Rows a human dry run lists before summarizing the rest (`--json` lists every id). */
 const DRY_RUN_ROWS = 20;
 
-const versions = (n: number) => `${n} artifact version${n === 1 ? '' : 's'}`;
-
 function summary(result: PruneResult, dryRun: boolean, seconds: number): string {
   const cutoff = formatMicros(result.cutoff);
   const kept = result.keptLatest > 0 ? `; kept ${result.keptLatest} latest version${result.keptLatest === 1 ? '' : 's'} (--include-latest deletes them too)` : '';
   return dryRun
-    ? `Would delete ${versions(result.deleted)} created before ${cutoff}${kept}.`
-    : `Deleted ${versions(result.deleted)} created before ${cutoff} in ${seconds.toFixed(1)} s${kept}.`;
+    ? `Would delete ${artifactVersions(result.deleted)} created before ${cutoff}${kept}.`
+    : `Deleted ${artifactVersions(result.deleted)} created before ${cutoff} in ${seconds.toFixed(1)} s${kept}.`;
 }
 
 export const pruneCommand: Command = {

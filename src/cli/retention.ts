@@ -8,6 +8,7 @@ import { pruneArtifacts } from '../store/retention.ts';
 import type { Store } from '../store/store.ts';
 import { formatMicros, nowMicros } from '../time.ts';
 import type { Logger } from '../observe/log.ts';
+import { artifactVersions } from './artifact-view.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -34,7 +35,7 @@ export function startRetention(store: Store, retentionMs: number, log: Pick<Logg
       .then((result) => {
         if (first || result.deleted > 0) {
           const before = formatMicros(cutoff);
-          log.info(`artifactd: retention pruned ${result.deleted} artifact version${result.deleted === 1 ? '' : 's'} created before ${before}`, { deleted: result.deleted, cutoff: before });
+          log.info(`artifactd: retention pruned ${artifactVersions(result.deleted)} created before ${before}`, { deleted: result.deleted, cutoff: before });
         }
         first = false;
       })
