@@ -5,7 +5,8 @@
  */
 import { columns } from './artifact-view.ts';
 import { UsageError, type Command } from './command.ts';
-import { CommandFailure, limitOption, reportingFailures, wantsJson } from './failure.ts';
+import { CommandFailure, reportingFailures } from './failure.ts';
+import { JSON_OPTIONS, limitOption, wantsJson } from './options.ts';
 import { openSource, SOURCE_OPTIONS } from './source.ts';
 import { renderTable } from './table.ts';
 import { print } from './print.ts';
@@ -17,8 +18,7 @@ export const inspectCommand: Command = {
   maxArgs: 1,
   options: {
     limit: { type: 'string', value: 'N', description: 'at most N versions (default: all)' },
-    json: { type: 'boolean', description: "print a JSON array of the API's artifact objects" },
-    output: { type: 'string', short: 'o', value: 'json', description: 'same as --json (Prefect spelling)' },
+    ...JSON_OPTIONS,
     ...SOURCE_OPTIONS,
   },
   run: (values, args) =>

@@ -5,7 +5,8 @@
  */
 import { columns } from './artifact-view.ts';
 import type { Command } from './command.ts';
-import { limitOption, reportingFailures, wantsJson } from './failure.ts';
+import { reportingFailures } from './failure.ts';
+import { JSON_OPTIONS, limitOption, wantsJson } from './options.ts';
 import { openSource, SOURCE_OPTIONS } from './source.ts';
 import { renderTable } from './table.ts';
 import { print } from './print.ts';
@@ -19,8 +20,7 @@ export const lsCommand: Command = {
   options: {
     all: { type: 'boolean', short: 'a', description: 'every version of every artifact, not only the latest of each key' },
     limit: { type: 'string', value: 'N', description: `at most N rows (default ${DEFAULT_LIMIT})` },
-    json: { type: 'boolean', description: "print a JSON array of the API's artifact objects" },
-    output: { type: 'string', short: 'o', value: 'json', description: 'same as --json (Prefect spelling)' },
+    ...JSON_OPTIONS,
     ...SOURCE_OPTIONS,
   },
   run: (values) =>
