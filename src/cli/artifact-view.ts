@@ -6,7 +6,7 @@ import type { ArtifactRow } from './source.ts';
 import { firstLine, oneLine, type Column } from './table.ts';
 
 /** `2026-11-29T18:01:02.123456Z` → `2026-11-29 18:01:02`. */
-export function shortTime(iso: string): string {
+function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
 }
 

@@ -5,7 +5,7 @@
  */
 
 /** The argv prefix that starts this artifactd. */
-export function selfCommand(): string[] {
+function selfCommand(): string[] {
   const script = process.argv[1];
   // A compiled executable's entry lives in Bun's embedded file system (`/$bunfs/…`).
   const compiled = script === undefined || script.startsWith('/$bunfs/') || script.startsWith('B:/~BUN/');

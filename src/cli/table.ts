@@ -18,7 +18,7 @@ const GAP = '  ';
 const MIN_WIDTH = 8;
 
 /** The terminal's width, or none when output goes to a pipe or file (then nothing is cut). */
-export function terminalWidth(): number | undefined {
+function terminalWidth(): number | undefined {
   const fromEnv = Number(process.env.COLUMNS);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   return process.stdout.isTTY ? process.stdout.columns : undefined;

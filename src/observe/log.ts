@@ -9,7 +9,7 @@
  * so the order of lines is kept. `flush()` before exit writes what is pending.
  */
 
-export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
+const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type LogLevel = (typeof LEVELS)[number];
 export type LogFormat = 'text' | 'json';
 export interface LogSettings {

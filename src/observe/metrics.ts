@@ -19,7 +19,7 @@ export const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 /** Methods beyond these are counted as OTHER: a client must not be able to invent labels. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-export const UNMATCHED = 'unmatched';
+const UNMATCHED = 'unmatched';
 
 class MethodStats {
   readonly statuses = new Map<number, number>();

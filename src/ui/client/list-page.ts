@@ -8,7 +8,7 @@ import { artifactPath, flowRunPath, h, keyPath, link, navigate } from './dom.ts'
 import { firstLine, formatDateTime, formatRelative, plural, shortId } from './format.ts';
 
 /** 20 rows a page, or fewer when the server's pages are smaller. */
-export const PAGE_SIZE = Math.min(20, MAX_LIMIT);
+const PAGE_SIZE = Math.min(20, MAX_LIMIT);
 
 const TYPES = ['markdown', 'table', 'link', 'progress', 'image', 'result'];
 const SORTS: [Sort, string][] = [

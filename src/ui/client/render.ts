@@ -40,7 +40,7 @@ function json(data: unknown): HTMLElement {
 
 // ── Tables ─────────────────────────────────────────────────────────────────────────────────
 
-export interface TableData {
+interface TableData {
   columns: string[];
   rows: unknown[][];
 }
@@ -51,7 +51,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * A table from `data`, which Prefect's `create_table_artifact` sends JSON-encoded as a list of
  * rows (objects), a dict of columns (lists), or a list of lists; null for anything else.
  */
-export function tableOf(data: unknown): TableData | null {
+function tableOf(data: unknown): TableData | null {
   let value = data;
   if (typeof value === 'string') {
     try {
