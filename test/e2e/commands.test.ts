@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
+import { COMMAND, outputReader } from './process.ts';
 
 const dirs: string[] = [];
 const servers: Server[] = [];
@@ -127,26 +128,14 @@ describe('against the data dir of a running server', () => {
 
   // On a terminal, delete asks; `script` gives the process a pseudo-terminal.
   test.skipIf(!Bun.which('script'))('delete asks on a terminal: "n", Ctrl+D or Ctrl+C aborts with exit 1, "y" deletes', async () => {
-    const main = new URL('../../src/main.ts', import.meta.url).pathname;
-    const self = process.env.ARTIFACTD_BIN ? [process.env.ARTIFACTD_BIN] : [process.execPath, main];
     const answer = async (reply: string, id: string) => {
-      const command = [...self, 'delete', '--id', id, '--data-dir', world.dir].map((a) => `'${a}'`).join(' ');
+      const command = [...COMMAND, 'delete', '--id', id, '--data-dir', world.dir].map((a) => `'${a}'`).join(' ');
       const proc = Bun.spawn(['script', '-qec', command, '/dev/null'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
-      const reader = proc.stdout.getReader();
-      let out = '';
-      const deadline = Date.now() + 10_000;
-      while (!out.includes('[y/N]') && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
+      const output = outputReader(proc.stdout);
+      await output.until(/\[y\/N\]/);
       proc.stdin.write(reply);
       await proc.stdin.end();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
+      const out = await output.rest();
       return { code: await proc.exited, out };
     };
     const no = await answer('n\n', world.keyless.id);

@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { tempDir } from '../helpers.ts';
 import { parsePrometheus, sample } from '../observe/prometheus.ts';
-import { run } from './process.ts';
+import { outputReader, run } from './process.ts';
 
 const dirs: string[] = [];
 const procs: ReturnType<typeof run>[] = [];
@@ -133,15 +133,9 @@ test('the server keeps serving when the reader of its log goes away', async () =
   dirs.push(dir);
   const proc = run(['serve', '--port', '0', '--data-dir', dir]);
   procs.push(proc);
-  const reader = proc.stdout.getReader();
-  let text = '';
-  while (!/127\.0\.0\.1:\d+\/api/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  const base = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(text)![1];
-  await reader.cancel(); // closes our end of the pipe: the server's log writes now fail
+  const output = outputReader(proc.stdout);
+  const base = (await output.until(/(http:\/\/127\.0\.0\.1:\d+)\/api/))![1];
+  await output.reader.cancel(); // closes our end of the pipe: the server's log writes now fail
   for (let i = 0; i < 200; i++) expect((await fetch(`${base}/api/health`)).status).toBe(200);
   await Bun.sleep(100); // past the log's flush interval
   expect((await fetch(`${base}/api/health`)).status).toBe(200);

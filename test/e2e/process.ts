@@ -14,20 +14,43 @@ export function run(args: string[], env: Record<string, string> = {}) {
   });
 }
 
+/**
+ * Reads a process's output stream on demand, keeping all of it so far in `text` (tests that go on
+ * reading after the start-up line, or wait for a prompt or a log line).
+ */
+export function outputReader(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  const output = {
+    text: '',
+    reader,
+    /** Reads until `pattern` (not global) matches the text, the stream ends, or `ms` pass; returns its match. */
+    async until(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray | null> {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(output.text) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        output.text += decoder.decode(value, { stream: true });
+      }
+      return pattern.exec(output.text);
+    },
+    /** Reads to the end of the stream. */
+    async rest(): Promise<string> {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return output.text;
+        output.text += decoder.decode(value, { stream: true });
+      }
+    },
+  };
+  return output;
+}
+
 /** Reads stdout until the start-up line appears and returns the base URL (http or https). */
 export async function startupUrl(proc: ReturnType<typeof run>): Promise<string> {
-  const reader = proc.stdout.getReader();
-  let text = '';
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-    const match = /(https?:\/\/127\.0\.0\.1:\d+)\/api/.exec(text);
-    if (match) {
-      reader.releaseLock();
-      return match[1];
-    }
-  }
-  throw new Error(`no start-up line; stdout: ${text}`);
+  const output = outputReader(proc.stdout);
+  const match = await output.until(/(https?:\/\/127\.0\.0\.1:\d+)\/api/);
+  if (!match) throw new Error(`no start-up line; stdout: ${output.text}`);
+  output.reader.releaseLock();
+  return match[1];
 }

@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
-import { run } from './process.ts';
+import { outputReader, run } from './process.ts';
 
 const dirs: string[] = [];
 const servers: Server[] = [];
@@ -82,16 +82,10 @@ test('serve --retention --log-format json: the retention line is a JSON log line
   dirs.push(dir);
   const proc = run(['serve', '--port', '0', '--data-dir', dir, '--retention', '1s', '--log-format', 'json']);
   servers.push({ stop: async () => void (proc.kill('SIGTERM'), await proc.exited) } as Server);
-  const reader = proc.stdout.getReader();
-  let log = '';
-  const deadline = Date.now() + 10_000;
-  while (!log.includes('retention pruned') && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    log += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const line = log.split('\n').find((l) => l.includes('retention pruned'))!;
+  const output = outputReader(proc.stdout);
+  await output.until(/retention pruned/);
+  output.reader.releaseLock();
+  const line = output.text.split('\n').find((l) => l.includes('retention pruned'))!;
   expect(JSON.parse(line)).toMatchObject({ level: 'info', message: expect.stringMatching(/^artifactd: retention pruned 0 artifact versions created before /), deleted: 0 });
 });
 
@@ -101,25 +95,16 @@ test('serve --retention prunes at start and then on its interval, logging how ma
   const proc = run(['serve', '--port', '0', '--data-dir', dir, '--retention', '1s']);
   servers.push({ stop: async () => void (proc.kill('SIGTERM'), await proc.exited) } as Server);
   // Read stdout here (not with startupUrl, which drops what follows the start-up line).
-  const reader = proc.stdout.getReader();
-  let log = '';
-  const readUntil = async (pattern: RegExp, ms: number) => {
-    const deadline = Date.now() + ms;
-    while (!pattern.test(log) && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      log += new TextDecoder().decode(value);
-    }
-    return pattern.exec(log);
-  };
-  const base = (await readUntil(/(http:\/\/127\.0\.0\.1:\d+)\/api/, 10_000))![1];
+  const output = outputReader(proc.stdout);
+  const base = (await output.until(/(http:\/\/127\.0\.0\.1:\d+)\/api/))![1];
   const create = async (body: object) =>
     ((await (await fetch(`${base}/api/artifacts/`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string }).id;
   const old = await create({ key: 'r', data: 'old' });
   const latest = await create({ key: 'r', data: 'latest' });
   // The old version ages past 1 s and the next run (every second for a 1 s retention) takes it.
-  await readUntil(/retention pruned 1 artifact version /, 6000);
-  reader.releaseLock();
+  await output.until(/retention pruned 1 artifact version /, 6000);
+  output.reader.releaseLock();
+  const log = output.text;
   // Through the server's logger: a timestamped INFO line, like the start-up line.
   expect(log).toMatch(/^\S+Z INFO  artifactd: retention pruned 0 artifact versions created before \S+$/m);
   expect(log).toMatch(/^\S+Z INFO  artifactd: retention pruned 1 artifact version created before \S+$/m);
