@@ -21,7 +21,7 @@ import { allowOrigin, preflight } from './http/cors.ts';
 import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
 import { pathOf } from './http/path.ts';
-import { consoleOutput, createLogger, type Logger } from './observe/log.ts';
+import { warningsLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
@@ -41,7 +41,7 @@ export interface App {
  * `logger` receives the request lines and errors; without one (tests), only warnings and errors
  * are written.
  */
-export function createApp(store: Store, config: Config, logger: Logger = createLogger({ level: 'warning', format: 'text' }, consoleOutput())): App {
+export function createApp(store: Store, config: Config, logger: Logger = warningsLogger()): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
 
   const elysia = new Elysia({ strictPath: true })

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
-import { consoleOutput, createLogger, type Logger } from '../observe/log.ts';
+import { createLogger, warningsLogger, type Logger } from '../observe/log.ts';
 import { Store } from '../store/store.ts';
 import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
@@ -40,7 +40,7 @@ function listenError(error: unknown, config: Config): unknown {
 }
 
 /** `logger`: `serve` passes the configured one; without it (tests) only warnings and errors are written. */
-export function startServer(config: Config, logger: Logger = createLogger({ ...config.log, level: 'warning' }, consoleOutput())): RunningServer {
+export function startServer(config: Config, logger: Logger = warningsLogger(config.log.format)): RunningServer {
   const tls = readTls(config);
   const store = Store.open(config.dataDir);
   const app = createApp(store, config, logger);

@@ -176,6 +176,14 @@ export function createLogger(settings: LogSettings, output: LogOutput = processO
   };
 }
 
+/**
+ * The logger of an app or server started without one (tests): warnings and errors only, through
+ * `console` (see consoleOutput), so a 500's reason still shows.
+ */
+export function warningsLogger(format: LogFormat = 'text'): Logger {
+  return createLogger({ level: 'warning', format }, consoleOutput());
+}
+
 /** A logger that writes nothing (tests drive the app without a log). */
 export const silentLogger: Logger = {
   logsRequests: false,
