@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { backupStore } from '../store/backup.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
-import { openLocalStore, SOURCE_OPTIONS } from './source.ts';
+import { dataDirOption, openLocalStore } from './data-dir.ts';
 import { print } from './print.ts';
 
 const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
@@ -17,7 +17,7 @@ export const backupCommand: Command = {
   args: 'FILE',
   maxArgs: 1,
   options: {
-    'data-dir': SOURCE_OPTIONS['data-dir'],
+    'data-dir': dataDirOption('the store to use'),
     force: { type: 'boolean', description: 'replace FILE if it exists' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },

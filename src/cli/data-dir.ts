@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS } from '../config.ts';
+import { Store } from '../store/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 
 export const dataDirOption = (what: string): OptionSpec => ({
@@ -22,4 +23,9 @@ export function existingStoreDir(values: Record<string, unknown>): string {
   const dir = dataDir(values);
   if (!existsSync(join(dir, 'data.mdb'))) throw new UsageError(`no store in ${dir}`);
   return dir;
+}
+
+/** The store of `--data-dir` (or ARTIFACTD_DATA_DIR); a usage error when none is there. */
+export function openLocalStore(values: Record<string, unknown>): Store {
+  return Store.open(existingStoreDir(values));
 }

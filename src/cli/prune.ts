@@ -10,7 +10,7 @@ import { formatMicros, nowMicros } from '../time.ts';
 import { artifactVersions, columns } from './artifact-view.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
-import { openLocalStore, SOURCE_OPTIONS } from './source.ts';
+import { dataDirOption, openLocalStore } from './data-dir.ts';
 import { renderTable } from './table.ts';
 import { print } from './print.ts';
 
@@ -33,7 +33,7 @@ export const pruneCommand: Command = {
     'include-latest': { type: 'boolean', description: "also delete a key's latest version when it is older" },
     'dry-run': { type: 'boolean', description: 'only report what would be deleted' },
     json: { type: 'boolean', description: 'print the result as JSON' },
-    'data-dir': SOURCE_OPTIONS['data-dir'],
+    'data-dir': dataDirOption('the store to use'),
   },
   run: (values) =>
     reportingFailures(async () => {

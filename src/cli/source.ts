@@ -9,9 +9,9 @@ import type { ArtifactCollectionJson, ArtifactJson } from '../schemas/artifact-j
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
 import { jsonArray } from '../store/records.ts';
-import { Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
-import { dataDirOption, existingStoreDir } from './data-dir.ts';
+import { dataDirOption, openLocalStore } from './data-dir.ts';
 
 /** An Artifact (or, from `latest`, an ArtifactCollection with `latest_id`) as the API returns it. */
 export type ArtifactRow = ArtifactJson & Partial<Pick<ArtifactCollectionJson, 'latest_id'>>;
@@ -45,11 +45,6 @@ export const SOURCE_OPTIONS: Record<string, OptionSpec> = {
   api: { type: 'string', value: 'URL', description: 'use a running server instead, e.g. http://127.0.0.1:4200/api' },
   'auth-string': { type: 'string', value: 'USER:PASS', description: "the server's basic auth (env PREFECT_API_AUTH_STRING), with --api" },
 };
-
-/** The store of `--data-dir` (or ARTIFACTD_DATA_DIR); a usage error when none is there. */
-export function openLocalStore(values: Record<string, unknown>): Store {
-  return Store.open(existingStoreDir(values));
-}
 
 export function openSource(values: Record<string, unknown>): ArtifactSource {
   const api = values.api as string | undefined;
