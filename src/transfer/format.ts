@@ -131,7 +131,7 @@ export function parseLine(line: string): Parsed {
       if (r.key === null || r.key === undefined) return fail('collection: record.key: Field required');
       return { ok: true, item: { kind: 'collection', record: { key: r.key, id: r.id, created: micros(r.created) } } };
     case 'flow':
-      return { ok: true, item: { kind: 'flow', record: { id: r.id, created: micros(r.created), updated: micros(r.updated), name: r.name, tags: r.tags, labels: r.labels } } };
+      return { ok: true, item: { kind: 'flow', record: { ...stamps(r), name: r.name, tags: r.tags, labels: r.labels } } };
     case 'deployment':
       return { ok: true, item: { kind: 'deployment', record: toDeployment(r) } };
     case 'flow_run':
@@ -143,14 +143,14 @@ export function parseLine(line: string): Parsed {
 
 const micros = (text: string) => parseDateTime(text)!;
 const maybeMicros = (text: string | null) => (text === null ? null : micros(text));
+/** Every record's first three fields: its id and its timestamps. */
+const stamps = (r: Record<string, any>) => ({ id: r.id as string, created: micros(r.created), updated: micros(r.updated) });
 
 function toArtifact(r: Record<string, any>, line: string): ArtifactRecord {
   // `data` as written in the file: JSON.parse would round integers beyond 2^53.
   const recordText = topLevelMember(line, 'record')!;
   return {
-    id: r.id,
-    created: micros(r.created),
-    updated: micros(r.updated),
+    ...stamps(r),
     key: r.key ?? null,
     type: r.type ?? null,
     description: r.description ?? null,
@@ -163,9 +163,7 @@ function toArtifact(r: Record<string, any>, line: string): ArtifactRecord {
 
 function toDeployment(r: Record<string, any>): DeploymentRecord {
   return {
-    id: r.id,
-    created: micros(r.created),
-    updated: micros(r.updated),
+    ...stamps(r),
     name: r.name,
     version: r.version,
     description: r.description,
@@ -227,9 +225,7 @@ function runTimes(r: Record<string, any>) {
 
 function toFlowRun(r: Record<string, any>): FlowRunRecord {
   return {
-    id: r.id,
-    created: micros(r.created),
-    updated: micros(r.updated),
+    ...stamps(r),
     ...runTimes(r),
     name: r.name,
     flow_id: r.flow_id,
@@ -254,9 +250,7 @@ function toFlowRun(r: Record<string, any>): FlowRunRecord {
 
 function toTaskRun(r: Record<string, any>): TaskRunRecord {
   return {
-    id: r.id,
-    created: micros(r.created),
-    updated: micros(r.updated),
+    ...stamps(r),
     ...runTimes(r),
     name: r.name,
     flow_run_id: r.flow_run_id,
