@@ -9,6 +9,7 @@ import { createLogger, warningsLogger, type Logger } from '../observe/log.ts';
 import { Store } from '../store/store.ts';
 import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
+import { dataDirOption } from './data-dir.ts';
 
 export interface RunningServer {
   url: string;
@@ -103,7 +104,7 @@ export const serveCommand: Command = {
   options: {
     host: { type: 'string', value: 'HOST', description: `address to listen on (env PREFECT_SERVER_API_HOST, default ${DEFAULTS.host})` },
     port: { type: 'string', value: 'PORT', description: `port to listen on (env PREFECT_SERVER_API_PORT, default ${DEFAULTS.port})` },
-    'data-dir': { type: 'string', value: 'DIR', description: `where the store lives (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})` },
+    'data-dir': dataDirOption('where the store lives'),
     'default-limit': {
       type: 'string',
       value: 'N',
