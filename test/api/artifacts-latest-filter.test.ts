@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
 import { UUID_RE } from './expect.ts';
+import { COLLECTION_FIELDS } from './fields.ts';
 
 const LATEST_FILTER = '/api/artifacts/latest/filter';
 const LATEST_COUNT = '/api/artifacts/latest/count';
@@ -17,19 +18,6 @@ const FR2 = '22222222-2222-4222-8222-222222222222';
 const TR1 = '33333333-3333-4333-8333-333333333333';
 const TR2 = '44444444-4444-4444-8444-444444444444';
 
-const COLLECTION_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'latest_id',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
 const SORTS = ['CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC', 'KEY_ASC'] as const;
 const SORT_EXPECTED = "'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'";
 

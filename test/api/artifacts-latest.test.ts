@@ -7,34 +7,9 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
 import { UUID_RE, micros } from './expect.ts';
+import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, COLLECTION_FIELDS } from './fields.ts';
 
-const ARTIFACT_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
-const COLLECTION_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'latest_id',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
 const MIRRORED = ['key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
-const NOT_FOUND = { detail: 'Artifact not found.' };
 const FLOW_RUN = '8411fade-9f89-4be4-98a8-b401a1945a63';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
 

@@ -9,22 +9,9 @@ import { startServer } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { harness, tempDir, type Harness } from '../helpers.ts';
 import { DATETIME_RE, UUID_RE, micros } from './expect.ts';
+import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, MISSING_ID } from './fields.ts';
 
-const ARTIFACT_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
 const KEY_MSG = 'Value error, Artifact key must only contain lowercase letters, numbers, and dashes.';
-const NOT_FOUND = { detail: 'Artifact not found.' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const FLOW_RUN = '1c9e7a52-3d7c-4f0e-8a43-5b2f0d6e9a10';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
 

@@ -7,8 +7,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
 import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, validation } from './expect.ts';
+import { MISSING_ID, OTHER_ID, SLUG_RE } from './fields.ts';
 
-const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const DEPLOYMENT_FIELDS = [
   'id',
   'created',
@@ -65,8 +65,6 @@ const NO_SCHEMA_409 = {
   detail:
     'Error updating deployment: Cannot update parameters because parameter schema enforcement is enabled and the deployment does not have a valid parameter schema.',
 };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
-const OTHER_ID = '3f0c6d1e-2b7a-4c55-9e0d-7a1b2c3d4e5f';
 const INT_SCHEMA = { type: 'object', properties: { n: { type: 'integer' }, s: { type: 'string' } }, required: ['n'] };
 
 let h: Harness;

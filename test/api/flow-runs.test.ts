@@ -7,8 +7,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
 import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, nearNow, rawField, validation } from './expect.ts';
+import { MISSING_ID, OTHER_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
-const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const FLOW_RUN_FIELDS = [
   'id',
   'created',
@@ -47,25 +47,6 @@ const FLOW_RUN_FIELDS = [
   'job_variables',
   'labels',
 ];
-const STATE_FIELDS = ['id', 'type', 'name', 'timestamp', 'message', 'data', 'state_details'];
-const STATE_DETAILS_FIELDS = [
-  'flow_run_id',
-  'task_run_id',
-  'child_flow_run_id',
-  'scheduled_time',
-  'cache_key',
-  'cache_expiration',
-  'deferred',
-  'untrackable_result',
-  'pause_timeout',
-  'pause_reschedule',
-  'pause_key',
-  'run_input_keyset',
-  'refresh_cache',
-  'retriable',
-  'transition_id',
-  'task_parameters_id',
-];
 const DEFAULT_POLICY = {
   max_retries: 0,
   retry_delay_seconds: 0,
@@ -75,8 +56,6 @@ const DEFAULT_POLICY = {
   resuming: false,
 };
 const RUN_NOT_FOUND = { detail: 'Flow run not found' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
-const OTHER_ID = '3f0c6d1e-2b7a-4c55-9e0d-7a1b2c3d4e5f';
 const STATE_TYPES: [string, string][] = [
   ['SCHEDULED', 'Scheduled'],
   ['PENDING', 'Pending'],

@@ -7,10 +7,10 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
 import { LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, validation } from './expect.ts';
+import { MISSING_ID } from './fields.ts';
 
 const FLOW_FIELDS = ['id', 'created', 'updated', 'name', 'tags', 'labels'];
 const FLOW_NOT_FOUND = { detail: 'Flow not found' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 
 let h: Harness;
 beforeEach(() => {

@@ -7,8 +7,8 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
 import { INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, rawField, validation } from './expect.ts';
+import { MISSING_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
-const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const TASK_RUN_FIELDS = [
   'id',
   'created',
@@ -38,25 +38,6 @@ const TASK_RUN_FIELDS = [
   'state',
   'labels',
 ];
-const STATE_FIELDS = ['id', 'type', 'name', 'timestamp', 'message', 'data', 'state_details'];
-const STATE_DETAILS_FIELDS = [
-  'flow_run_id',
-  'task_run_id',
-  'child_flow_run_id',
-  'scheduled_time',
-  'cache_key',
-  'cache_expiration',
-  'deferred',
-  'untrackable_result',
-  'pause_timeout',
-  'pause_reschedule',
-  'pause_key',
-  'run_input_keyset',
-  'refresh_cache',
-  'retriable',
-  'transition_id',
-  'task_parameters_id',
-];
 const DEFAULT_POLICY = {
   max_retries: 0,
   retry_delay_seconds: 0,
@@ -65,7 +46,6 @@ const DEFAULT_POLICY = {
   retry_jitter_factor: null,
 };
 const TASK_NOT_FOUND = { detail: 'Task not found' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const CLIENT_ID = '5b0e8c1a-7d2f-4e3a-9b6c-0d1e2f3a4b5c';
 
 let h: Harness;
