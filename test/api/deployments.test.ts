@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
+import { creators, readers } from './companions.ts';
 import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, validation } from './expect.ts';
 import { MISSING_ID, OTHER_ID, SLUG_RE } from './fields.ts';
 
@@ -75,54 +76,12 @@ afterEach(async () => {
   await h.close();
 });
 
-async function flow(name = 'f'): Promise<any> {
-  const reply = await h.call('POST', '/api/flows/', { name });
-  if (reply.status !== 201 && reply.status !== 200) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
+const { flow, deployment, flowRun, taskRun } = creators(() => h);
+const { read, count, filterNames, filterIds } = readers(() => h, '/api/deployments');
 
 const post = (body: Record<string, unknown>) => h.call('POST', '/api/deployments/', body);
 
-async function deployment(body: Record<string, unknown>): Promise<any> {
-  const reply = await post(body);
-  if (reply.status !== 201) throw new Error(`deployment create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/task_runs/', { task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
 const runFrom = (id: string, body: unknown = {}) => h.call('POST', `/api/deployments/${id}/create_flow_run`, body);
-
-const read = async (id: string) => {
-  const reply = await h.call('GET', `/api/deployments/${id}`);
-  expect(reply.status).toBe(200);
-  return reply.body;
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/deployments/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
-const filterNames = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/deployments/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((d) => d.name);
-};
-const filterIds = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/deployments/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((d) => d.id);
-};
 
 // ── create ──────────────────────────────────────────────────────────────────────────────────
 

@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
+import { byIdDesc, creators, readers, stable } from './companions.ts';
 import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, nearNow, rawField, validation } from './expect.ts';
 import { MISSING_ID, OTHER_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
@@ -76,47 +77,12 @@ afterEach(async () => {
   await h.close();
 });
 
-async function flow(name = 'f'): Promise<any> {
-  const reply = await h.call('POST', '/api/flows/', { name });
-  if (reply.status !== 201 && reply.status !== 200) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/task_runs/', { task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
+const { flow, flowRun, taskRun } = creators(() => h);
+const { read, count, filterIds } = readers(() => h, '/api/flow_runs');
 
 async function setState(id: string, state: Record<string, unknown>, force = false): Promise<Reply> {
   return h.call('POST', `/api/flow_runs/${id}/set_state`, { state, force });
 }
-
-const read = async (id: string) => {
-  const reply = await h.call('GET', `/api/flow_runs/${id}`);
-  expect(reply.status).toBe(200);
-  return reply.body;
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/flow_runs/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
-const filterIds = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/flow_runs/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((r) => r.id);
-};
-const byIdDesc = (ids: string[]) => [...ids].sort().reverse();
-
-/** Strips the fields that depend on the time of the request. */
-const stable = ({ estimated_run_time, estimated_start_time_delta, ...rest }: any) => rest;
 
 // ── create: shape and defaults ──────────────────────────────────────────────────────────────
 

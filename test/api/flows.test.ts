@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
+import { creators, readers } from './companions.ts';
 import { LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, validation } from './expect.ts';
 import { MISSING_ID } from './fields.ts';
 
@@ -20,40 +21,14 @@ afterEach(async () => {
   await h.close();
 });
 
+const { flowRun, taskRun, deployment } = creators(() => h);
+const { filterNames, count } = readers(() => h, '/api/flows');
+
 async function flow(name: string, extra: Record<string, unknown> = {}): Promise<any> {
   const reply = await h.call('POST', '/api/flows/', { name, ...extra });
   if (reply.status !== 201) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
   return reply.body;
 }
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/task_runs/', { task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function deployment(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/deployments/', body);
-  if (reply.status !== 201) throw new Error(`deployment create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-const filterNames = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/flows/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((f) => f.name);
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/flows/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
 
 // ── POST /api/flows/ ────────────────────────────────────────────────────────────────────────
 

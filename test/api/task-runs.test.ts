@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
+import { byIdDesc, creators, readers, stable } from './companions.ts';
 import { INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, rawField, validation } from './expect.ts';
 import { MISSING_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
@@ -56,17 +57,8 @@ afterEach(async () => {
   await h.close();
 });
 
-async function flow(name = 'f'): Promise<any> {
-  const reply = await h.call('POST', '/api/flows/', { name });
-  if (reply.status !== 201 && reply.status !== 200) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
+const { flow, flowRun, taskRun } = creators(() => h);
+const { read, count, filterIds } = readers(() => h, '/api/task_runs');
 
 async function runOf(flowName = 'f', extra: Record<string, unknown> = {}): Promise<any> {
   const f = await flow(flowName);
@@ -74,30 +66,6 @@ async function runOf(flowName = 'f', extra: Record<string, unknown> = {}): Promi
 }
 
 const post = (body: Record<string, unknown>) => h.call('POST', '/api/task_runs/', body);
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await post({ task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-const read = async (id: string) => {
-  const reply = await h.call('GET', `/api/task_runs/${id}`);
-  expect(reply.status).toBe(200);
-  return reply.body;
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/task_runs/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
-const filterIds = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/task_runs/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((r) => r.id);
-};
-const byIdDesc = (ids: string[]) => [...ids].sort().reverse();
-const stable = ({ estimated_run_time, estimated_start_time_delta, ...rest }: any) => rest;
 
 // ── create ──────────────────────────────────────────────────────────────────────────────────
 
