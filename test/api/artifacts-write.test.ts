@@ -8,23 +8,12 @@ import { rmSync } from 'node:fs';
 import { startServer } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { harness, tempDir, type Harness } from '../helpers.ts';
-import { DATETIME_RE, UUID_RE, micros } from './expect.ts';
+import { DATETIME_RE, UUID_RE, extraForbidden, micros, validationError } from './expect.ts';
 import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, MISSING_ID } from './fields.ts';
 
 const KEY_MSG = 'Value error, Artifact key must only contain lowercase letters, numbers, and dashes.';
 const FLOW_RUN = '1c9e7a52-3d7c-4f0e-8a43-5b2f0d6e9a10';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
-
-function validationError(detail: object[], requestBody: unknown) {
-  return { exception_message: 'Invalid request received.', exception_detail: detail, request_body: requestBody };
-}
-
-const extraForbidden = (name: string, input: unknown) => ({
-  type: 'extra_forbidden',
-  loc: ['body', name],
-  msg: 'Extra inputs are not permitted',
-  input,
-});
 
 let h: Harness;
 beforeEach(() => {

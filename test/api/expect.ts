@@ -41,6 +41,21 @@ export function validation(reply: Reply): any[] {
   return reply.body.exception_detail;
 }
 
+/** Pydantic's extra_forbidden error for a key at `['body', ...path]` carrying `input`. */
+export function extraForbidden(path: string | string[], input: unknown) {
+  return {
+    type: 'extra_forbidden',
+    loc: ['body', ...(Array.isArray(path) ? path : [path])],
+    msg: 'Extra inputs are not permitted',
+    input,
+  };
+}
+
+/** Prefect's whole 422 body: the error list and the request body it echoes. */
+export function validationError(detail: object[], requestBody: unknown) {
+  return { exception_message: 'Invalid request received.', exception_detail: detail, request_body: requestBody };
+}
+
 /** The raw JSON text of one field, e.g. `0.0` (whitespace after the colon tolerated). */
 export function rawField(text: string, name: string): string {
   const match = new RegExp(`"${name}":\\s*([^,}\\]]+)`).exec(text);
