@@ -51,6 +51,12 @@ export function extraForbidden(path: string | string[], input: unknown) {
   };
 }
 
+/** Pydantic's uuid_parsing error for `input`, whose character `found` at index `at` is not hex. */
+export function invalidUuid(loc: string[], input: string, found: string, at: number) {
+  const error = `invalid character: found \`${found}\` at ${at}`;
+  return { type: 'uuid_parsing', loc, msg: `Input should be a valid UUID, ${error}`, input, ctx: { error } };
+}
+
 /** Prefect's whole 422 body: the error list and the request body it echoes. */
 export function validationError(detail: object[], requestBody: unknown) {
   return { exception_message: 'Invalid request received.', exception_detail: detail, request_body: requestBody };
