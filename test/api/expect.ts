@@ -41,6 +41,31 @@ export function validation(reply: Reply): any[] {
   return reply.body.exception_detail;
 }
 
+/** The `exception_detail` of a normal 422 after checking the envelope. */
+export function issues(reply: Reply, requestBody?: unknown): any[] {
+  expect(reply.status).toBe(422);
+  expect(reply.body.exception_message).toBe('Invalid request received.');
+  expect(Array.isArray(reply.body.exception_detail)).toBe(true);
+  if (requestBody !== undefined) expect(reply.body.request_body).toEqual(requestBody);
+  return reply.body.exception_detail;
+}
+
+/** A 422 error as a table of invalid requests states it: its type, loc and (when given) msg. */
+export interface Issue {
+  type: string;
+  loc: (string | number)[];
+  msg?: string;
+}
+
+/** Asserts a 422 (echoing `requestBody`) that reports exactly one error, the `expected` one. */
+export function onlyIssue(reply: Reply, requestBody: unknown, expected: Issue) {
+  const detail = issues(reply, requestBody);
+  expect(detail).toHaveLength(1);
+  expect(detail[0].type).toBe(expected.type);
+  expect(detail[0].loc).toEqual(expected.loc);
+  if (expected.msg) expect(detail[0].msg).toBe(expected.msg);
+}
+
 /** Pydantic's extra_forbidden error for a key at `['body', ...path]` carrying `input`. */
 export function extraForbidden(path: string | string[], input: unknown) {
   return {

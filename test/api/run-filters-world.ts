@@ -398,12 +398,3 @@ export function expecter(h: () => Harness, world: () => World) {
   }
   return { artifacts, latest, runs, tasks, both };
 }
-
-/** The `exception_detail` of a normal 422 after checking the envelope. */
-export function issues(reply: Reply, requestBody?: unknown): any[] {
-  expect(reply.status).toBe(422);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(Array.isArray(reply.body.exception_detail)).toBe(true);
-  if (requestBody !== undefined) expect(reply.body.request_body).toEqual(requestBody);
-  return reply.body.exception_detail;
-}
