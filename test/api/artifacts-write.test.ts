@@ -686,6 +686,19 @@ describe('X-PREFECT-API-VERSION on create, read, update and delete', () => {
     detail: `The request specified API version ${v} but this server requires version 0.8.0 or higher.`,
   });
   const withVersion = (v: string | undefined): Record<string, string> => (v === undefined ? {} : { 'X-PREFECT-API-VERSION': v });
+  /** Sends `headers` to create (with `createBody`), read, update and delete of `id`: each is 400 with `expected`. */
+  async function rejectedOnEveryRoute(id: string, createBody: object, headers: Record<string, string>, expected: object) {
+    for (const [method, path, body] of [
+      ['POST', '/api/artifacts/', createBody],
+      ['GET', `/api/artifacts/${id}`, undefined],
+      ['PATCH', `/api/artifacts/${id}`, { data: 2 }],
+      ['DELETE', `/api/artifacts/${id}`, undefined],
+    ] as const) {
+      const reply = await h.call(method, path, body, headers);
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual(expected);
+    }
+  }
 
   test.each([[undefined], ['0.8.4'], ['0.8.0'], ['9.9.9'], ['0.9.0'], ['1.0.0']])('%p is accepted on every route', async (v) => {
     const headers = withVersion(v);
@@ -701,17 +714,7 @@ describe('X-PREFECT-API-VERSION on create, read, update and delete', () => {
     '%p is 400 with the format message on every route, and nothing changes',
     async (v) => {
       const artifact = await h.create({ key: 'k', data: 1 });
-      const headers = withVersion(v);
-      for (const [method, path, body] of [
-        ['POST', '/api/artifacts/', { key: 'k', data: 2 }],
-        ['GET', `/api/artifacts/${artifact.id}`, undefined],
-        ['PATCH', `/api/artifacts/${artifact.id}`, { data: 2 }],
-        ['DELETE', `/api/artifacts/${artifact.id}`, undefined],
-      ] as const) {
-        const reply = await h.call(method, path, body, headers);
-        expect(reply.status).toBe(400);
-        expect(reply.body).toEqual(formatError(v));
-      }
+      await rejectedOnEveryRoute(artifact.id, { key: 'k', data: 2 }, withVersion(v), formatError(v));
       expect(await count()).toBe(1);
       expect((await read(artifact.id)).body).toEqual(artifact);
     },
@@ -719,17 +722,7 @@ describe('X-PREFECT-API-VERSION on create, read, update and delete', () => {
 
   test.each([['0.7.9'], ['0.0.1'], ['0.7.99']])('%p is 400 below the minimum version', async (v) => {
     const artifact = await h.create({ data: 1 });
-    const headers = withVersion(v);
-    for (const [method, path, body] of [
-      ['POST', '/api/artifacts/', {}],
-      ['GET', `/api/artifacts/${artifact.id}`, undefined],
-      ['PATCH', `/api/artifacts/${artifact.id}`, { data: 2 }],
-      ['DELETE', `/api/artifacts/${artifact.id}`, undefined],
-    ] as const) {
-      const reply = await h.call(method, path, body, headers);
-      expect(reply.status).toBe(400);
-      expect(reply.body).toEqual(tooOld(v));
-    }
+    await rejectedOnEveryRoute(artifact.id, {}, withVersion(v), tooOld(v));
     expect(await count()).toBe(1);
   });
 
