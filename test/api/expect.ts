@@ -16,6 +16,12 @@ export const INTEGRITY = {
     'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.',
 };
 
+/** Asserts a 422 whose body is one of Prefect's limit bodies (LIMIT_MAX or LIMIT_MIN). */
+export function limitRejected(reply: Reply, body: typeof LIMIT_MAX) {
+  expect(reply.status).toBe(422);
+  expect(reply.body).toEqual(body);
+}
+
 /** A datetime as µs since the epoch (asserting Prefect's format first). */
 export function micros(datetime: string): number {
   expect(datetime).toMatch(DATETIME_RE);
