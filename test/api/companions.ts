@@ -1,12 +1,13 @@
 /**
  * Helpers the companion-resource tests (flows, flow runs, task runs, deployments) share: creators
  * that expect the create to succeed and return the body, and readers over one resource's
- * `/{id}`, `/count` and `/filter` routes that expect 200.
+ * `/{id}`, `/count` and `/filter` routes that expect 200 (or, for an unknown sort, 422).
  *
  * Both take the harness as a getter, because each test file replaces its harness in beforeEach.
  */
 import { expect } from 'bun:test';
 import type { Harness } from '../helpers.ts';
+import { validation } from './expect.ts';
 
 type Body = Record<string, unknown>;
 
@@ -64,6 +65,13 @@ export function readers(harness: () => Harness, base: string) {
     filterIds: async (body: unknown) => (await filter(body)).map((r) => r.id),
     /** POST {base}/filter: the names, in the order answered. */
     filterNames: async (body: unknown) => (await filter(body)).map((r) => r.name),
+    /** Asserts that POST {base}/filter with this sort is a 422 whose first error is an enum at body.sort. */
+    async rejectsSort(sort: string) {
+      expect(validation(await harness().call('POST', `${base}/filter`, { sort }))[0]).toMatchObject({
+        type: 'enum',
+        loc: ['body', 'sort'],
+      });
+    },
   };
 }
 

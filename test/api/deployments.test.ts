@@ -77,7 +77,7 @@ afterEach(async () => {
 });
 
 const { flow, deployment, flowRun, taskRun } = creators(() => h);
-const { read, count, filterNames, filterIds } = readers(() => h, '/api/deployments');
+const { read, count, filterNames, filterIds, rejectsSort } = readers(() => h, '/api/deployments');
 
 const post = (body: Record<string, unknown>) => h.call('POST', '/api/deployments/', body);
 
@@ -584,10 +584,7 @@ describe('POST /api/deployments/filter: sorts and paging', () => {
 
   test('an unknown sort → 422 enum', async () => {
     for (const sort of ['ID_DESC', 'name_asc']) {
-      expect(validation(await h.call('POST', '/api/deployments/filter', { sort }))[0]).toMatchObject({
-        type: 'enum',
-        loc: ['body', 'sort'],
-      });
+      await rejectsSort(sort);
     }
   });
 

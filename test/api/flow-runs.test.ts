@@ -78,7 +78,7 @@ afterEach(async () => {
 });
 
 const { flow, flowRun, taskRun } = creators(() => h);
-const { read, count, filterIds } = readers(() => h, '/api/flow_runs');
+const { read, count, filterIds, rejectsSort } = readers(() => h, '/api/flow_runs');
 
 async function setState(id: string, state: Record<string, unknown>, force = false): Promise<Reply> {
   return h.call('POST', `/api/flow_runs/${id}/set_state`, { state, force });
@@ -637,10 +637,7 @@ describe('POST /api/flow_runs/filter: sorts', () => {
 
   test('an unknown sort → 422 enum', async () => {
     for (const sort of ['CREATED_DESC', 'start_time_asc', 'END_TIME_ASC']) {
-      expect(validation(await h.call('POST', '/api/flow_runs/filter', { sort }))[0]).toMatchObject({
-        type: 'enum',
-        loc: ['body', 'sort'],
-      });
+      await rejectsSort(sort);
     }
   });
 

@@ -58,7 +58,7 @@ afterEach(async () => {
 });
 
 const { flow, flowRun, taskRun } = creators(() => h);
-const { read, count, filterIds } = readers(() => h, '/api/task_runs');
+const { read, count, filterIds, rejectsSort } = readers(() => h, '/api/task_runs');
 
 async function runOf(flowName = 'f', extra: Record<string, unknown> = {}): Promise<any> {
   const f = await flow(flowName);
@@ -473,10 +473,7 @@ describe('POST /api/task_runs/filter: sorts and paging', () => {
 
   test('an unknown sort → 422 enum (START_TIME_* is a flow-run sort only)', async () => {
     for (const sort of ['START_TIME_ASC', 'CREATED_DESC', 'name_asc']) {
-      expect(validation(await h.call('POST', '/api/task_runs/filter', { sort }))[0]).toMatchObject({
-        type: 'enum',
-        loc: ['body', 'sort'],
-      });
+      await rejectsSort(sort);
     }
   });
 
