@@ -7,29 +7,14 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
+import { ALL_ROUTES, COUNT, FILTER, FR1, FR2, LATEST_COUNT, LATEST_FILTER, SORT_EXPECTED, SORTS, TR1, TR2, UNKNOWN, sorted } from './artifact-routes.ts';
 import { LIMIT_MAX, LIMIT_MIN, extraForbidden, issues, limitRejected, onlyIssue, type Issue } from './expect.ts';
-
-const FILTER = '/api/artifacts/filter';
-const COUNT = '/api/artifacts/count';
-const LATEST_FILTER = '/api/artifacts/latest/filter';
-const LATEST_COUNT = '/api/artifacts/latest/count';
-const ALL_ROUTES = [FILTER, COUNT, LATEST_FILTER, LATEST_COUNT];
-
-const FR1 = '11111111-1111-4111-8111-111111111111';
-const FR2 = '22222222-2222-4222-8222-222222222222';
-const TR1 = '33333333-3333-4333-8333-333333333333';
-const TR2 = '44444444-4444-4444-8444-444444444444';
-const UNKNOWN = '99999999-9999-4999-8999-999999999999';
-
-const SORTS = ['CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC', 'KEY_ASC'] as const;
-const SORT_EXPECTED = "'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'";
 
 const ids = (reply: Reply): string[] => {
   expect(reply.status).toBe(200);
   expect(Array.isArray(reply.body)).toBe(true);
   return reply.body.map((a: any) => a.id);
 };
-const sorted = (xs: string[]) => [...xs].sort();
 const descending = (xs: string[]) => [...xs].sort().reverse();
 
 // ── the shared data set ─────────────────────────────────────────────────────────────────────

@@ -57,18 +57,13 @@
  */
 import { expect } from 'bun:test';
 import type { Harness, Reply } from '../helpers.ts';
-
-export const FILTER = '/api/artifacts/filter';
-export const COUNT = '/api/artifacts/count';
-export const LATEST_FILTER = '/api/artifacts/latest/filter';
-export const LATEST_COUNT = '/api/artifacts/latest/count';
-export const ALL_ROUTES = [FILTER, COUNT, LATEST_FILTER, LATEST_COUNT];
+import { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted } from './artifact-routes.ts';
+export { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted };
 
 export const ORPHAN_FR = '0f0f0f0f-0000-4000-8000-00000000f001';
 export const ORPHAN_FR2 = '0f0f0f0f-0000-4000-8000-00000000f002';
 export const ORPHAN_TR = '0f0f0f0f-0000-4000-8000-00000000a001';
 export const GHOST_DEPLOYMENT = '0f0f0f0f-0000-4000-8000-00000000d001';
-export const UNKNOWN = '99999999-9999-4999-8999-999999999999';
 
 export const SCHEDULED_2031 = '2031-01-01T00:00:00Z';
 export const LATE_2020 = '2020-06-01T12:00:00Z';
@@ -336,8 +331,6 @@ export async function seedWorld(h: Harness): Promise<World> {
 }
 
 // ── expectations ─────────────────────────────────────────────────────────────────────────────
-
-export const sorted = (xs: string[]) => [...xs].sort();
 
 export function rows(reply: Reply): any[] {
   expect(reply.status).toBe(200);
