@@ -55,8 +55,8 @@
  *   multi2   a-multi      markdown  R2            T2   ← latest of a-multi
  *   back2    a-back       table     ORPHAN_FR2    -    ← latest of a-back (points at nothing)
  */
-import { expect } from 'bun:test';
-import type { Harness, Reply } from '../helpers.ts';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { harness, type Harness, type Reply } from '../helpers.ts';
 import { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted } from './artifact-routes.ts';
 export { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted };
 
@@ -390,4 +390,25 @@ export function expecter(h: () => Harness, world: () => World) {
     await latest(body, latestKeys);
   }
   return { artifacts, latest, runs, tasks, both };
+}
+
+/**
+ * Seeds the world once for the enclosing file or describe block and closes it afterwards, and
+ * registers the test (named `title`) that the seeded world came out as described. Returns getters
+ * for the harness and the world, and an expecter over them.
+ */
+export function sharedWorld(title = 'the seeded world is as described') {
+  let h: Harness;
+  let w: World;
+  beforeAll(async () => {
+    h = harness();
+    w = await seedWorld(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  test(title, () => {
+    expect(w.problems).toEqual([]);
+  });
+  return { h: () => h, w: () => w, expectThat: expecter(() => h, () => w) };
 }
