@@ -4,8 +4,8 @@
  * and the recorded Prefect 3.0.0 exchanges). Collection rows are observed through
  * `/{key}/latest`, `/latest/filter` and `/latest/count`.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
+import { beforeEach, describe, expect, test } from 'bun:test';
+import { freshHarness } from './fresh-harness.ts';
 import { UUID_RE, micros } from './expect.ts';
 import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, COLLECTION_FIELDS } from './fields.ts';
 
@@ -17,13 +17,7 @@ function mirrored(artifact: Record<string, unknown>) {
   return Object.fromEntries(MIRRORED.map((name) => [name, artifact[name]]));
 }
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const latest = (key: string, headers?: Record<string, string>) =>
   h.call('GET', `/api/artifacts/${encodeURIComponent(key)}/latest`, undefined, headers);

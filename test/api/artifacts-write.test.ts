@@ -3,11 +3,12 @@
  * (GET /api/artifacts/{id}), update (PATCH) and delete (DELETE), as a Prefect 3.0.0 server
  * answers them (shared/spec/artifacts-api.md §1–6.4 and the recorded reference exchanges).
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { startServer } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
-import { harness, tempDir, type Harness } from '../helpers.ts';
+import { tempDir } from '../helpers.ts';
+import { freshHarness } from './fresh-harness.ts';
 import { DATETIME_RE, UUID_RE, extraForbidden, invalidUuid, micros, validationError } from './expect.ts';
 import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, MISSING_ID } from './fields.ts';
 
@@ -15,13 +16,7 @@ const KEY_MSG = 'Value error, Artifact key must only contain lowercase letters, 
 const FLOW_RUN = '1c9e7a52-3d7c-4f0e-8a43-5b2f0d6e9a10';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const count = async () => (await h.call('POST', '/api/artifacts/count', {})).body as number;
 const read = (id: string) => h.call('GET', `/api/artifacts/${id}`);

@@ -4,8 +4,8 @@
  * read, filter (sorts, filters, the deployment-centric combination), count, delete (which removes
  * only the deployment's SCHEDULED runs) and create_flow_run with its parameter-schema rule.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
+import { describe, expect, test } from 'bun:test';
+import { freshHarness } from './fresh-harness.ts';
 import { creators, readers } from './companions.ts';
 import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, extraForbidden, limitRejected, nearNow, validation } from './expect.ts';
 import { MISSING_ID, OTHER_ID, SLUG_RE } from './fields.ts';
@@ -68,13 +68,7 @@ const NO_SCHEMA_409 = {
 };
 const INT_SCHEMA = { type: 'object', properties: { n: { type: 'integer' }, s: { type: 'string' } }, required: ['n'] };
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const { flow, deployment, flowRun, taskRun } = creators(() => h);
 const { read, count, filterNames, filterIds, rejectsSort } = readers(() => h, '/api/deployments');

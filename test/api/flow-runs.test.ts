@@ -4,8 +4,9 @@
  * links, empirical policy, response shape), read, filter (every sort, NULL order, filters and
  * the flow-run-centric combination), count, delete, set_state and PATCH.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness, type Reply } from '../helpers.ts';
+import { describe, expect, test } from 'bun:test';
+import { type Reply } from '../helpers.ts';
+import { freshHarness } from './fresh-harness.ts';
 import { byIdDesc, creators, readers, stable } from './companions.ts';
 import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, extraForbidden, limitRejected, micros, nearNow, rawField, validation } from './expect.ts';
 import { MISSING_ID, OTHER_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
@@ -69,13 +70,7 @@ const STATE_TYPES: [string, string][] = [
   ['CANCELLING', 'Cancelling'],
 ];
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const { flow, flowRun, taskRun } = creators(() => h);
 const { read, count, filterIds, rejectsSort } = readers(() => h, '/api/flow_runs');

@@ -4,8 +4,8 @@
  * cache keys and the retry policy, task inputs, the response shape, read, filter (sorts,
  * filters, the task-run-centric combination), count and delete.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
+import { describe, expect, test } from 'bun:test';
+import { freshHarness } from './fresh-harness.ts';
 import { byIdDesc, creators, readers, stable } from './companions.ts';
 import { INTEGRITY, LIMIT_MAX, UUID_RE, extraForbidden, limitRejected, nearNow, rawField, validation } from './expect.ts';
 import { MISSING_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
@@ -49,13 +49,7 @@ const DEFAULT_POLICY = {
 const TASK_NOT_FOUND = { detail: 'Task not found' };
 const CLIENT_ID = '5b0e8c1a-7d2f-4e3a-9b6c-0d1e2f3a4b5c';
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const { flow, flowRun, taskRun } = creators(() => h);
 const { read, count, filterIds, rejectsSort } = readers(() => h, '/api/task_runs');
