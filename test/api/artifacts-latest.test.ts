@@ -6,7 +6,7 @@
  */
 import { beforeEach, describe, expect, test } from 'bun:test';
 import { freshHarness } from './fresh-harness.ts';
-import { UUID_RE, micros } from './expect.ts';
+import { UUID_RE, expectReply, micros } from './expect.ts';
 import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, COLLECTION_FIELDS } from './fields.ts';
 
 const MIRRORED = ['key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
@@ -102,8 +102,7 @@ describe('GET /api/artifacts/{key}/latest', () => {
   test('an unknown key is 404 "Artifact not found."', async () => {
     await h.create({ key: 'other-key' });
     const reply = await latest('no-such-key');
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('keys are matched exactly (case-sensitive, no prefix match)', async () => {
@@ -326,8 +325,7 @@ describe('deleting versions', () => {
     expect((await remove(artifact.id)).status).toBe(204);
 
     const reply = await latest('voltaic');
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
     expect(await row('voltaic')).toBeUndefined();
     expect(await latestCount()).toBe(1);
     expect((await allRows()).map((r) => r.key)).toEqual(['other-key']);

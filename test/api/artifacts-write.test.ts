@@ -9,7 +9,7 @@ import { startServer } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { tempDir } from '../helpers.ts';
 import { freshHarness } from './fresh-harness.ts';
-import { DATETIME_RE, UUID_RE, extraForbidden, invalidUuid, micros, validationError } from './expect.ts';
+import { DATETIME_RE, UUID_RE, expectReply, extraForbidden, invalidUuid, micros, validationError } from './expect.ts';
 import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, MISSING_ID } from './fields.ts';
 
 const KEY_MSG = 'Value error, Artifact key must only contain lowercase letters, numbers, and dashes.';
@@ -429,8 +429,7 @@ describe('GET /api/artifacts/{id}', () => {
   test('an unknown id is 404 "Artifact not found."', async () => {
     await h.create({ key: 'x' });
     const reply = await read(MISSING_ID);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('an id that is not a UUID is 422 uuid_parsing at ["path","id"] with request_body null', async () => {
@@ -580,8 +579,7 @@ describe('PATCH /api/artifacts/{id}', () => {
 
   test('an unknown id is 404 "Artifact not found."', async () => {
     const reply = await patch(MISSING_ID, { data: 'x' });
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('an id that is not a UUID is 422 uuid_parsing at ["path","id"]', async () => {
@@ -623,12 +621,10 @@ describe('DELETE /api/artifacts/{id}', () => {
     expect(reply.text).toBe('');
 
     const after = await read(artifact.id);
-    expect(after.status).toBe(404);
-    expect(after.body).toEqual(NOT_FOUND);
+    expectReply(after, 404, NOT_FOUND);
 
     const again = await remove(artifact.id);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(NOT_FOUND);
+    expectReply(again, 404, NOT_FOUND);
     expect(await count()).toBe(0);
   });
 
@@ -648,8 +644,7 @@ describe('DELETE /api/artifacts/{id}', () => {
     const artifact = await h.create({ data: 1 });
     expect((await remove(artifact.id)).status).toBe(204);
     const reply = await h.call('PATCH', `/api/artifacts/${artifact.id}`, { data: 2 });
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('accepts the id in upper case', async () => {
@@ -660,8 +655,7 @@ describe('DELETE /api/artifacts/{id}', () => {
 
   test('an unknown id is 404', async () => {
     const reply = await remove(MISSING_ID);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('an id that is not a UUID is 422 uuid_parsing at ["path","id"] with request_body null', async () => {

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test';
 import { freshHarness } from './fresh-harness.ts';
 import { creators, readers } from './companions.ts';
-import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, extraForbidden, limitRejected, nearNow, validation } from './expect.ts';
+import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, expectReply, extraForbidden, limitRejected, nearNow, validation } from './expect.ts';
 import { MISSING_ID, OTHER_ID, SLUG_RE } from './fields.ts';
 
 const DEPLOYMENT_FIELDS = [
@@ -155,8 +155,7 @@ describe('POST /api/deployments/: create', () => {
 
   test('an unknown flow_id → 409 with the data-integrity text', async () => {
     const reply = await post({ name: 'd', flow_id: MISSING_ID });
-    expect(reply.status).toBe(409);
-    expect(reply.body).toEqual(INTEGRITY);
+    expectReply(reply, 409, INTEGRITY);
     expect(await count()).toBe(0);
   });
 
@@ -332,8 +331,7 @@ describe('GET /api/deployments/{id}', () => {
 
   test('an unknown id → 404 {"detail": "Deployment not found"}; a malformed one → 422', async () => {
     const reply = await h.call('GET', `/api/deployments/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(DEPLOYMENT_NOT_FOUND);
+    expectReply(reply, 404, DEPLOYMENT_NOT_FOUND);
     expect(validation(await h.call('GET', '/api/deployments/nope'))[0]).toMatchObject({
       type: 'uuid_parsing',
       loc: ['path', 'id'],
@@ -350,8 +348,7 @@ describe('DELETE /api/deployments/{id}', () => {
     expect(reply.text).toBe('');
     expect((await h.call('GET', `/api/deployments/${d.id}`)).body).toEqual(DEPLOYMENT_NOT_FOUND);
     const again = await h.call('DELETE', `/api/deployments/${d.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(DEPLOYMENT_NOT_FOUND);
+    expectReply(again, 404, DEPLOYMENT_NOT_FOUND);
     expect((await h.call('GET', `/api/flows/${f.id}`)).status).toBe(200);
   });
 
@@ -468,8 +465,7 @@ describe('POST /api/deployments/{id}/create_flow_run', () => {
   test('an unknown parent_task_run_id or a non-null infrastructure_document_id → 409, nothing stored', async () => {
     const { d } = await seed();
     const parent = await runFrom(d.id, { parent_task_run_id: MISSING_ID });
-    expect(parent.status).toBe(409);
-    expect(parent.body).toEqual(INTEGRITY);
+    expectReply(parent, 409, INTEGRITY);
     const infra = await runFrom(d.id, { infrastructure_document_id: OTHER_ID });
     expect(infra.status).toBe(409);
     expect(typeof infra.body.detail).toBe('string');
@@ -478,8 +474,7 @@ describe('POST /api/deployments/{id}/create_flow_run', () => {
 
   test('an unknown deployment → 404 "Deployment not found"', async () => {
     const reply = await runFrom(MISSING_ID, {});
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(DEPLOYMENT_NOT_FOUND);
+    expectReply(reply, 404, DEPLOYMENT_NOT_FOUND);
   });
 
   test('a missing body → 422; an unknown key → 422 extra_forbidden', async () => {

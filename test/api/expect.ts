@@ -16,10 +16,15 @@ export const INTEGRITY = {
     'Data integrity conflict. This usually means a unique or foreign key constraint was violated. See server logs for details.',
 };
 
+/** Asserts a reply's status and its whole (parsed) body, e.g. a 404 with a resource's not-found body. */
+export function expectReply(reply: Reply, status: number, body: unknown) {
+  expect(reply.status).toBe(status);
+  expect(reply.body).toEqual(body);
+}
+
 /** Asserts a 422 whose body is one of Prefect's limit bodies (LIMIT_MAX or LIMIT_MIN). */
 export function limitRejected(reply: Reply, body: typeof LIMIT_MAX) {
-  expect(reply.status).toBe(422);
-  expect(reply.body).toEqual(body);
+  expectReply(reply, 422, body);
 }
 
 /** A datetime as µs since the epoch (asserting Prefect's format first). */

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'bun:test';
 import { type Reply } from '../helpers.ts';
 import { freshHarness } from './fresh-harness.ts';
 import { byIdDesc, creators, readers, stable } from './companions.ts';
-import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, extraForbidden, limitRejected, micros, nearNow, rawField, validation } from './expect.ts';
+import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, expectReply, extraForbidden, limitRejected, micros, nearNow, rawField, validation } from './expect.ts';
 import { MISSING_ID, OTHER_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
 const FLOW_RUN_FIELDS = [
@@ -251,16 +251,14 @@ describe('POST /api/flow_runs/: validation and links', () => {
 
   test('an unknown flow_id → 409 with the data-integrity text; nothing stored', async () => {
     const reply = await h.call('POST', '/api/flow_runs/', { flow_id: MISSING_ID });
-    expect(reply.status).toBe(409);
-    expect(reply.body).toEqual(INTEGRITY);
+    expectReply(reply, 409, INTEGRITY);
     expect(await count()).toBe(0);
   });
 
   test('an unknown parent_task_run_id → 409; an existing one is stored', async () => {
     const f = await flow();
     const bad = await h.call('POST', '/api/flow_runs/', { flow_id: f.id, parent_task_run_id: MISSING_ID });
-    expect(bad.status).toBe(409);
-    expect(bad.body).toEqual(INTEGRITY);
+    expectReply(bad, 409, INTEGRITY);
     const parent = await flowRun({ flow_id: f.id });
     const task = await taskRun({ flow_run_id: parent.id });
     const sub = await flowRun({ flow_id: f.id, parent_task_run_id: task.id });
@@ -515,8 +513,7 @@ describe('POST /api/flow_runs/: idempotency_key', () => {
     expect(first.status).toBe(201);
     expect(first.body.idempotency_key).toBe('');
     const second = await h.call('POST', '/api/flow_runs/', { flow_id: f.id, idempotency_key: '' });
-    expect(second.status).toBe(409);
-    expect(second.body).toEqual(INTEGRITY);
+    expectReply(second, 409, INTEGRITY);
     const other = await h.call('POST', '/api/flow_runs/', { flow_id: g.id, idempotency_key: '' });
     expect(other.status).toBe(201);
     expect(await count()).toBe(2);
@@ -537,8 +534,7 @@ describe('GET /api/flow_runs/{id}', () => {
 
   test('an unknown id → 404 {"detail": "Flow run not found"}', async () => {
     const reply = await h.call('GET', `/api/flow_runs/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(RUN_NOT_FOUND);
+    expectReply(reply, 404, RUN_NOT_FOUND);
   });
 
   test('a malformed id → 422 uuid_parsing at ["path","id"]', async () => {
@@ -860,8 +856,7 @@ describe('DELETE /api/flow_runs/{id}', () => {
     expect(reply.text).toBe('');
     expect((await h.call('GET', `/api/flow_runs/${run.id}`)).body).toEqual(RUN_NOT_FOUND);
     const again = await h.call('DELETE', `/api/flow_runs/${run.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(RUN_NOT_FOUND);
+    expectReply(again, 404, RUN_NOT_FOUND);
     expect((await h.call('GET', `/api/flows/${f.id}`)).status).toBe(200);
   });
 
@@ -1046,8 +1041,7 @@ describe('PATCH /api/flow_runs/{id}', () => {
 
   test('an unknown run → 404 "Flow run not found"; an unknown key → 422', async () => {
     const missing = await h.call('PATCH', `/api/flow_runs/${MISSING_ID}`, { name: 'x' });
-    expect(missing.status).toBe(404);
-    expect(missing.body).toEqual(RUN_NOT_FOUND);
+    expectReply(missing, 404, RUN_NOT_FOUND);
     const f = await flow();
     const run = await flowRun({ flow_id: f.id });
     expect(validation(await h.call('PATCH', `/api/flow_runs/${run.id}`, { flow_id: f.id }))[0]).toMatchObject({

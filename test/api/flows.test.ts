@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
 import { creators, readers } from './companions.ts';
-import { LIMIT_MAX, LIMIT_MIN, UUID_RE, extraForbidden, limitRejected, micros, validation } from './expect.ts';
+import { LIMIT_MAX, LIMIT_MIN, UUID_RE, expectReply, extraForbidden, limitRejected, micros, validation } from './expect.ts';
 import { MISSING_ID } from './fields.ts';
 
 const FLOW_FIELDS = ['id', 'created', 'updated', 'name', 'tags', 'labels'];
@@ -183,8 +183,7 @@ describe('GET /api/flows/{id} and /api/flows/name/{name}', () => {
 
   test('an unknown id → 404 {"detail": "Flow not found"}', async () => {
     const reply = await h.call('GET', `/api/flows/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(FLOW_NOT_FOUND);
+    expectReply(reply, 404, FLOW_NOT_FOUND);
   });
 
   test('a malformed id → 422 uuid_parsing at ["path","id"]', async () => {
@@ -206,8 +205,7 @@ describe('GET /api/flows/{id} and /api/flows/name/{name}', () => {
     await flow('etl');
     for (const name of ['ETL', 'nope', 'etl ']) {
       const reply = await h.call('GET', `/api/flows/name/${encodeURIComponent(name)}`);
-      expect(reply.status).toBe(404);
-      expect(reply.body).toEqual(FLOW_NOT_FOUND);
+      expectReply(reply, 404, FLOW_NOT_FOUND);
     }
   });
 });
@@ -228,8 +226,7 @@ describe('PATCH /api/flows/{id}', () => {
 
   test('an unknown id → 404 "Flow not found"', async () => {
     const reply = await h.call('PATCH', `/api/flows/${MISSING_ID}`, { tags: [] });
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(FLOW_NOT_FOUND);
+    expectReply(reply, 404, FLOW_NOT_FOUND);
   });
 
   test('only tags may be patched: name → 422 extra_forbidden', async () => {
@@ -249,8 +246,7 @@ describe('DELETE /api/flows/{id}', () => {
     expect((await h.call('GET', `/api/flows/${f.id}`)).body).toEqual(FLOW_NOT_FOUND);
     expect((await h.call('GET', '/api/flows/name/gone')).status).toBe(404);
     const second = await h.call('DELETE', `/api/flows/${f.id}`);
-    expect(second.status).toBe(404);
-    expect(second.body).toEqual(FLOW_NOT_FOUND);
+    expectReply(second, 404, FLOW_NOT_FOUND);
     expect(await count()).toBe(0);
   });
 

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test';
 import { freshHarness } from './fresh-harness.ts';
 import { byIdDesc, creators, readers, stable } from './companions.ts';
-import { INTEGRITY, LIMIT_MAX, UUID_RE, extraForbidden, limitRejected, nearNow, rawField, validation } from './expect.ts';
+import { INTEGRITY, LIMIT_MAX, UUID_RE, expectReply, extraForbidden, limitRejected, nearNow, rawField, validation } from './expect.ts';
 import { MISSING_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
 const TASK_RUN_FIELDS = [
@@ -275,8 +275,7 @@ describe('POST /api/task_runs/: create-or-fetch', () => {
 
   test('an unknown flow_run_id → 409 with the data-integrity text', async () => {
     const reply = await post({ flow_run_id: MISSING_ID, task_key: 'k', dynamic_key: '0' });
-    expect(reply.status).toBe(409);
-    expect(reply.body).toEqual(INTEGRITY);
+    expectReply(reply, 409, INTEGRITY);
     expect(await count()).toBe(0);
   });
 });
@@ -365,8 +364,7 @@ describe('GET /api/task_runs/{id}', () => {
 
   test('an unknown id → 404 {"detail": "Task not found"}; a malformed one → 422', async () => {
     const reply = await h.call('GET', `/api/task_runs/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(TASK_NOT_FOUND);
+    expectReply(reply, 404, TASK_NOT_FOUND);
     expect(validation(await h.call('GET', '/api/task_runs/nope'))[0]).toMatchObject({
       type: 'uuid_parsing',
       loc: ['path', 'id'],
@@ -382,8 +380,7 @@ describe('DELETE /api/task_runs/{id}', () => {
     expect(reply.text).toBe('');
     expect((await h.call('GET', `/api/task_runs/${t.id}`)).body).toEqual(TASK_NOT_FOUND);
     const again = await h.call('DELETE', `/api/task_runs/${t.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(TASK_NOT_FOUND);
+    expectReply(again, 404, TASK_NOT_FOUND);
   });
 
   test('a sub-flow run pointing at it gets parent_task_run_id null; its flow run and artifacts stay', async () => {
