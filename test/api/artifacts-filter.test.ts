@@ -7,39 +7,15 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness, type Reply } from '../helpers.ts';
-import { LIMIT_MAX, LIMIT_MIN } from './expect.ts';
-
-const FILTER = '/api/artifacts/filter';
-const COUNT = '/api/artifacts/count';
-const LATEST_FILTER = '/api/artifacts/latest/filter';
-const LATEST_COUNT = '/api/artifacts/latest/count';
-const ALL_ROUTES = [FILTER, COUNT, LATEST_FILTER, LATEST_COUNT];
-
-const FR1 = '11111111-1111-4111-8111-111111111111';
-const FR2 = '22222222-2222-4222-8222-222222222222';
-const TR1 = '33333333-3333-4333-8333-333333333333';
-const TR2 = '44444444-4444-4444-8444-444444444444';
-const UNKNOWN = '99999999-9999-4999-8999-999999999999';
-
-const SORTS = ['CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC', 'KEY_ASC'] as const;
-const SORT_EXPECTED = "'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'";
+import { ALL_ROUTES, COUNT, FILTER, FR1, FR2, LATEST_COUNT, LATEST_FILTER, SORT_EXPECTED, SORTS, TR1, TR2, UNKNOWN, sorted } from './artifact-routes.ts';
+import { LIMIT_MAX, LIMIT_MIN, extraForbidden, issues, limitRejected, onlyIssue, type Issue } from './expect.ts';
 
 const ids = (reply: Reply): string[] => {
   expect(reply.status).toBe(200);
   expect(Array.isArray(reply.body)).toBe(true);
   return reply.body.map((a: any) => a.id);
 };
-const sorted = (xs: string[]) => [...xs].sort();
 const descending = (xs: string[]) => [...xs].sort().reverse();
-
-/** The `exception_detail` of a normal 422, after checking the envelope. */
-function issues(reply: Reply, requestBody?: unknown): any[] {
-  expect(reply.status).toBe(422);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(Array.isArray(reply.body.exception_detail)).toBe(true);
-  if (requestBody !== undefined) expect(reply.body.request_body).toEqual(requestBody);
-  return reply.body.exception_detail;
-}
 
 // ── the shared data set ─────────────────────────────────────────────────────────────────────
 
@@ -309,23 +285,13 @@ describe('validation errors inside filters', () => {
   test('an extra key at the top of the filter → extra_forbidden at its loc', async () => {
     for (const route of [FILTER, COUNT]) {
       const body = { artifacts: { colour: 'teal' } };
-      expect(await single(route, body)).toEqual({
-        type: 'extra_forbidden',
-        loc: ['body', 'artifacts', 'colour'],
-        msg: 'Extra inputs are not permitted',
-        input: 'teal',
-      });
+      expect(await single(route, body)).toEqual(extraForbidden(['artifacts', 'colour'], 'teal'));
     }
   });
 
   test('operator inside a non-operator object (key) → extra_forbidden', async () => {
     const body = { artifacts: { key: { any_: ['v-one'], operator: 'and_' } } };
-    expect(await single(FILTER, body)).toEqual({
-      type: 'extra_forbidden',
-      loc: ['body', 'artifacts', 'key', 'operator'],
-      msg: 'Extra inputs are not permitted',
-      input: 'and_',
-    });
+    expect(await single(FILTER, body)).toEqual(extraForbidden(['artifacts', 'key', 'operator'], 'and_'));
     const onType = await single(COUNT, { artifacts: { type: { operator: 'or_' } } });
     expect(onType.type).toBe('extra_forbidden');
     expect(onType.loc).toEqual(['body', 'artifacts', 'type', 'operator']);
@@ -457,25 +423,17 @@ describe('paging and limits over 210 artifacts', () => {
 
   test('limit above the maximum → 422 with the detail text', async () => {
     for (const limit of [201, 500, 1_000_000]) {
-      const reply = await h.call('POST', FILTER, { limit });
-      expect(reply.status).toBe(422);
-      expect(reply.body).toEqual(LIMIT_MAX);
+      limitRejected(await h.call('POST', FILTER, { limit }), LIMIT_MAX);
     }
   });
 
   test('a negative limit → 422 with the ≥ 0 text', async () => {
-    const reply = await h.call('POST', FILTER, { limit: -1 });
-    expect(reply.status).toBe(422);
-    expect(reply.body).toEqual(LIMIT_MIN);
+    limitRejected(await h.call('POST', FILTER, { limit: -1 }), LIMIT_MIN);
   });
 
   test('an out-of-range limit masks every other error in the body', async () => {
-    const over = await h.call('POST', FILTER, { limit: 201, sort: 'nope', offset: -3, artifacts: { colour: 1 } });
-    expect(over.status).toBe(422);
-    expect(over.body).toEqual(LIMIT_MAX);
-    const under = await h.call('POST', FILTER, { limit: -1, artifacts: { key: { any_: [null] } } });
-    expect(under.status).toBe(422);
-    expect(under.body).toEqual(LIMIT_MIN);
+    limitRejected(await h.call('POST', FILTER, { limit: 201, sort: 'nope', offset: -3, artifacts: { colour: 1 } }), LIMIT_MAX);
+    limitRejected(await h.call('POST', FILTER, { limit: -1, artifacts: { key: { any_: [null] } } }), LIMIT_MIN);
   });
 
   test('a non-integer limit is a normal 422, reported together with a bad sort', async () => {
@@ -782,7 +740,7 @@ describe('run filters (flow_runs, task_runs, flows, deployments)', () => {
     expect(bad.status).toBe(422);
   });
 
-  const INVALID: [string, object, { type: string; loc: (string | number)[]; msg?: string }][] = [
+  const INVALID: [string, object, Issue][] = [
     [
       'flow_runs.state.type.any_ ["NOPE"] → enum',
       { flow_runs: { state: { type: { any_: ['NOPE'] } } } },
@@ -851,11 +809,7 @@ describe('run filters (flow_runs, task_runs, flows, deployments)', () => {
   for (const [label, body, expected] of INVALID) {
     test(`invalid: ${label}, on every route`, async () => {
       for (const route of ALL_ROUTES) {
-        const detail = issues(await h.call('POST', route, body), body);
-        expect(detail).toHaveLength(1);
-        expect(detail[0].type).toBe(expected.type);
-        expect(detail[0].loc).toEqual(expected.loc);
-        if (expected.msg) expect(detail[0].msg).toBe(expected.msg);
+        onlyIssue(await h.call('POST', route, body), body, expected);
       }
     });
   }

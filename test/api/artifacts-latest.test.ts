@@ -4,37 +4,12 @@
  * and the recorded Prefect 3.0.0 exchanges). Collection rows are observed through
  * `/{key}/latest`, `/latest/filter` and `/latest/count`.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
-import { UUID_RE, micros } from './expect.ts';
+import { beforeEach, describe, expect, test } from 'bun:test';
+import { freshHarness } from './fresh-harness.ts';
+import { UUID_RE, expectReply, micros } from './expect.ts';
+import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, COLLECTION_FIELDS } from './fields.ts';
 
-const ARTIFACT_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
-const COLLECTION_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'latest_id',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
 const MIRRORED = ['key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
-const NOT_FOUND = { detail: 'Artifact not found.' };
 const FLOW_RUN = '8411fade-9f89-4be4-98a8-b401a1945a63';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
 
@@ -42,13 +17,7 @@ function mirrored(artifact: Record<string, unknown>) {
   return Object.fromEntries(MIRRORED.map((name) => [name, artifact[name]]));
 }
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const latest = (key: string, headers?: Record<string, string>) =>
   h.call('GET', `/api/artifacts/${encodeURIComponent(key)}/latest`, undefined, headers);
@@ -133,8 +102,7 @@ describe('GET /api/artifacts/{key}/latest', () => {
   test('an unknown key is 404 "Artifact not found."', async () => {
     await h.create({ key: 'other-key' });
     const reply = await latest('no-such-key');
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('keys are matched exactly (case-sensitive, no prefix match)', async () => {
@@ -357,8 +325,7 @@ describe('deleting versions', () => {
     expect((await remove(artifact.id)).status).toBe(204);
 
     const reply = await latest('voltaic');
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
     expect(await row('voltaic')).toBeUndefined();
     expect(await latestCount()).toBe(1);
     expect((await allRows()).map((r) => r.key)).toEqual(['other-key']);

@@ -9,7 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
-import { LIMIT_MAX, LIMIT_MIN } from './expect.ts';
+import { LIMIT_MAX, LIMIT_MIN, issues, limitRejected, onlyIssue, type Issue } from './expect.ts';
 import {
   ALL_KEYS,
   ALL_ROUTES,
@@ -18,10 +18,8 @@ import {
   artifactsOfRuns,
   COUNT,
   deleteOk,
-  expecter,
   FILTER,
   getOk,
-  issues,
   keysOfArtifacts,
   keysOfRuns,
   LATEST_COUNT,
@@ -36,32 +34,17 @@ import {
   ORPHAN_TR,
   RUN_NAMES,
   rows,
-  seedWorld,
+  sharedWorld,
   setFlowRunState,
   sorted,
   UNKNOWN,
-  type World,
 } from './run-filters-world.ts';
 
 // ── the shared world ─────────────────────────────────────────────────────────────────────────
 
 describe('combination rules over the shared world', () => {
-  let h: Harness;
-  let w: World;
-  const expectThat = expecter(() => h, () => w);
+  const { h, w, expectThat } = sharedWorld();
   const { both } = expectThat;
-
-  beforeAll(async () => {
-    h = harness();
-    w = await seedWorld(h);
-  });
-  afterAll(async () => {
-    await h.close();
-  });
-
-  test('the seeded world is as described', () => {
-    expect(w.problems).toEqual([]);
-  });
 
   test('no run filter, or all four null: every artifact / every key, orphans and keyless ones included', async () => {
     await both({}, ARTIFACT_NAMES, ALL_KEYS);
@@ -86,9 +69,9 @@ describe('combination rules over the shared world', () => {
       'a-r1', 'a-r3', 'a-r6', 'a-r10',
     ]);
     // The raw deployment id still matches through flow_runs.deployment_id…
-    await both({ flow_runs: { deployment_id: { any_: [w.deployments.D4.id] } } }, ['r7'], ['a-r7']);
+    await both({ flow_runs: { deployment_id: { any_: [w().deployments.D4.id] } } }, ['r7'], ['a-r7']);
     // …but not once the deployments filter asks for the deployment itself.
-    await both({ flow_runs: { deployment_id: { any_: [w.deployments.D4.id] } }, deployments: {} }, [], []);
+    await both({ flow_runs: { deployment_id: { any_: [w().deployments.D4.id] } }, deployments: {} }, [], []);
   });
 
   test('task_runs: {} drops null and orphan task_run_ids, and needs no flow run', async () => {
@@ -101,12 +84,12 @@ describe('combination rules over the shared world', () => {
 
   test('the task-run condition is independent of the flow-run one', async () => {
     // r6's task run T3 belongs to no flow run at all, yet r6 matches both conditions.
-    await both({ flow_runs: { id: { any_: [w.runs.R6.id] } }, task_runs: { flow_run_id: { is_null_: true } } }, ['r6'], ['a-r6']);
+    await both({ flow_runs: { id: { any_: [w().runs.R6.id] } }, task_runs: { flow_run_id: { is_null_: true } } }, ['r6'], ['a-r6']);
     await both({ flows: { name: { any_: ['ml-train'] } }, task_runs: { name: { any_: ['orphan-task'] } } }, ['r6'], ['a-r6']);
     // Both must hold: no artifact has R1 with T2, and tronly (T3) has no flow run.
-    await both({ flow_runs: { id: { any_: [w.runs.R1.id] } }, task_runs: { id: { any_: [w.tasks.T2.id] } } }, [], []);
-    await both({ flow_runs: {}, task_runs: { id: { any_: [w.tasks.T3.id] } } }, ['r6'], ['a-r6']);
-    await both({ flow_runs: { id: { any_: [w.runs.R2.id] } }, task_runs: { id: { any_: [w.tasks.T2.id] } } }, ['r2', 'multi2'], [
+    await both({ flow_runs: { id: { any_: [w().runs.R1.id] } }, task_runs: { id: { any_: [w().tasks.T2.id] } } }, [], []);
+    await both({ flow_runs: {}, task_runs: { id: { any_: [w().tasks.T3.id] } } }, ['r6'], ['a-r6']);
+    await both({ flow_runs: { id: { any_: [w().runs.R2.id] } }, task_runs: { id: { any_: [w().tasks.T2.id] } } }, ['r2', 'multi2'], [
       'a-r2', 'a-multi',
     ]);
   });
@@ -116,7 +99,7 @@ describe('combination rules over the shared world', () => {
     await both({ flows: { deployment: { is_null_: true } }, deployments: {} }, [], []);
     await both({ flow_runs: { tags: { all_: ['prod'] } }, deployments: { tags: { all_: ['eu'] } } }, ['r3'], ['a-r3']);
     await both({ flows: { tags: { all_: ['blue'] } }, flow_runs: { tags: { all_: ['red'] } } }, ['r2', 'back1', 'multi2'], ['a-r2', 'a-multi']);
-    await both({ flows: { id: { any_: [w.flows.F2.id] } }, flow_runs: { id: { any_: [w.runs.R1.id] } } }, [], []);
+    await both({ flows: { id: { any_: [w().flows.F2.id] } }, flow_runs: { id: { any_: [w().runs.R1.id] } } }, [], []);
   });
 
   test('the five parts are ANDed even when artifacts.operator is or_', async () => {
@@ -135,23 +118,23 @@ describe('combination rules over the shared world', () => {
     await both({ artifacts: { flow_run_id: { any_: [ORPHAN_FR] } }, flows: {} }, [], []);
     await both({ artifacts: { task_run_id: { any_: [ORPHAN_TR] } } }, ['orphan'], ['a-orphan']);
     await both({ artifacts: { task_run_id: { any_: [ORPHAN_TR] } }, task_runs: {} }, [], []);
-    await both({ artifacts: { flow_run_id: { any_: [w.runs.R1.id] } }, flow_runs: { id: { any_: [w.runs.R1.id] } } }, [
+    await both({ artifacts: { flow_run_id: { any_: [w().runs.R1.id] } }, flow_runs: { id: { any_: [w().runs.R1.id] } } }, [
       'r1', 'nokey', 'multi1',
     ], ['a-r1']);
   });
 
   test('/latest/* use the run ids of the latest version only', async () => {
     // multi1 (R1) is not a-multi's latest; multi2 (R2) is. back1 (R2) is not a-back's latest.
-    await both({ flow_runs: { id: { any_: [w.runs.R1.id] } } }, ['r1', 'nokey', 'multi1'], ['a-r1']);
-    await both({ flow_runs: { id: { any_: [w.runs.R2.id] } } }, ['r2', 'back1', 'multi2'], ['a-r2', 'a-multi']);
-    await both({ task_runs: { id: { any_: [w.tasks.T1.id] } } }, ['r1', 'nokey', 'multi1'], ['a-r1']);
-    await both({ deployments: { id: { any_: [w.deployments.D1.id] } } }, ['r1', 'r3', 'nokey', 'multi1'], ['a-r1', 'a-r3']);
+    await both({ flow_runs: { id: { any_: [w().runs.R1.id] } } }, ['r1', 'nokey', 'multi1'], ['a-r1']);
+    await both({ flow_runs: { id: { any_: [w().runs.R2.id] } } }, ['r2', 'back1', 'multi2'], ['a-r2', 'a-multi']);
+    await both({ task_runs: { id: { any_: [w().tasks.T1.id] } } }, ['r1', 'nokey', 'multi1'], ['a-r1']);
+    await both({ deployments: { id: { any_: [w().deployments.D1.id] } } }, ['r1', 'r3', 'nokey', 'multi1'], ['a-r1', 'a-r3']);
     // Latest rows carry the latest version's run ids.
-    const latest = rows(await h.call('POST', LATEST_FILTER, { flow_runs: { id: { any_: [w.runs.R2.id] } } }));
+    const latest = rows(await h().call('POST', LATEST_FILTER, { flow_runs: { id: { any_: [w().runs.R2.id] } } }));
     const multi = latest.find((r) => r.key === 'a-multi');
-    expect(multi.flow_run_id).toBe(w.runs.R2.id);
-    expect(multi.task_run_id).toBe(w.tasks.T2.id);
-    expect(multi.latest_id).toBe(w.artifacts.multi2.id);
+    expect(multi.flow_run_id).toBe(w().runs.R2.id);
+    expect(multi.task_run_id).toBe(w().tasks.T2.id);
+    expect(multi.latest_id).toBe(w().artifacts.multi2.id);
   });
 
   test('several filters of every kind at once', async () => {
@@ -176,13 +159,13 @@ describe('combination rules over the shared world', () => {
 
   test('work_pools / work_pool_queues are not parameters of the artifact routes: ignored like unknown keys', async () => {
     await both({ work_pools: { name: { any_: ['nope'] } }, work_pool_queues: { id: { any_: [UNKNOWN] } } }, ARTIFACT_NAMES, ALL_KEYS);
-    await both({ work_pools: {}, flow_runs: { id: { any_: [w.runs.R4.id] } } }, ['r4'], ['a-r4']);
+    await both({ work_pools: {}, flow_runs: { id: { any_: [w().runs.R4.id] } } }, ['r4'], ['a-r4']);
   });
 
   // ── sorts and pages over filtered rows ──
 
   const keyOf = (n: string) => ARTIFACT_LINKS[n].key;
-  const idOf = (n: string) => w.artifacts[n].id as string;
+  const idOf = (n: string) => w().artifacts[n].id as string;
   const idDesc = (a: string, b: string) => (idOf(a) < idOf(b) ? 1 : idOf(a) > idOf(b) ? -1 : 0);
   const creationRank = (n: string) => ARTIFACT_NAMES.indexOf(n);
   // Versions of one key: KEY_ASC lists them oldest first, KEY_DESC newest first (README, Sorts).
@@ -217,17 +200,17 @@ describe('combination rules over the shared world', () => {
     for (const [sort, order] of Object.entries(ORDERS)) {
       test(`/filter with ${label}, sort ${sort}: the right rows in the right order, and every page of it`, async () => {
         const want = [...expected].sort(order);
-        expect(names(await h.call('POST', FILTER, { ...filter, sort }))).toEqual(want);
+        expect(names(await h().call('POST', FILTER, { ...filter, sort }))).toEqual(want);
         for (const size of [1, 2, 3]) {
           const pages: string[] = [];
           for (let offset = 0; offset < want.length + size; offset += size) {
-            pages.push(...names(await h.call('POST', FILTER, { ...filter, sort, limit: size, offset })));
+            pages.push(...names(await h().call('POST', FILTER, { ...filter, sort, limit: size, offset })));
           }
           expect(pages).toEqual(want);
         }
-        expect(names(await h.call('POST', FILTER, { ...filter, sort, offset: want.length }))).toEqual([]);
-        expect(names(await h.call('POST', FILTER, { ...filter, sort, limit: 0 }))).toEqual([]);
-        const counted = await h.call('POST', COUNT, { ...filter, sort, limit: 1, offset: 3 });
+        expect(names(await h().call('POST', FILTER, { ...filter, sort, offset: want.length }))).toEqual([]);
+        expect(names(await h().call('POST', FILTER, { ...filter, sort, limit: 0 }))).toEqual([]);
+        const counted = await h().call('POST', COUNT, { ...filter, sort, limit: 1, offset: 3 });
         expect(counted.body).toBe(want.length);
       });
     }
@@ -235,44 +218,40 @@ describe('combination rules over the shared world', () => {
 
   test('/filter without a sort orders filtered rows by id descending', async () => {
     const want = ['r1', 'r2', 'r10', 'nokey', 'multi1', 'back1', 'multi2'].sort(idDesc);
-    expect(names(await h.call('POST', FILTER, { flow_runs: { tags: { all_: ['db'] } } }))).toEqual(want);
+    expect(names(await h().call('POST', FILTER, { flow_runs: { tags: { all_: ['db'] } } }))).toEqual(want);
   });
 
   test('/latest/filter sorts and pages filtered collection rows', async () => {
     const filter = { task_runs: {} };
     const keys = ['a-r1', 'a-r2', 'a-r4', 'a-r6', 'a-r7', 'a-tr-only', 'a-multi'];
     const got = (reply: any) => rows(reply).map((r) => r.key);
-    expect(got(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_ASC' }))).toEqual([...keys].sort());
-    expect(got(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_DESC' }))).toEqual([...keys].sort().reverse());
+    expect(got(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_ASC' }))).toEqual([...keys].sort());
+    expect(got(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_DESC' }))).toEqual([...keys].sort().reverse());
     // Collections: created = first time the key was seen; updated = last write to the latest version.
-    expect(got(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'CREATED_DESC' }))).toEqual([
+    expect(got(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'CREATED_DESC' }))).toEqual([
       'a-multi', 'a-tr-only', 'a-r7', 'a-r6', 'a-r4', 'a-r2', 'a-r1',
     ]);
-    expect(got(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'UPDATED_DESC' }))).toEqual([
+    expect(got(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'UPDATED_DESC' }))).toEqual([
       'a-r4', 'a-multi', 'a-tr-only', 'a-r7', 'a-r6', 'a-r2', 'a-r1',
     ]);
-    const byId = rows(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'ID_DESC' }));
+    const byId = rows(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'ID_DESC' }));
     expect(sorted(byId.map((r) => r.key))).toEqual(sorted(keys));
     expect(byId.map((r) => r.id)).toEqual(byId.map((r) => r.id).sort().reverse());
-    const byDefault = rows(await h.call('POST', LATEST_FILTER, filter));
+    const byDefault = rows(await h().call('POST', LATEST_FILTER, filter));
     expect(byDefault.map((r) => r.id)).toEqual(byId.map((r) => r.id));
-    expect(got(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_ASC', limit: 3, offset: 2 }))).toEqual(
+    expect(got(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_ASC', limit: 3, offset: 2 }))).toEqual(
       [...keys].sort().slice(2, 5),
     );
-    expect(got(await h.call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_ASC', offset: 7 }))).toEqual([]);
-    expect((await h.call('POST', LATEST_COUNT, { ...filter, limit: 2 })).body).toBe(7);
+    expect(got(await h().call('POST', LATEST_FILTER, { ...filter, sort: 'KEY_ASC', offset: 7 }))).toEqual([]);
+    expect((await h().call('POST', LATEST_COUNT, { ...filter, limit: 2 })).body).toBe(7);
   });
 
   test('limit rules still apply with run filters', async () => {
     for (const route of [FILTER, LATEST_FILTER]) {
-      const over = await h.call('POST', route, { flow_runs: {}, limit: 201 });
-      expect(over.status).toBe(422);
-      expect(over.body).toEqual(LIMIT_MAX);
-      const under = await h.call('POST', route, { deployments: {}, limit: -1 });
-      expect(under.status).toBe(422);
-      expect(under.body).toEqual(LIMIT_MIN);
+      limitRejected(await h().call('POST', route, { flow_runs: {}, limit: 201 }), LIMIT_MAX);
+      limitRejected(await h().call('POST', route, { deployments: {}, limit: -1 }), LIMIT_MIN);
       // The limit check comes before validation of the rest of the body.
-      const both = await h.call('POST', route, { flow_runs: { state: { type: { any_: ['NOPE'] } } }, limit: 201 });
+      const both = await h().call('POST', route, { flow_runs: { state: { type: { any_: ['NOPE'] } } }, limit: 201 });
       expect(both.body).toEqual(LIMIT_MAX);
     }
   });
@@ -572,7 +551,7 @@ describe('validation of run filters (422 with the location of the fault)', () =>
     await h.close();
   });
 
-  const INVALID: [string, Record<string, unknown>, { type: string; loc: (string | number)[]; msg?: string }][] = [
+  const INVALID: [string, Record<string, unknown>, Issue][] = [
     ['flow_runs.id.not_any_ bad uuid', { flow_runs: { id: { not_any_: ['nope'] } } }, { type: 'uuid_parsing', loc: ['body', 'flow_runs', 'id', 'not_any_', 0] }],
     ['flow_runs.state.type.not_any_ bad enum', { flow_runs: { state: { type: { not_any_: ['DONE'] } } } }, { type: 'enum', loc: ['body', 'flow_runs', 'state', 'type', 'not_any_', 0] }],
     ['flow_runs.state operator', { flow_runs: { state: { operator: 'nand' } } }, { type: 'enum', loc: ['body', 'flow_runs', 'state', 'operator'] }],
@@ -625,11 +604,7 @@ describe('validation of run filters (422 with the location of the fault)', () =>
   for (const [label, body, expected] of INVALID) {
     test(`${label} → ${expected.type}, on every route`, async () => {
       for (const route of ALL_ROUTES) {
-        const detail = issues(await h.call('POST', route, body), body);
-        expect(detail).toHaveLength(1);
-        expect(detail[0].type).toBe(expected.type);
-        expect(detail[0].loc).toEqual(expected.loc);
-        if (expected.msg) expect(detail[0].msg).toBe(expected.msg);
+        onlyIssue(await h.call('POST', route, body), body, expected);
       }
     });
   }

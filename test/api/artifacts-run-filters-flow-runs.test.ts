@@ -4,45 +4,28 @@
  * fields `tags.any_`, `end_time`, `created_by`. Sources: shared/spec/filters.md §1, §4, §8, §9,
  * §11; companions.md §1, §3. The world is described in run-filters-world.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
+import { describe, test } from 'bun:test';
 import {
-  expecter,
   GHOST_DEPLOYMENT,
   LATE_2020,
   micros,
   naive,
   RUN_NAMES,
   SCHEDULED_2031,
-  seedWorld,
+  sharedWorld,
   UNKNOWN,
   utc,
   withOffset,
   type RunName,
-  type World,
 } from './run-filters-world.ts';
 
-let h: Harness;
-let w: World;
-const expectThat = expecter(() => h, () => w);
+const { w, expectThat } = sharedWorld('the seeded runs have the states, times and links the filters below rely on');
 /** Every artifact of these runs, on all four routes. */
 const runs = (flow_runs: unknown, names: readonly RunName[]) => expectThat.runs({ flow_runs }, names);
 const ALL: readonly RunName[] = RUN_NAMES;
 const except = (...out: RunName[]) => ALL.filter((r) => !out.includes(r));
-const id = (r: RunName) => w.runs[r].id;
-const us = (r: RunName, field: string) => micros(w.runs[r][field]);
-
-beforeAll(async () => {
-  h = harness();
-  w = await seedWorld(h);
-});
-afterAll(async () => {
-  await h.close();
-});
-
-test('the seeded runs have the states, times and links the filters below rely on', () => {
-  expect(w.problems).toEqual([]);
-});
+const id = (r: RunName) => w().runs[r].id;
+const us = (r: RunName, field: string) => micros(w().runs[r][field]);
 
 describe('flow_runs present but without conditions', () => {
   test('{} keeps every artifact whose flow run exists, and nothing else', async () => {
@@ -144,9 +127,9 @@ describe('tags', () => {
 
 describe('deployment_id', () => {
   test('any_ compares the raw stored id: a deleted or never-existing deployment still matches', async () => {
-    await runs({ deployment_id: { any_: [w.deployments.D1.id] } }, ['R1', 'R3']);
-    await runs({ deployment_id: { any_: [w.deployments.D4.id] } }, ['R7']);
-    await runs({ deployment_id: { any_: [GHOST_DEPLOYMENT, w.deployments.D2.id] } }, ['R9', 'R10']);
+    await runs({ deployment_id: { any_: [w().deployments.D1.id] } }, ['R1', 'R3']);
+    await runs({ deployment_id: { any_: [w().deployments.D4.id] } }, ['R7']);
+    await runs({ deployment_id: { any_: [GHOST_DEPLOYMENT, w().deployments.D2.id] } }, ['R9', 'R10']);
     await runs({ deployment_id: { any_: [UNKNOWN] } }, []);
     await runs({ deployment_id: { any_: [] } }, []);
   });
@@ -157,8 +140,8 @@ describe('deployment_id', () => {
   });
 
   test('the operator combines any_ and is_null_', async () => {
-    await runs({ deployment_id: { any_: [w.deployments.D3.id], is_null_: false } }, ['R6']);
-    await runs({ deployment_id: { operator: 'or_', any_: [w.deployments.D3.id], is_null_: true } }, ['R2', 'R4', 'R5', 'R8', 'R6']);
+    await runs({ deployment_id: { any_: [w().deployments.D3.id], is_null_: false } }, ['R6']);
+    await runs({ deployment_id: { operator: 'or_', any_: [w().deployments.D3.id], is_null_: true } }, ['R2', 'R4', 'R5', 'R8', 'R6']);
   });
 });
 
@@ -242,8 +225,8 @@ describe('start_time', () => {
     await runs({ start_time: { before_: utc(us('R4', 'start_time') - 1) } }, ['R1']);
     await runs({ start_time: { after_: utc(us('R7', 'start_time')) } }, ['R7', 'R10']);
     await runs({ start_time: { after_: utc(us('R7', 'start_time') + 1) } }, ['R10']);
-    await runs({ start_time: { after_: w.runs.R6.start_time, before_: w.runs.R6.start_time } }, ['R6']);
-    await runs({ start_time: { after_: w.runs.R4.start_time, before_: w.runs.R7.start_time } }, ['R4', 'R6', 'R7']);
+    await runs({ start_time: { after_: w().runs.R6.start_time, before_: w().runs.R6.start_time } }, ['R6']);
+    await runs({ start_time: { after_: w().runs.R4.start_time, before_: w().runs.R7.start_time } }, ['R4', 'R6', 'R7']);
     await runs({ start_time: { after_: '2000-01-01T00:00:00Z' } }, ['R1', 'R4', 'R6', 'R7', 'R10']);
   });
 
@@ -257,7 +240,7 @@ describe('start_time', () => {
 
   test('combined with is_null_', async () => {
     await runs({ start_time: { is_null_: true, after_: '2000-01-01T00:00:00Z' } }, []);
-    await runs({ start_time: { is_null_: false, before_: w.runs.R1.start_time } }, ['R1']);
+    await runs({ start_time: { is_null_: false, before_: w().runs.R1.start_time } }, ['R1']);
   });
 });
 
@@ -281,8 +264,8 @@ describe('expected_start_time', () => {
   });
 
   test('a window around server-stamped times, with the bounds taken from the runs', async () => {
-    const lo = w.runs.R6.expected_start_time;
-    const hi = w.runs.R8.expected_start_time;
+    const lo = w().runs.R6.expected_start_time;
+    const hi = w().runs.R8.expected_start_time;
     await runs({ expected_start_time: { after_: lo, before_: hi } }, ['R6', 'R7', 'R8']);
     await runs({ expected_start_time: { after_: utc(micros(lo) + 1), before_: utc(micros(hi) - 1) } }, ['R7']);
   });
@@ -303,19 +286,19 @@ describe('parent_flow_run_id and parent_task_run_id', () => {
   test('parent_flow_run_id.any_: sub-flow runs of the listed runs (through the parent task run)', async () => {
     await runs({ parent_flow_run_id: { any_: [id('R1')] } }, ['R8']);
     await runs({ parent_flow_run_id: { any_: [id('R2'), id('R8')] } }, []);
-    await runs({ parent_flow_run_id: { any_: [w.tasks.T1.id] } }, []); // a task run id is not a flow run id
+    await runs({ parent_flow_run_id: { any_: [w().tasks.T1.id] } }, []); // a task run id is not a flow run id
     await runs({ parent_flow_run_id: { any_: [] } }, []);
     await runs({ parent_flow_run_id: {} }, ALL);
     await runs({ parent_flow_run_id: { operator: 'or_', any_: [id('R1').toUpperCase()] } }, ['R8']);
   });
 
   test('parent_task_run_id.any_ / is_null_ and its operator', async () => {
-    await runs({ parent_task_run_id: { any_: [w.tasks.T1.id] } }, ['R8']);
-    await runs({ parent_task_run_id: { any_: [w.tasks.T2.id] } }, []);
+    await runs({ parent_task_run_id: { any_: [w().tasks.T1.id] } }, ['R8']);
+    await runs({ parent_task_run_id: { any_: [w().tasks.T2.id] } }, []);
     await runs({ parent_task_run_id: { is_null_: false } }, ['R8']);
     await runs({ parent_task_run_id: { is_null_: true } }, except('R8'));
-    await runs({ parent_task_run_id: { any_: [w.tasks.T1.id], is_null_: true } }, []);
-    await runs({ parent_task_run_id: { operator: 'or_', any_: [w.tasks.T1.id], is_null_: true } }, ALL);
+    await runs({ parent_task_run_id: { any_: [w().tasks.T1.id], is_null_: true } }, []);
+    await runs({ parent_task_run_id: { operator: 'or_', any_: [w().tasks.T1.id], is_null_: true } }, ALL);
   });
 });
 
@@ -395,7 +378,7 @@ describe('the FlowRunFilter operator across fields', () => {
       {
         operator: 'and_',
         tags: { operator: 'or_', all_: ['prod'], is_null_: true },
-        deployment_id: { operator: 'or_', is_null_: true, any_: [w.deployments.D1.id] },
+        deployment_id: { operator: 'or_', is_null_: true, any_: [w().deployments.D1.id] },
       },
       ['R3', 'R4', 'R8'],
     );

@@ -6,16 +6,14 @@
  * `DeploymentFilterTags.any_`). Sources: shared/spec/filters.md §1, §5–§9, §11; companions.md.
  * The world is described in run-filters-world.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
+import { describe, test } from 'bun:test';
 import {
-  expecter,
   GHOST_DEPLOYMENT,
   micros,
   ORPHAN_FR,
   RUN_FLOW,
   RUN_NAMES,
-  seedWorld,
+  sharedWorld,
   TASK_2030,
   TASK_NAMES,
   UNKNOWN,
@@ -23,17 +21,14 @@ import {
   withOffset,
   type RunName,
   type TaskName,
-  type World,
 } from './run-filters-world.ts';
 
-let h: Harness;
-let w: World;
-const expectThat = expecter(() => h, () => w);
+const { w, expectThat } = sharedWorld();
 const tasks = (task_runs: unknown, names: readonly TaskName[]) => expectThat.tasks({ task_runs }, names);
 const ALL_TASKS: readonly TaskName[] = TASK_NAMES;
 const WITH_FLOW_RUN: TaskName[] = ['T1', 'T2', 'T4', 'T5'];
-const tid = (t: TaskName) => w.tasks[t].id;
-const rid = (r: RunName) => w.runs[r].id;
+const tid = (t: TaskName) => w().tasks[t].id;
+const rid = (r: RunName) => w().runs[r].id;
 /** The runs of these flows. */
 const runsOf = (...flows: ('F1' | 'F2' | 'F3')[]) => RUN_NAMES.filter((r) => flows.includes(RUN_FLOW[r]));
 const byFlows = (flowFilter: unknown, flows: ('F1' | 'F2' | 'F3')[]) => expectThat.runs({ flows: flowFilter }, runsOf(...flows));
@@ -41,18 +36,6 @@ const byFlows = (flowFilter: unknown, flows: ('F1' | 'F2' | 'F3')[]) => expectTh
 const DEPLOYMENT_RUNS = { D1: ['R1', 'R3'], D2: ['R10'], D3: ['R6'] } as const;
 const byDeployments = (deploymentFilter: unknown, deps: (keyof typeof DEPLOYMENT_RUNS)[]) =>
   expectThat.runs({ deployments: deploymentFilter }, deps.flatMap((d) => DEPLOYMENT_RUNS[d]));
-
-beforeAll(async () => {
-  h = harness();
-  w = await seedWorld(h);
-});
-afterAll(async () => {
-  await h.close();
-});
-
-test('the seeded world is as described', () => {
-  expect(w.problems).toEqual([]);
-});
 
 // ── task runs ────────────────────────────────────────────────────────────────────────────────
 
@@ -130,8 +113,8 @@ describe('task_runs: times', () => {
   test('start_time.is_null_ and inclusive bounds', async () => {
     await tasks({ start_time: { is_null_: true } }, ['T2', 'T4', 'T5']);
     await tasks({ start_time: { is_null_: false } }, ['T1', 'T3']);
-    const t1 = micros(w.tasks.T1.start_time);
-    const t3 = micros(w.tasks.T3.start_time);
+    const t1 = micros(w().tasks.T1.start_time);
+    const t3 = micros(w().tasks.T3.start_time);
     await tasks({ start_time: { before_: utc(t1) } }, ['T1']);
     await tasks({ start_time: { before_: utc(t1 - 1) } }, []);
     await tasks({ start_time: { after_: utc(t1 + 1) } }, ['T3']);
@@ -147,7 +130,7 @@ describe('task_runs: times', () => {
     await tasks({ expected_start_time: { before_: '2030-02-01T23:59:59.999999Z' } }, ['T1', 'T2', 'T3', 'T4']);
     await tasks({ expected_start_time: { after_: '2030-02-02T00:00:00' } }, ['T5']);
     await tasks(
-      { expected_start_time: { after_: w.tasks.T2.expected_start_time, before_: w.tasks.T3.expected_start_time } },
+      { expected_start_time: { after_: w().tasks.T2.expected_start_time, before_: w().tasks.T3.expected_start_time } },
       ['T2', 'T4', 'T3'],
     );
   });
@@ -223,13 +206,13 @@ describe('flows', () => {
   });
 
   test('id.any_ and (newer Prefect) id.not_any_', async () => {
-    await byFlows({ id: { any_: [w.flows.F2.id] } }, ['F2']);
-    await byFlows({ id: { any_: [w.flows.F1.id.toUpperCase(), w.flows.F3.id] } }, ['F1', 'F3']);
+    await byFlows({ id: { any_: [w().flows.F2.id] } }, ['F2']);
+    await byFlows({ id: { any_: [w().flows.F1.id.toUpperCase(), w().flows.F3.id] } }, ['F1', 'F3']);
     await byFlows({ id: { any_: [] } }, []);
-    await byFlows({ id: { not_any_: [w.flows.F1.id] } }, ['F2', 'F3']);
-    await byFlows({ id: { not_any_: [w.flows.F1.id, w.flows.F3.id, UNKNOWN] } }, ['F2']);
+    await byFlows({ id: { not_any_: [w().flows.F1.id] } }, ['F2', 'F3']);
+    await byFlows({ id: { not_any_: [w().flows.F1.id, w().flows.F3.id, UNKNOWN] } }, ['F2']);
     await byFlows({ id: { not_any_: [] } }, ['F1', 'F2', 'F3']);
-    await byFlows({ id: { any_: [w.flows.F1.id, w.flows.F2.id], not_any_: [w.flows.F2.id] } }, ['F1']);
+    await byFlows({ id: { any_: [w().flows.F1.id, w().flows.F2.id], not_any_: [w().flows.F2.id] } }, ['F1']);
   });
 
   test('name.any_ (exact) and name.like_ (case-insensitive, wildcards)', async () => {
@@ -261,7 +244,7 @@ describe('flows', () => {
   test('the FlowFilter operator', async () => {
     await byFlows({ name: { like_: 'e' }, tags: { is_null_: false } }, ['F1', 'F2']);
     await byFlows({ operator: 'or_', name: { any_: ['Report_Weekly'] }, tags: { is_null_: true } }, ['F2', 'F3']);
-    await byFlows({ operator: 'or_', deployment: { is_null_: true }, id: { any_: [w.flows.F3.id] } }, ['F2', 'F3']);
+    await byFlows({ operator: 'or_', deployment: { is_null_: true }, id: { any_: [w().flows.F3.id] } }, ['F2', 'F3']);
   });
 });
 
@@ -273,16 +256,16 @@ describe('deployments', () => {
   });
 
   test('id.any_: a deleted or never-stored deployment id matches nothing', async () => {
-    await byDeployments({ id: { any_: [w.deployments.D1.id] } }, ['D1']);
-    await byDeployments({ id: { any_: [w.deployments.D4.id] } }, []);
+    await byDeployments({ id: { any_: [w().deployments.D1.id] } }, ['D1']);
+    await byDeployments({ id: { any_: [w().deployments.D4.id] } }, []);
     await byDeployments({ id: { any_: [GHOST_DEPLOYMENT] } }, []);
-    await byDeployments({ id: { any_: [w.deployments.D3.id.toUpperCase(), w.deployments.D4.id] } }, ['D3']);
+    await byDeployments({ id: { any_: [w().deployments.D3.id.toUpperCase(), w().deployments.D4.id] } }, ['D3']);
     await byDeployments({ id: { any_: [] } }, []);
   });
 
   test('id.not_any_ (newer Prefect)', async () => {
-    await byDeployments({ id: { not_any_: [w.deployments.D1.id] } }, ['D2', 'D3']);
-    await byDeployments({ id: { not_any_: [w.deployments.D4.id] } }, ['D1', 'D2', 'D3']);
+    await byDeployments({ id: { not_any_: [w().deployments.D1.id] } }, ['D2', 'D3']);
+    await byDeployments({ id: { not_any_: [w().deployments.D4.id] } }, ['D1', 'D2', 'D3']);
     await byDeployments({ id: { not_any_: [] } }, ['D1', 'D2', 'D3']);
   });
 

@@ -3,49 +3,20 @@
  * (GET /api/artifacts/{id}), update (PATCH) and delete (DELETE), as a Prefect 3.0.0 server
  * answers them (shared/spec/artifacts-api.md §1–6.4 and the recorded reference exchanges).
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { startServer } from '../../src/cli/serve.ts';
 import { DEFAULTS } from '../../src/config.ts';
-import { harness, tempDir, type Harness } from '../helpers.ts';
-import { DATETIME_RE, UUID_RE, micros } from './expect.ts';
+import { tempDir } from '../helpers.ts';
+import { freshHarness } from './fresh-harness.ts';
+import { DATETIME_RE, UUID_RE, expectReply, extraForbidden, invalidUuid, micros, validationError } from './expect.ts';
+import { ARTIFACT_FIELDS, ARTIFACT_NOT_FOUND as NOT_FOUND, MISSING_ID } from './fields.ts';
 
-const ARTIFACT_FIELDS = [
-  'id',
-  'created',
-  'updated',
-  'key',
-  'type',
-  'description',
-  'data',
-  'metadata_',
-  'flow_run_id',
-  'task_run_id',
-];
 const KEY_MSG = 'Value error, Artifact key must only contain lowercase letters, numbers, and dashes.';
-const NOT_FOUND = { detail: 'Artifact not found.' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const FLOW_RUN = '1c9e7a52-3d7c-4f0e-8a43-5b2f0d6e9a10';
 const TASK_RUN = '33333333-3333-3333-3333-333333333333';
 
-function validationError(detail: object[], requestBody: unknown) {
-  return { exception_message: 'Invalid request received.', exception_detail: detail, request_body: requestBody };
-}
-
-const extraForbidden = (name: string, input: unknown) => ({
-  type: 'extra_forbidden',
-  loc: ['body', name],
-  msg: 'Extra inputs are not permitted',
-  input,
-});
-
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
 const count = async () => (await h.call('POST', '/api/artifacts/count', {})).body as number;
 const read = (id: string) => h.call('GET', `/api/artifacts/${id}`);
@@ -380,20 +351,7 @@ describe('POST /api/artifacts/ (create)', () => {
     test('a non-UUID is 422 uuid_parsing with Pydantic\'s message', async () => {
       const reply = await h.call('POST', '/api/artifacts/', { flow_run_id: 'not-a-uuid' });
       expect(reply.status).toBe(422);
-      expect(reply.body).toEqual(
-        validationError(
-          [
-            {
-              type: 'uuid_parsing',
-              loc: ['body', 'flow_run_id'],
-              msg: 'Input should be a valid UUID, invalid character: found `n` at 1',
-              input: 'not-a-uuid',
-              ctx: { error: 'invalid character: found `n` at 1' },
-            },
-          ],
-          { flow_run_id: 'not-a-uuid' },
-        ),
-      );
+      expect(reply.body).toEqual(validationError([invalidUuid(['body', 'flow_run_id'], 'not-a-uuid', 'n', 1)], { flow_run_id: 'not-a-uuid' }));
     });
 
     test('run ids are not foreign keys: ids of runs that do not exist are accepted', async () => {
@@ -471,46 +429,19 @@ describe('GET /api/artifacts/{id}', () => {
   test('an unknown id is 404 "Artifact not found."', async () => {
     await h.create({ key: 'x' });
     const reply = await read(MISSING_ID);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('an id that is not a UUID is 422 uuid_parsing at ["path","id"] with request_body null', async () => {
     const reply = await read('not-a-uuid');
     expect(reply.status).toBe(422);
-    expect(reply.body).toEqual(
-      validationError(
-        [
-          {
-            type: 'uuid_parsing',
-            loc: ['path', 'id'],
-            msg: 'Input should be a valid UUID, invalid character: found `n` at 1',
-            input: 'not-a-uuid',
-            ctx: { error: 'invalid character: found `n` at 1' },
-          },
-        ],
-        null,
-      ),
-    );
+    expect(reply.body).toEqual(validationError([invalidUuid(['path', 'id'], 'not-a-uuid', 'n', 1)], null));
   });
 
   test('GET /api/artifacts/filter is read as an id: 422 uuid_parsing', async () => {
     const reply = await h.call('GET', '/api/artifacts/filter');
     expect(reply.status).toBe(422);
-    expect(reply.body).toEqual(
-      validationError(
-        [
-          {
-            type: 'uuid_parsing',
-            loc: ['path', 'id'],
-            msg: 'Input should be a valid UUID, invalid character: found `i` at 2',
-            input: 'filter',
-            ctx: { error: 'invalid character: found `i` at 2' },
-          },
-        ],
-        null,
-      ),
-    );
+    expect(reply.body).toEqual(validationError([invalidUuid(['path', 'id'], 'filter', 'i', 2)], null));
   });
 
   test('GET /api/artifacts/latest (one segment) is read as an id: 422 uuid_parsing', async () => {
@@ -648,8 +579,7 @@ describe('PATCH /api/artifacts/{id}', () => {
 
   test('an unknown id is 404 "Artifact not found."', async () => {
     const reply = await patch(MISSING_ID, { data: 'x' });
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('an id that is not a UUID is 422 uuid_parsing at ["path","id"]', async () => {
@@ -691,12 +621,10 @@ describe('DELETE /api/artifacts/{id}', () => {
     expect(reply.text).toBe('');
 
     const after = await read(artifact.id);
-    expect(after.status).toBe(404);
-    expect(after.body).toEqual(NOT_FOUND);
+    expectReply(after, 404, NOT_FOUND);
 
     const again = await remove(artifact.id);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(NOT_FOUND);
+    expectReply(again, 404, NOT_FOUND);
     expect(await count()).toBe(0);
   });
 
@@ -716,8 +644,7 @@ describe('DELETE /api/artifacts/{id}', () => {
     const artifact = await h.create({ data: 1 });
     expect((await remove(artifact.id)).status).toBe(204);
     const reply = await h.call('PATCH', `/api/artifacts/${artifact.id}`, { data: 2 });
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('accepts the id in upper case', async () => {
@@ -728,8 +655,7 @@ describe('DELETE /api/artifacts/{id}', () => {
 
   test('an unknown id is 404', async () => {
     const reply = await remove(MISSING_ID);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(NOT_FOUND);
+    expectReply(reply, 404, NOT_FOUND);
   });
 
   test('an id that is not a UUID is 422 uuid_parsing at ["path","id"] with request_body null', async () => {
@@ -749,6 +675,19 @@ describe('X-PREFECT-API-VERSION on create, read, update and delete', () => {
     detail: `The request specified API version ${v} but this server requires version 0.8.0 or higher.`,
   });
   const withVersion = (v: string | undefined): Record<string, string> => (v === undefined ? {} : { 'X-PREFECT-API-VERSION': v });
+  /** Sends `headers` to create (with `createBody`), read, update and delete of `id`: each is 400 with `expected`. */
+  async function rejectedOnEveryRoute(id: string, createBody: object, headers: Record<string, string>, expected: object) {
+    for (const [method, path, body] of [
+      ['POST', '/api/artifacts/', createBody],
+      ['GET', `/api/artifacts/${id}`, undefined],
+      ['PATCH', `/api/artifacts/${id}`, { data: 2 }],
+      ['DELETE', `/api/artifacts/${id}`, undefined],
+    ] as const) {
+      const reply = await h.call(method, path, body, headers);
+      expect(reply.status).toBe(400);
+      expect(reply.body).toEqual(expected);
+    }
+  }
 
   test.each([[undefined], ['0.8.4'], ['0.8.0'], ['9.9.9'], ['0.9.0'], ['1.0.0']])('%p is accepted on every route', async (v) => {
     const headers = withVersion(v);
@@ -764,17 +703,7 @@ describe('X-PREFECT-API-VERSION on create, read, update and delete', () => {
     '%p is 400 with the format message on every route, and nothing changes',
     async (v) => {
       const artifact = await h.create({ key: 'k', data: 1 });
-      const headers = withVersion(v);
-      for (const [method, path, body] of [
-        ['POST', '/api/artifacts/', { key: 'k', data: 2 }],
-        ['GET', `/api/artifacts/${artifact.id}`, undefined],
-        ['PATCH', `/api/artifacts/${artifact.id}`, { data: 2 }],
-        ['DELETE', `/api/artifacts/${artifact.id}`, undefined],
-      ] as const) {
-        const reply = await h.call(method, path, body, headers);
-        expect(reply.status).toBe(400);
-        expect(reply.body).toEqual(formatError(v));
-      }
+      await rejectedOnEveryRoute(artifact.id, { key: 'k', data: 2 }, withVersion(v), formatError(v));
       expect(await count()).toBe(1);
       expect((await read(artifact.id)).body).toEqual(artifact);
     },
@@ -782,17 +711,7 @@ describe('X-PREFECT-API-VERSION on create, read, update and delete', () => {
 
   test.each([['0.7.9'], ['0.0.1'], ['0.7.99']])('%p is 400 below the minimum version', async (v) => {
     const artifact = await h.create({ data: 1 });
-    const headers = withVersion(v);
-    for (const [method, path, body] of [
-      ['POST', '/api/artifacts/', {}],
-      ['GET', `/api/artifacts/${artifact.id}`, undefined],
-      ['PATCH', `/api/artifacts/${artifact.id}`, { data: 2 }],
-      ['DELETE', `/api/artifacts/${artifact.id}`, undefined],
-    ] as const) {
-      const reply = await h.call(method, path, body, headers);
-      expect(reply.status).toBe(400);
-      expect(reply.body).toEqual(tooOld(v));
-    }
+    await rejectedOnEveryRoute(artifact.id, {}, withVersion(v), tooOld(v));
     expect(await count()).toBe(1);
   });
 

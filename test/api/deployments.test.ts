@@ -4,11 +4,12 @@
  * read, filter (sorts, filters, the deployment-centric combination), count, delete (which removes
  * only the deployment's SCHEDULED runs) and create_flow_run with its parameter-schema rule.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
-import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, validation } from './expect.ts';
+import { describe, expect, test } from 'bun:test';
+import { freshHarness } from './fresh-harness.ts';
+import { creators, readers } from './companions.ts';
+import { DATETIME_RE, INTEGRITY, LIMIT_MAX, UUID_RE, expectReply, extraForbidden, limitRejected, nearNow, validation } from './expect.ts';
+import { MISSING_ID, OTHER_ID, SLUG_RE } from './fields.ts';
 
-const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const DEPLOYMENT_FIELDS = [
   'id',
   'created',
@@ -65,66 +66,16 @@ const NO_SCHEMA_409 = {
   detail:
     'Error updating deployment: Cannot update parameters because parameter schema enforcement is enabled and the deployment does not have a valid parameter schema.',
 };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
-const OTHER_ID = '3f0c6d1e-2b7a-4c55-9e0d-7a1b2c3d4e5f';
 const INT_SCHEMA = { type: 'object', properties: { n: { type: 'integer' }, s: { type: 'string' } }, required: ['n'] };
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
-async function flow(name = 'f'): Promise<any> {
-  const reply = await h.call('POST', '/api/flows/', { name });
-  if (reply.status !== 201 && reply.status !== 200) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
+const { flow, deployment, flowRun, taskRun } = creators(() => h);
+const { read, count, filterNames, filterIds, rejectsSort } = readers(() => h, '/api/deployments');
 
 const post = (body: Record<string, unknown>) => h.call('POST', '/api/deployments/', body);
 
-async function deployment(body: Record<string, unknown>): Promise<any> {
-  const reply = await post(body);
-  if (reply.status !== 201) throw new Error(`deployment create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/task_runs/', { task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
 const runFrom = (id: string, body: unknown = {}) => h.call('POST', `/api/deployments/${id}/create_flow_run`, body);
-
-const read = async (id: string) => {
-  const reply = await h.call('GET', `/api/deployments/${id}`);
-  expect(reply.status).toBe(200);
-  return reply.body;
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/deployments/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
-const filterNames = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/deployments/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((d) => d.name);
-};
-const filterIds = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/deployments/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((d) => d.id);
-};
 
 // ── create ──────────────────────────────────────────────────────────────────────────────────
 
@@ -204,8 +155,7 @@ describe('POST /api/deployments/: create', () => {
 
   test('an unknown flow_id → 409 with the data-integrity text', async () => {
     const reply = await post({ name: 'd', flow_id: MISSING_ID });
-    expect(reply.status).toBe(409);
-    expect(reply.body).toEqual(INTEGRITY);
+    expectReply(reply, 409, INTEGRITY);
     expect(await count()).toBe(0);
   });
 
@@ -241,12 +191,7 @@ describe('POST /api/deployments/: create', () => {
   test('an unknown key → 422 extra_forbidden', async () => {
     const f = await flow();
     const errors = validation(await post({ name: 'd', flow_id: f.id, colour: 'teal' }));
-    expect(errors).toContainEqual({
-      type: 'extra_forbidden',
-      loc: ['body', 'colour'],
-      msg: 'Extra inputs are not permitted',
-      input: 'teal',
-    });
+    expect(errors).toContainEqual(extraForbidden('colour', 'teal'));
   });
 
   test('the echoed request_body of a 422 carries the defaults added by the pre-validator', async () => {
@@ -386,8 +331,7 @@ describe('GET /api/deployments/{id}', () => {
 
   test('an unknown id → 404 {"detail": "Deployment not found"}; a malformed one → 422', async () => {
     const reply = await h.call('GET', `/api/deployments/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(DEPLOYMENT_NOT_FOUND);
+    expectReply(reply, 404, DEPLOYMENT_NOT_FOUND);
     expect(validation(await h.call('GET', '/api/deployments/nope'))[0]).toMatchObject({
       type: 'uuid_parsing',
       loc: ['path', 'id'],
@@ -404,8 +348,7 @@ describe('DELETE /api/deployments/{id}', () => {
     expect(reply.text).toBe('');
     expect((await h.call('GET', `/api/deployments/${d.id}`)).body).toEqual(DEPLOYMENT_NOT_FOUND);
     const again = await h.call('DELETE', `/api/deployments/${d.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(DEPLOYMENT_NOT_FOUND);
+    expectReply(again, 404, DEPLOYMENT_NOT_FOUND);
     expect((await h.call('GET', `/api/flows/${f.id}`)).status).toBe(200);
   });
 
@@ -522,8 +465,7 @@ describe('POST /api/deployments/{id}/create_flow_run', () => {
   test('an unknown parent_task_run_id or a non-null infrastructure_document_id → 409, nothing stored', async () => {
     const { d } = await seed();
     const parent = await runFrom(d.id, { parent_task_run_id: MISSING_ID });
-    expect(parent.status).toBe(409);
-    expect(parent.body).toEqual(INTEGRITY);
+    expectReply(parent, 409, INTEGRITY);
     const infra = await runFrom(d.id, { infrastructure_document_id: OTHER_ID });
     expect(infra.status).toBe(409);
     expect(typeof infra.body.detail).toBe('string');
@@ -532,8 +474,7 @@ describe('POST /api/deployments/{id}/create_flow_run', () => {
 
   test('an unknown deployment → 404 "Deployment not found"', async () => {
     const reply = await runFrom(MISSING_ID, {});
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(DEPLOYMENT_NOT_FOUND);
+    expectReply(reply, 404, DEPLOYMENT_NOT_FOUND);
   });
 
   test('a missing body → 422; an unknown key → 422 extra_forbidden', async () => {
@@ -632,10 +573,7 @@ describe('POST /api/deployments/filter: sorts and paging', () => {
 
   test('an unknown sort → 422 enum', async () => {
     for (const sort of ['ID_DESC', 'name_asc']) {
-      expect(validation(await h.call('POST', '/api/deployments/filter', { sort }))[0]).toMatchObject({
-        type: 'enum',
-        loc: ['body', 'sort'],
-      });
+      await rejectsSort(sort);
     }
   });
 
@@ -645,9 +583,7 @@ describe('POST /api/deployments/filter: sorts and paging', () => {
     expect(await filterNames({ limit: 2, offset: 2 })).toEqual(BYTE_ORDER.slice(2, 4));
     expect(await filterNames({ offset: 5 })).toEqual([]);
     expect(await filterNames({ limit: 0 })).toEqual([]);
-    const big = await h.call('POST', '/api/deployments/filter', { limit: 201 });
-    expect(big.status).toBe(422);
-    expect(big.body).toEqual(LIMIT_MAX);
+    limitRejected(await h.call('POST', '/api/deployments/filter', { limit: 201 }), LIMIT_MAX);
   });
 
   test('full DeploymentResponse objects are returned', async () => {

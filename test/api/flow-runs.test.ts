@@ -4,11 +4,13 @@
  * links, empirical policy, response shape), read, filter (every sort, NULL order, filters and
  * the flow-run-centric combination), count, delete, set_state and PATCH.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness, type Reply } from '../helpers.ts';
-import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, nearNow, rawField, validation } from './expect.ts';
+import { describe, expect, test } from 'bun:test';
+import { type Reply } from '../helpers.ts';
+import { freshHarness } from './fresh-harness.ts';
+import { byIdDesc, creators, readers, stable } from './companions.ts';
+import { DATETIME_RE, INTEGRITY, LIMIT_MAX, LIMIT_MIN, UUID_RE, expectReply, extraForbidden, limitRejected, micros, nearNow, rawField, validation } from './expect.ts';
+import { MISSING_ID, OTHER_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
-const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const FLOW_RUN_FIELDS = [
   'id',
   'created',
@@ -47,25 +49,6 @@ const FLOW_RUN_FIELDS = [
   'job_variables',
   'labels',
 ];
-const STATE_FIELDS = ['id', 'type', 'name', 'timestamp', 'message', 'data', 'state_details'];
-const STATE_DETAILS_FIELDS = [
-  'flow_run_id',
-  'task_run_id',
-  'child_flow_run_id',
-  'scheduled_time',
-  'cache_key',
-  'cache_expiration',
-  'deferred',
-  'untrackable_result',
-  'pause_timeout',
-  'pause_reschedule',
-  'pause_key',
-  'run_input_keyset',
-  'refresh_cache',
-  'retriable',
-  'transition_id',
-  'task_parameters_id',
-];
 const DEFAULT_POLICY = {
   max_retries: 0,
   retry_delay_seconds: 0,
@@ -75,8 +58,6 @@ const DEFAULT_POLICY = {
   resuming: false,
 };
 const RUN_NOT_FOUND = { detail: 'Flow run not found' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
-const OTHER_ID = '3f0c6d1e-2b7a-4c55-9e0d-7a1b2c3d4e5f';
 const STATE_TYPES: [string, string][] = [
   ['SCHEDULED', 'Scheduled'],
   ['PENDING', 'Pending'],
@@ -89,55 +70,14 @@ const STATE_TYPES: [string, string][] = [
   ['CANCELLING', 'Cancelling'],
 ];
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
-async function flow(name = 'f'): Promise<any> {
-  const reply = await h.call('POST', '/api/flows/', { name });
-  if (reply.status !== 201 && reply.status !== 200) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/task_runs/', { task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
+const { flow, flowRun, taskRun } = creators(() => h);
+const { read, count, filterIds, rejectsSort } = readers(() => h, '/api/flow_runs');
 
 async function setState(id: string, state: Record<string, unknown>, force = false): Promise<Reply> {
   return h.call('POST', `/api/flow_runs/${id}/set_state`, { state, force });
 }
-
-const read = async (id: string) => {
-  const reply = await h.call('GET', `/api/flow_runs/${id}`);
-  expect(reply.status).toBe(200);
-  return reply.body;
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/flow_runs/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
-const filterIds = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/flow_runs/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((r) => r.id);
-};
-const byIdDesc = (ids: string[]) => [...ids].sort().reverse();
-
-/** Strips the fields that depend on the time of the request. */
-const stable = ({ estimated_run_time, estimated_start_time_delta, ...rest }: any) => rest;
 
 // ── create: shape and defaults ──────────────────────────────────────────────────────────────
 
@@ -311,16 +251,14 @@ describe('POST /api/flow_runs/: validation and links', () => {
 
   test('an unknown flow_id → 409 with the data-integrity text; nothing stored', async () => {
     const reply = await h.call('POST', '/api/flow_runs/', { flow_id: MISSING_ID });
-    expect(reply.status).toBe(409);
-    expect(reply.body).toEqual(INTEGRITY);
+    expectReply(reply, 409, INTEGRITY);
     expect(await count()).toBe(0);
   });
 
   test('an unknown parent_task_run_id → 409; an existing one is stored', async () => {
     const f = await flow();
     const bad = await h.call('POST', '/api/flow_runs/', { flow_id: f.id, parent_task_run_id: MISSING_ID });
-    expect(bad.status).toBe(409);
-    expect(bad.body).toEqual(INTEGRITY);
+    expectReply(bad, 409, INTEGRITY);
     const parent = await flowRun({ flow_id: f.id });
     const task = await taskRun({ flow_run_id: parent.id });
     const sub = await flowRun({ flow_id: f.id, parent_task_run_id: task.id });
@@ -351,12 +289,7 @@ describe('POST /api/flow_runs/: validation and links', () => {
   ])('an unknown key %p → 422 extra_forbidden', async (key, value) => {
     const f = await flow();
     const errors = validation(await h.call('POST', '/api/flow_runs/', { flow_id: f.id, [key]: value }));
-    expect(errors).toContainEqual({
-      type: 'extra_forbidden',
-      loc: ['body', key],
-      msg: 'Extra inputs are not permitted',
-      input: value,
-    });
+    expect(errors).toContainEqual(extraForbidden(key, value));
     expect(await count()).toBe(0);
   });
 
@@ -580,8 +513,7 @@ describe('POST /api/flow_runs/: idempotency_key', () => {
     expect(first.status).toBe(201);
     expect(first.body.idempotency_key).toBe('');
     const second = await h.call('POST', '/api/flow_runs/', { flow_id: f.id, idempotency_key: '' });
-    expect(second.status).toBe(409);
-    expect(second.body).toEqual(INTEGRITY);
+    expectReply(second, 409, INTEGRITY);
     const other = await h.call('POST', '/api/flow_runs/', { flow_id: g.id, idempotency_key: '' });
     expect(other.status).toBe(201);
     expect(await count()).toBe(2);
@@ -602,8 +534,7 @@ describe('GET /api/flow_runs/{id}', () => {
 
   test('an unknown id → 404 {"detail": "Flow run not found"}', async () => {
     const reply = await h.call('GET', `/api/flow_runs/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(RUN_NOT_FOUND);
+    expectReply(reply, 404, RUN_NOT_FOUND);
   });
 
   test('a malformed id → 422 uuid_parsing at ["path","id"]', async () => {
@@ -697,10 +628,7 @@ describe('POST /api/flow_runs/filter: sorts', () => {
 
   test('an unknown sort → 422 enum', async () => {
     for (const sort of ['CREATED_DESC', 'start_time_asc', 'END_TIME_ASC']) {
-      expect(validation(await h.call('POST', '/api/flow_runs/filter', { sort }))[0]).toMatchObject({
-        type: 'enum',
-        loc: ['body', 'sort'],
-      });
+      await rejectsSort(sort);
     }
   });
 
@@ -712,12 +640,8 @@ describe('POST /api/flow_runs/filter: sorts', () => {
     expect(await filterIds({ offset: 4 })).toEqual(all.slice(4));
     expect(await filterIds({ offset: 10 })).toEqual([]);
     expect(await filterIds({ limit: 0 })).toEqual([]);
-    const big = await h.call('POST', '/api/flow_runs/filter', { limit: 201 });
-    expect(big.status).toBe(422);
-    expect(big.body).toEqual(LIMIT_MAX);
-    const neg = await h.call('POST', '/api/flow_runs/filter', { limit: -1 });
-    expect(neg.status).toBe(422);
-    expect(neg.body).toEqual(LIMIT_MIN);
+    limitRejected(await h.call('POST', '/api/flow_runs/filter', { limit: 201 }), LIMIT_MAX);
+    limitRejected(await h.call('POST', '/api/flow_runs/filter', { limit: -1 }), LIMIT_MIN);
     expect(validation(await h.call('POST', '/api/flow_runs/filter', { offset: -1 }))[0]).toMatchObject({
       type: 'greater_than_equal',
       loc: ['body', 'offset'],
@@ -932,8 +856,7 @@ describe('DELETE /api/flow_runs/{id}', () => {
     expect(reply.text).toBe('');
     expect((await h.call('GET', `/api/flow_runs/${run.id}`)).body).toEqual(RUN_NOT_FOUND);
     const again = await h.call('DELETE', `/api/flow_runs/${run.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(RUN_NOT_FOUND);
+    expectReply(again, 404, RUN_NOT_FOUND);
     expect((await h.call('GET', `/api/flows/${f.id}`)).status).toBe(200);
   });
 
@@ -1118,8 +1041,7 @@ describe('PATCH /api/flow_runs/{id}', () => {
 
   test('an unknown run → 404 "Flow run not found"; an unknown key → 422', async () => {
     const missing = await h.call('PATCH', `/api/flow_runs/${MISSING_ID}`, { name: 'x' });
-    expect(missing.status).toBe(404);
-    expect(missing.body).toEqual(RUN_NOT_FOUND);
+    expectReply(missing, 404, RUN_NOT_FOUND);
     const f = await flow();
     const run = await flowRun({ flow_id: f.id });
     expect(validation(await h.call('PATCH', `/api/flow_runs/${run.id}`, { flow_id: f.id }))[0]).toMatchObject({

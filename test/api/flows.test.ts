@@ -6,11 +6,12 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
-import { LIMIT_MAX, LIMIT_MIN, UUID_RE, micros, validation } from './expect.ts';
+import { creators, readers } from './companions.ts';
+import { LIMIT_MAX, LIMIT_MIN, UUID_RE, expectReply, extraForbidden, limitRejected, micros, validation } from './expect.ts';
+import { MISSING_ID } from './fields.ts';
 
 const FLOW_FIELDS = ['id', 'created', 'updated', 'name', 'tags', 'labels'];
 const FLOW_NOT_FOUND = { detail: 'Flow not found' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 
 let h: Harness;
 beforeEach(() => {
@@ -20,40 +21,14 @@ afterEach(async () => {
   await h.close();
 });
 
+const { flowRun, taskRun, deployment } = creators(() => h);
+const { filterNames, count } = readers(() => h, '/api/flows');
+
 async function flow(name: string, extra: Record<string, unknown> = {}): Promise<any> {
   const reply = await h.call('POST', '/api/flows/', { name, ...extra });
   if (reply.status !== 201) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
   return reply.body;
 }
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/task_runs/', { task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function deployment(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/deployments/', body);
-  if (reply.status !== 201) throw new Error(`deployment create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-const filterNames = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/flows/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((f) => f.name);
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/flows/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
 
 // ── POST /api/flows/ ────────────────────────────────────────────────────────────────────────
 
@@ -140,12 +115,7 @@ describe('POST /api/flows/ (create or fetch by name)', () => {
   ])('an extra key %p → 422 extra_forbidden', async (key, value) => {
     const reply = await h.call('POST', '/api/flows/', { name: 'x', [key]: value });
     const errors = validation(reply);
-    expect(errors).toContainEqual({
-      type: 'extra_forbidden',
-      loc: ['body', key],
-      msg: 'Extra inputs are not permitted',
-      input: value,
-    });
+    expect(errors).toContainEqual(extraForbidden(key, value));
     expect(await count()).toBe(0);
   });
 
@@ -213,8 +183,7 @@ describe('GET /api/flows/{id} and /api/flows/name/{name}', () => {
 
   test('an unknown id → 404 {"detail": "Flow not found"}', async () => {
     const reply = await h.call('GET', `/api/flows/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(FLOW_NOT_FOUND);
+    expectReply(reply, 404, FLOW_NOT_FOUND);
   });
 
   test('a malformed id → 422 uuid_parsing at ["path","id"]', async () => {
@@ -236,8 +205,7 @@ describe('GET /api/flows/{id} and /api/flows/name/{name}', () => {
     await flow('etl');
     for (const name of ['ETL', 'nope', 'etl ']) {
       const reply = await h.call('GET', `/api/flows/name/${encodeURIComponent(name)}`);
-      expect(reply.status).toBe(404);
-      expect(reply.body).toEqual(FLOW_NOT_FOUND);
+      expectReply(reply, 404, FLOW_NOT_FOUND);
     }
   });
 });
@@ -258,8 +226,7 @@ describe('PATCH /api/flows/{id}', () => {
 
   test('an unknown id → 404 "Flow not found"', async () => {
     const reply = await h.call('PATCH', `/api/flows/${MISSING_ID}`, { tags: [] });
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(FLOW_NOT_FOUND);
+    expectReply(reply, 404, FLOW_NOT_FOUND);
   });
 
   test('only tags may be patched: name → 422 extra_forbidden', async () => {
@@ -279,8 +246,7 @@ describe('DELETE /api/flows/{id}', () => {
     expect((await h.call('GET', `/api/flows/${f.id}`)).body).toEqual(FLOW_NOT_FOUND);
     expect((await h.call('GET', '/api/flows/name/gone')).status).toBe(404);
     const second = await h.call('DELETE', `/api/flows/${f.id}`);
-    expect(second.status).toBe(404);
-    expect(second.body).toEqual(FLOW_NOT_FOUND);
+    expectReply(second, 404, FLOW_NOT_FOUND);
     expect(await count()).toBe(0);
   });
 
@@ -389,12 +355,8 @@ describe('POST /api/flows/filter: sorts and paging', () => {
   });
 
   test('limit out of range → 422 with the limit texts; offset −1 → 422 greater_than_equal', async () => {
-    const big = await h.call('POST', '/api/flows/filter', { limit: 201 });
-    expect(big.status).toBe(422);
-    expect(big.body).toEqual(LIMIT_MAX);
-    const neg = await h.call('POST', '/api/flows/filter', { limit: -1 });
-    expect(neg.status).toBe(422);
-    expect(neg.body).toEqual(LIMIT_MIN);
+    limitRejected(await h.call('POST', '/api/flows/filter', { limit: 201 }), LIMIT_MAX);
+    limitRejected(await h.call('POST', '/api/flows/filter', { limit: -1 }), LIMIT_MIN);
     const masked = await h.call('POST', '/api/flows/filter', { limit: 201, sort: 'NOPE' });
     expect(masked.body).toEqual(LIMIT_MAX);
     expect(validation(await h.call('POST', '/api/flows/filter', { offset: -1 }))[0]).toMatchObject({

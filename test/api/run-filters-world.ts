@@ -55,20 +55,15 @@
  *   multi2   a-multi      markdown  R2            T2   ← latest of a-multi
  *   back2    a-back       table     ORPHAN_FR2    -    ← latest of a-back (points at nothing)
  */
-import { expect } from 'bun:test';
-import type { Harness, Reply } from '../helpers.ts';
-
-export const FILTER = '/api/artifacts/filter';
-export const COUNT = '/api/artifacts/count';
-export const LATEST_FILTER = '/api/artifacts/latest/filter';
-export const LATEST_COUNT = '/api/artifacts/latest/count';
-export const ALL_ROUTES = [FILTER, COUNT, LATEST_FILTER, LATEST_COUNT];
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { harness, type Harness, type Reply } from '../helpers.ts';
+import { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted } from './artifact-routes.ts';
+export { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted };
 
 export const ORPHAN_FR = '0f0f0f0f-0000-4000-8000-00000000f001';
 export const ORPHAN_FR2 = '0f0f0f0f-0000-4000-8000-00000000f002';
 export const ORPHAN_TR = '0f0f0f0f-0000-4000-8000-00000000a001';
 export const GHOST_DEPLOYMENT = '0f0f0f0f-0000-4000-8000-00000000d001';
-export const UNKNOWN = '99999999-9999-4999-8999-999999999999';
 
 export const SCHEDULED_2031 = '2031-01-01T00:00:00Z';
 export const LATE_2020 = '2020-06-01T12:00:00Z';
@@ -337,8 +332,6 @@ export async function seedWorld(h: Harness): Promise<World> {
 
 // ── expectations ─────────────────────────────────────────────────────────────────────────────
 
-export const sorted = (xs: string[]) => [...xs].sort();
-
 export function rows(reply: Reply): any[] {
   expect(reply.status).toBe(200);
   expect(Array.isArray(reply.body)).toBe(true);
@@ -399,11 +392,23 @@ export function expecter(h: () => Harness, world: () => World) {
   return { artifacts, latest, runs, tasks, both };
 }
 
-/** The `exception_detail` of a normal 422 after checking the envelope. */
-export function issues(reply: Reply, requestBody?: unknown): any[] {
-  expect(reply.status).toBe(422);
-  expect(reply.body.exception_message).toBe('Invalid request received.');
-  expect(Array.isArray(reply.body.exception_detail)).toBe(true);
-  if (requestBody !== undefined) expect(reply.body.request_body).toEqual(requestBody);
-  return reply.body.exception_detail;
+/**
+ * Seeds the world once for the enclosing file or describe block and closes it afterwards, and
+ * registers the test (named `title`) that the seeded world came out as described. Returns getters
+ * for the harness and the world, and an expecter over them.
+ */
+export function sharedWorld(title = 'the seeded world is as described') {
+  let h: Harness;
+  let w: World;
+  beforeAll(async () => {
+    h = harness();
+    w = await seedWorld(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  test(title, () => {
+    expect(w.problems).toEqual([]);
+  });
+  return { h: () => h, w: () => w, expectThat: expecter(() => h, () => w) };
 }

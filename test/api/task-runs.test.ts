@@ -4,11 +4,12 @@
  * cache keys and the retry policy, task inputs, the response shape, read, filter (sorts,
  * filters, the task-run-centric combination), count and delete.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { harness, type Harness } from '../helpers.ts';
-import { INTEGRITY, LIMIT_MAX, UUID_RE, nearNow, rawField, validation } from './expect.ts';
+import { describe, expect, test } from 'bun:test';
+import { freshHarness } from './fresh-harness.ts';
+import { byIdDesc, creators, readers, stable } from './companions.ts';
+import { INTEGRITY, LIMIT_MAX, UUID_RE, expectReply, extraForbidden, limitRejected, nearNow, rawField, validation } from './expect.ts';
+import { MISSING_ID, SLUG_RE, STATE_DETAILS_FIELDS, STATE_FIELDS } from './fields.ts';
 
-const SLUG_RE = /^[a-z]+-[a-z]+$/;
 const TASK_RUN_FIELDS = [
   'id',
   'created',
@@ -38,25 +39,6 @@ const TASK_RUN_FIELDS = [
   'state',
   'labels',
 ];
-const STATE_FIELDS = ['id', 'type', 'name', 'timestamp', 'message', 'data', 'state_details'];
-const STATE_DETAILS_FIELDS = [
-  'flow_run_id',
-  'task_run_id',
-  'child_flow_run_id',
-  'scheduled_time',
-  'cache_key',
-  'cache_expiration',
-  'deferred',
-  'untrackable_result',
-  'pause_timeout',
-  'pause_reschedule',
-  'pause_key',
-  'run_input_keyset',
-  'refresh_cache',
-  'retriable',
-  'transition_id',
-  'task_parameters_id',
-];
 const DEFAULT_POLICY = {
   max_retries: 0,
   retry_delay_seconds: 0,
@@ -65,28 +47,12 @@ const DEFAULT_POLICY = {
   retry_jitter_factor: null,
 };
 const TASK_NOT_FOUND = { detail: 'Task not found' };
-const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const CLIENT_ID = '5b0e8c1a-7d2f-4e3a-9b6c-0d1e2f3a4b5c';
 
-let h: Harness;
-beforeEach(() => {
-  h = harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = freshHarness();
 
-async function flow(name = 'f'): Promise<any> {
-  const reply = await h.call('POST', '/api/flows/', { name });
-  if (reply.status !== 201 && reply.status !== 200) throw new Error(`flow create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-async function flowRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await h.call('POST', '/api/flow_runs/', body);
-  if (reply.status !== 201) throw new Error(`flow run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
+const { flow, flowRun, taskRun } = creators(() => h);
+const { read, count, filterIds, rejectsSort } = readers(() => h, '/api/task_runs');
 
 async function runOf(flowName = 'f', extra: Record<string, unknown> = {}): Promise<any> {
   const f = await flow(flowName);
@@ -94,30 +60,6 @@ async function runOf(flowName = 'f', extra: Record<string, unknown> = {}): Promi
 }
 
 const post = (body: Record<string, unknown>) => h.call('POST', '/api/task_runs/', body);
-
-async function taskRun(body: Record<string, unknown>): Promise<any> {
-  const reply = await post({ task_key: 'k', dynamic_key: '0', ...body });
-  if (reply.status !== 201) throw new Error(`task run create failed: ${reply.status} ${reply.text}`);
-  return reply.body;
-}
-
-const read = async (id: string) => {
-  const reply = await h.call('GET', `/api/task_runs/${id}`);
-  expect(reply.status).toBe(200);
-  return reply.body;
-};
-const count = async (body: unknown = {}) => {
-  const reply = await h.call('POST', '/api/task_runs/count', body);
-  expect(reply.status).toBe(200);
-  return reply.body as number;
-};
-const filterIds = async (body: unknown) => {
-  const reply = await h.call('POST', '/api/task_runs/filter', body);
-  expect(reply.status).toBe(200);
-  return (reply.body as any[]).map((r) => r.id);
-};
-const byIdDesc = (ids: string[]) => [...ids].sort().reverse();
-const stable = ({ estimated_run_time, estimated_start_time_delta, ...rest }: any) => rest;
 
 // ── create ──────────────────────────────────────────────────────────────────────────────────
 
@@ -333,8 +275,7 @@ describe('POST /api/task_runs/: create-or-fetch', () => {
 
   test('an unknown flow_run_id → 409 with the data-integrity text', async () => {
     const reply = await post({ flow_run_id: MISSING_ID, task_key: 'k', dynamic_key: '0' });
-    expect(reply.status).toBe(409);
-    expect(reply.body).toEqual(INTEGRITY);
+    expectReply(reply, 409, INTEGRITY);
     expect(await count()).toBe(0);
   });
 });
@@ -387,12 +328,7 @@ describe('POST /api/task_runs/: validation', () => {
     ['state_type', 'RUNNING'],
   ])('an unknown key %p → 422 extra_forbidden', async (key, value) => {
     const errors = validation(await post({ task_key: 'k', dynamic_key: '0', [key]: value }));
-    expect(errors).toContainEqual({
-      type: 'extra_forbidden',
-      loc: ['body', key],
-      msg: 'Extra inputs are not permitted',
-      input: value,
-    });
+    expect(errors).toContainEqual(extraForbidden(key, value));
     expect(await count()).toBe(0);
   });
 
@@ -428,8 +364,7 @@ describe('GET /api/task_runs/{id}', () => {
 
   test('an unknown id → 404 {"detail": "Task not found"}; a malformed one → 422', async () => {
     const reply = await h.call('GET', `/api/task_runs/${MISSING_ID}`);
-    expect(reply.status).toBe(404);
-    expect(reply.body).toEqual(TASK_NOT_FOUND);
+    expectReply(reply, 404, TASK_NOT_FOUND);
     expect(validation(await h.call('GET', '/api/task_runs/nope'))[0]).toMatchObject({
       type: 'uuid_parsing',
       loc: ['path', 'id'],
@@ -445,8 +380,7 @@ describe('DELETE /api/task_runs/{id}', () => {
     expect(reply.text).toBe('');
     expect((await h.call('GET', `/api/task_runs/${t.id}`)).body).toEqual(TASK_NOT_FOUND);
     const again = await h.call('DELETE', `/api/task_runs/${t.id}`);
-    expect(again.status).toBe(404);
-    expect(again.body).toEqual(TASK_NOT_FOUND);
+    expectReply(again, 404, TASK_NOT_FOUND);
   });
 
   test('a sub-flow run pointing at it gets parent_task_run_id null; its flow run and artifacts stay', async () => {
@@ -530,10 +464,7 @@ describe('POST /api/task_runs/filter: sorts and paging', () => {
 
   test('an unknown sort → 422 enum (START_TIME_* is a flow-run sort only)', async () => {
     for (const sort of ['START_TIME_ASC', 'CREATED_DESC', 'name_asc']) {
-      expect(validation(await h.call('POST', '/api/task_runs/filter', { sort }))[0]).toMatchObject({
-        type: 'enum',
-        loc: ['body', 'sort'],
-      });
+      await rejectsSort(sort);
     }
   });
 
@@ -544,9 +475,7 @@ describe('POST /api/task_runs/filter: sorts and paging', () => {
     expect(await filterIds({ limit: 2, offset: 1 })).toEqual(all.slice(1, 3));
     expect(await filterIds({ offset: 4 })).toEqual([]);
     expect(await filterIds({ limit: 0 })).toEqual([]);
-    const big = await h.call('POST', '/api/task_runs/filter', { limit: 201 });
-    expect(big.status).toBe(422);
-    expect(big.body).toEqual(LIMIT_MAX);
+    limitRejected(await h.call('POST', '/api/task_runs/filter', { limit: 201 }), LIMIT_MAX);
   });
 
   test('full TaskRun objects are returned', async () => {
