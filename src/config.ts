@@ -1,7 +1,7 @@
 /**
  * The server's configuration: one typed object built at start from flags, then environment
  * variables (Prefect's names where Prefect has one, old and new spellings), then defaults.
- * Nothing else reads `process.env`.
+ * Nothing else reads `process.env`: the commands get their few settings from here too.
  */
 import { parseLogLevel, type LogFormat, type LogLevel, type LogSettings } from './observe/log.ts';
 
@@ -67,9 +67,28 @@ export interface ConfigFlags {
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(flags: ConfigFlags, env: Env): Config {
-  const pick = (flag: string | undefined, ...names: string[]) =>
-    flag ?? names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+/** A flag's value, else the first of these environment variables that is set and not empty. */
+const pickFrom = (env: Env) => (flag: string | undefined, ...names: string[]) =>
+  flag ?? names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+
+/** The store directory, for `serve` and every command that opens a store: flag, env, default. */
+export function dataDirSetting(flag: string | undefined, env: Env = process.env): string {
+  return pickFrom(env)(flag, 'ARTIFACTD_DATA_DIR') ?? DEFAULTS.dataDir;
+}
+
+/** The basic-auth string a client command (`--api`) sends: flag, then Prefect's client setting. */
+export function clientAuthSetting(flag: string | undefined, env: Env = process.env): string | undefined {
+  return pickFrom(env)(flag, 'PREFECT_API_AUTH_STRING');
+}
+
+/** A terminal width given in `COLUMNS` (what shells export), when it is a positive integer. */
+export function columnsSetting(env: Env = process.env): number | undefined {
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
+}
+
+export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
+  const pick = pickFrom(env);
   const tlsCert = pick(flags['tls-cert'], 'ARTIFACTD_TLS_CERT');
   const tlsKey = pick(flags['tls-key'], 'ARTIFACTD_TLS_KEY');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
@@ -84,7 +103,7 @@ export function loadConfig(flags: ConfigFlags, env: Env): Config {
   return {
     host: pick(flags.host, 'PREFECT_SERVER_API_HOST') ?? DEFAULTS.host,
     port: integer('port', pick(flags.port, 'PREFECT_SERVER_API_PORT'), DEFAULTS.port, 0, 65535),
-    dataDir: pick(flags['data-dir'], 'ARTIFACTD_DATA_DIR') ?? DEFAULTS.dataDir,
+    dataDir: dataDirSetting(flags['data-dir'], env),
     defaultLimit: integer(
       'default limit',
       pick(flags['default-limit'], 'PREFECT_SERVER_API_DEFAULT_LIMIT', 'PREFECT_API_DEFAULT_LIMIT'),

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULTS } from '../config.ts';
+import { DEFAULTS, dataDirSetting } from '../config.ts';
 import { Store } from '../store/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 
@@ -15,7 +15,7 @@ export const dataDirOption = (what: string): OptionSpec => ({
 });
 
 export function dataDir(values: Record<string, unknown>): string {
-  return (values['data-dir'] as string | undefined) ?? process.env.ARTIFACTD_DATA_DIR ?? DEFAULTS.dataDir;
+  return dataDirSetting(values['data-dir'] as string | undefined);
 }
 
 /** Refuses a directory without a store (exit 2), rather than creating an empty one. */

@@ -129,7 +129,7 @@ export const serveCommand: Command = {
     'log-format': { type: 'string', value: 'FORMAT', description: `text or json (env ARTIFACTD_LOG_FORMAT, default ${DEFAULTS.log.format})` },
   },
   async run(values) {
-    await serve(loadConfig(values as ConfigFlags, process.env));
+    await serve(loadConfig(values as ConfigFlags));
     return undefined;
   },
 };

@@ -5,6 +5,7 @@
  * Prefect client uses. Both answer with the API's artifact JSON, so output code is shared and
  * `--json` prints exactly what the REST API returns (the stored text, `data` never re-encoded).
  */
+import { clientAuthSetting } from '../config.ts';
 import type { ArtifactCollectionJson, ArtifactJson } from '../schemas/artifact-json.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
@@ -48,7 +49,7 @@ export const SOURCE_OPTIONS: Record<string, OptionSpec> = {
 
 export function openSource(values: Record<string, unknown>): ArtifactSource {
   const api = values.api as string | undefined;
-  const auth = (values['auth-string'] as string | undefined) ?? process.env.PREFECT_API_AUTH_STRING;
+  const auth = clientAuthSetting(values['auth-string'] as string | undefined);
   if (api === undefined) {
     if (values['auth-string'] !== undefined) throw new UsageError('--auth-string goes with --api');
     return new LocalSource(openLocalStore(values));

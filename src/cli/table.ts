@@ -4,6 +4,7 @@
  * first, then the others, each cut with an ellipsis. Ids are never cut: they are what a user
  * copies into the next command.
  */
+import { columnsSetting } from '../config.ts';
 
 export interface Column<T> {
   header: string;
@@ -19,9 +20,7 @@ const MIN_WIDTH = 8;
 
 /** The terminal's width, or none when output goes to a pipe or file (then nothing is cut). */
 function terminalWidth(): number | undefined {
-  const fromEnv = Number(process.env.COLUMNS);
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
-  return process.stdout.isTTY ? process.stdout.columns : undefined;
+  return columnsSetting() ?? (process.stdout.isTTY ? process.stdout.columns : undefined);
 }
 
 /** One line of text: whitespace runs (newlines included) become single spaces. */
