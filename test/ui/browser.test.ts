@@ -69,6 +69,11 @@ describe.if(run)('the artifact browser', () => {
     expect(await page.locator('.pager').textContent()).toContain('Page 2 of 2');
     await page.click('[data-page=prev]');
     await untilRows(20);
+    // A page past the end (an old link) shows the last page instead.
+    await page.goto(`${server.url}/artifacts?page=99`);
+    await untilRows(9);
+    expect(page.url()).toEndWith('/artifacts?page=2');
+    expect(await page.locator('.pager').textContent()).toContain('Page 2 of 2');
 
     await page.fill('input[name=q]', 'batch-1');
     await untilCount('10 keys');

@@ -79,6 +79,9 @@ export async function listPage(params: URLSearchParams): Promise<HTMLElement> {
       ? await Promise.all([filterArtifacts(query), countArtifacts(filter)])
       : await Promise.all([filterLatest(query), countLatest(filter)]);
     if (mine !== generation) return; // a newer query has started
+    // Past the end (an old link, or the last row of the last page deleted): show the last page.
+    const lastPage = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    if (rows.length === 0 && state.page > lastPage) return change({ page: lastPage }, true);
     count.textContent = state.all ? plural(total, 'artifact') : plural(total, 'key');
     results.replaceChildren(rows.length > 0 ? artifactTable(rows, state.all) : empty(state, total));
     renderPager(pager, state, total, (page) => {
