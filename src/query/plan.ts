@@ -104,22 +104,32 @@ function runList(kind: RunIndex, values: string[] | null | undefined, ctx: PlanC
   return { path: () => ({ kind, ids }), size: runListSize(kind, ids.length, () => ids, ctx) };
 }
 
+/**
+ * The run sets always narrow; the filter's own lists only when its logic guarantees that every
+ * match is on them.
+ */
+function plan<F extends { operator?: string | null }>(
+  filter: F | null | undefined,
+  runs: RunSets | undefined,
+  ctx: PlanContext,
+  lists: (filter: F) => (Narrowing | undefined)[],
+): AccessPath {
+  const always = runNarrowings(runs, ctx);
+  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(always, ctx);
+  return cheapest([...always, ...lists(filter)], ctx);
+}
+
 export function planArtifactQuery(
   filter: ArtifactFilter | null | undefined,
   runs?: RunSets,
   ctx: PlanContext = NO_STATISTICS,
 ): AccessPath {
-  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs, ctx), ctx);
-  return cheapest(
-    [
-      ...runNarrowings(runs, ctx),
-      list('ids', filter.id?.any_, 1),
-      list('keys', filter.key?.any_, ctx.perKey),
-      runList('flowRuns', filter.flow_run_id?.any_, ctx),
-      runList('taskRuns', filter.task_run_id?.any_, ctx),
-    ],
-    ctx,
-  );
+  return plan(filter, runs, ctx, (f) => [
+    list('ids', f.id?.any_, 1),
+    list('keys', f.key?.any_, ctx.perKey),
+    runList('flowRuns', f.flow_run_id?.any_, ctx),
+    runList('taskRuns', f.task_run_id?.any_, ctx),
+  ]);
 }
 
 /**
@@ -131,15 +141,10 @@ export function planCollectionQuery(
   runs?: RunSets,
   ctx: PlanContext = NO_STATISTICS,
 ): AccessPath {
-  if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(runNarrowings(runs, ctx), ctx);
-  return cheapest(
-    [
-      ...runNarrowings(runs, ctx),
-      list('keys', filter.key?.any_, 1),
-      list('ids', filter.latest_id?.any_, 1.5),
-      runList('flowRuns', filter.flow_run_id?.any_, ctx),
-      runList('taskRuns', filter.task_run_id?.any_, ctx),
-    ],
-    ctx,
-  );
+  return plan(filter, runs, ctx, (f) => [
+    list('keys', f.key?.any_, 1),
+    list('ids', f.latest_id?.any_, 1.5),
+    runList('flowRuns', f.flow_run_id?.any_, ctx),
+    runList('taskRuns', f.task_run_id?.any_, ctx),
+  ]);
 }
