@@ -39,12 +39,13 @@ test('a backup under write load restores, passes check and holds every write ack
   const payload = 'x'.repeat(2000);
   await Promise.all(Array.from({ length: 300 }, (_, i) => live.call('POST', '/artifacts/', { key: `seed-${i % 20}`, data: payload })));
 
-  // Four writers, each bounded in count and time, create versions on shared keys.
+  // Four writers create versions on shared keys until the backup is done (each bounded in count
+  // and time, and generous in both, so that a slow machine still has them writing throughout).
   const acknowledged: string[] = [];
   let stop = false;
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   const writer = async (w: number) => {
-    for (let i = 0; i < 500 && !stop && Date.now() < deadline; i++) {
+    for (let i = 0; i < 5000 && !stop && Date.now() < deadline; i++) {
       const reply = await live.call('POST', '/artifacts/', { key: `load-${(w + i) % 7}`, data: { w, i } });
       expect(reply.status).toBe(201);
       acknowledged.push(reply.body.id);

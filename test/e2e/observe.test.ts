@@ -19,7 +19,7 @@ afterAll(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Reads a stream to its end in the background; `until` waits (10 s at most) for a pattern. */
+/** Reads a stream to its end in the background; `until` waits (30 s at most) for a pattern. */
 function collect(stream: ReadableStream<Uint8Array>) {
   let text = '';
   const done = (async () => {
@@ -29,7 +29,7 @@ function collect(stream: ReadableStream<Uint8Array>) {
   return {
     done: done.then(() => text),
     async until(pattern: RegExp): Promise<RegExpExecArray> {
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await Bun.sleep(10)) {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await Bun.sleep(10)) {
         const match = pattern.exec(text);
         if (match) return match;
       }

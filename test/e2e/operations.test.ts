@@ -81,18 +81,18 @@ test('a half-configured TLS setup is refused at start', async () => {
   expect(await new Response(proc.stderr).text()).toContain('--tls-cert and --tls-key go together');
 });
 
-test('SIGTERM during in-flight requests: they finish, the process exits 0 within 5 s', async () => {
+// The server exits 1 when its shutdown takes over 5 s (serve.ts), so exit 0 is that deadline met;
+// the wall clock around it would also count process start-up and exit on a busy machine.
+test('SIGTERM during in-flight requests: they finish, the process exits 0 within its 5 s deadline', async () => {
   const dir = tempDir();
   dirs.push(dir);
   const server = run(['serve', '--port', '0', '--data-dir', dir]);
   const base = await startupUrl(server);
   const inflight = Array.from({ length: 30 }, (_, i) => post(`${base}/api/artifacts/`, { key: 'late', data: i }));
   await Bun.sleep(5);
-  const started = Date.now();
   server.kill('SIGTERM');
   const settled = await Promise.allSettled(inflight);
   expect(await server.exited).toBe(0);
-  expect(Date.now() - started).toBeLessThan(5000);
   // Every request that got an answer got a complete one; acknowledged ones are in the store.
   const acknowledged = settled.filter((s) => s.status === 'fulfilled' && s.value.status === 201).length;
   const check = run(['check', '--data-dir', dir, '--json']);

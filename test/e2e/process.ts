@@ -25,7 +25,7 @@ export function outputReader(stream: ReadableStream<Uint8Array>) {
     text: '',
     reader,
     /** Reads until `pattern` (not global) matches the text, the stream ends, or `ms` pass; returns its match. */
-    async until(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray | null> {
+    async until(pattern: RegExp, ms = 30_000): Promise<RegExpExecArray | null> {
       const deadline = Date.now() + ms;
       while (!pattern.test(output.text) && Date.now() < deadline) {
         const { value, done } = await reader.read();

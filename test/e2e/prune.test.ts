@@ -1,10 +1,13 @@
 /**
  * Retention through the real process: `prune --older-than` beside a running server (dry run,
  * the latest-version rule, --include-latest, bad ages) and `serve --retention` pruning on its
- * own. Ages are seconds, so these tests wait a second or two for their "old" artifacts to age.
+ * own. The "old" versions of the prune tests are imported with a `created` in 2020, so no test
+ * depends on how fast a busy machine runs its commands; `serve --retention 1s` waits for its
+ * versions to age a second, however long that takes.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
 import { outputReader, run } from './process.ts';
@@ -25,16 +28,31 @@ async function world(args: string[] = []) {
   return { dir, server, create };
 }
 
+/**
+ * Versions published long ago, brought in through `import` (the API stamps `created` itself):
+ * one per entry, created on consecutive days of January 2020. Returns their ids.
+ */
+async function importOld(dir: string, versions: { key: string | null; type?: string }[]): Promise<string[]> {
+  const ids = versions.map(() => crypto.randomUUID());
+  const lines = versions.map(({ key, type = null }, i) => {
+    const created = `2020-01-${String(i + 1).padStart(2, '0')}T00:00:00Z`;
+    const record = { id: ids[i], created, updated: created, key, type, description: null, data: i, metadata_: null, flow_run_id: null, task_run_id: null };
+    return JSON.stringify({ kind: 'artifact', record });
+  });
+  const file = join(dir, 'old.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const imported = await cli(['import', file, '--data-dir', dir]);
+  expect([imported.code, imported.err]).toEqual([0, '']);
+  return ids;
+}
+
 test('prune deletes versions older than the age but never a key latest; --dry-run changes nothing', async () => {
   const { dir, server, create } = await world();
-  const k1 = await create({ key: 'k', data: 1 });
-  const k2 = await create({ key: 'k', data: 2 });
-  const solo = await create({ key: 'solo' }); // old, but the latest of its key
-  const keyless = await create({ type: 'table' });
-  await Bun.sleep(2200);
-  const k3 = await create({ key: 'k', data: 3 }); // younger than 2 s for the next two seconds
+  // solo: old, but the latest of its key
+  const [k1, k2, solo, keyless] = await importOld(dir, [{ key: 'k' }, { key: 'k' }, { key: 'solo' }, { key: null, type: 'table' }]);
+  const k3 = await create({ key: 'k', data: 3 }); // published now: younger than any age below
 
-  const dry = await cli(['prune', '--older-than', '2s', '--dry-run', '--json', '--data-dir', dir]);
+  const dry = await cli(['prune', '--older-than', '1h', '--dry-run', '--json', '--data-dir', dir]);
   expect(dry.code).toBe(0);
   const plan = JSON.parse(dry.out);
   expect(plan).toMatchObject({ dry_run: true, deleted: 3, kept_latest: 1 });
@@ -42,18 +60,18 @@ test('prune deletes versions older than the age but never a key latest; --dry-ru
   expect(plan.cutoff).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/);
   expect((await server.call('POST', '/artifacts/count', {})).body).toBe(5);
 
-  const human = await cli(['prune', '--older-than', '2s', '--dry-run', '--data-dir', dir]);
+  const human = await cli(['prune', '--older-than', '1h', '--dry-run', '--data-dir', dir]);
   expect(human.out).toContain(k1);
   expect(human.out).toMatch(/Would delete 3 artifact versions created before \S+; kept 1 latest version \(--include-latest deletes them too\)\.\n$/);
 
-  const real = await cli(['prune', '--older-than', '2s', '--data-dir', dir]);
+  const real = await cli(['prune', '--older-than', '1h', '--data-dir', dir]);
   expect(real.code).toBe(0);
   expect(real.out).toMatch(/^Deleted 3 artifact versions created before \S+ in [\d.]+ s; kept 1 latest version/);
   const left = (await server.call('POST', '/artifacts/filter', { sort: 'CREATED_DESC' })).body.map((a: { id: string }) => a.id);
   expect(left).toEqual([k3, solo]);
   expect((await server.call('GET', '/artifacts/k/latest')).body.data).toBe(3);
 
-  const all = await cli(['prune', '--older-than', '2s', '--include-latest', '--json', '--data-dir', dir]);
+  const all = await cli(['prune', '--older-than', '1h', '--include-latest', '--json', '--data-dir', dir]);
   expect(JSON.parse(all.out)).toMatchObject({ dry_run: false, deleted: 1, kept_latest: 0 });
   expect((await server.call('GET', '/artifacts/solo/latest')).status).toBe(404);
   expect((await server.call('POST', '/artifacts/latest/count', {})).body).toBe(1);
@@ -102,7 +120,7 @@ test('serve --retention prunes at start and then on its interval, logging how ma
   const old = await create({ key: 'r', data: 'old' });
   const latest = await create({ key: 'r', data: 'latest' });
   // The old version ages past 1 s and the next run (every second for a 1 s retention) takes it.
-  await output.until(/retention pruned 1 artifact version /, 6000);
+  await output.until(/retention pruned 1 artifact version /, 30_000);
   output.reader.releaseLock();
   const log = output.text;
   // Through the server's logger: a timestamped INFO line, like the start-up line.
