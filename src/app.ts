@@ -1,7 +1,8 @@
 /**
  * Builds the HTTP application from a store and a configuration: the API under `/api`, the
- * OpenAPI document and Swagger UI under `/docs`, Prefect's error shapes for everything that
- * fails, and Prefect's CORS, CSRF and basic-auth layers as configured.
+ * OpenAPI document (`/api/openapi.json`, `/openapi.json`, `/docs/json`) and Swagger UI at
+ * `/docs`, Prefect's error shapes for everything that fails, and Prefect's CORS, CSRF and
+ * basic-auth layers as configured.
  */
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';
@@ -12,6 +13,7 @@ import { flowRunRoutes } from './api/flow-runs.ts';
 import { flowRoutes } from './api/flows.ts';
 import { taskRunRoutes } from './api/task-runs.ts';
 import { extraPaths } from './api/docs.ts';
+import { OpenApiDocuments, type OpenApiDocument } from './api/openapi-json.ts';
 import { metricsRoutes } from './api/metrics.ts';
 import { rootRoutes, PREFECT_VERSION } from './api/root.ts';
 import type { Config } from './config.ts';
@@ -27,6 +29,7 @@ import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
+import { DOCS_ROUTES, docsResponse } from './ui/docs.ts';
 import { UI_ROUTES, uiResponse } from './ui/serve.ts';
 
 export interface App {
@@ -44,7 +47,19 @@ export interface App {
 export function createApp(store: Store, config: Config, logger: Logger = warningsLogger()): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
 
+  // The swagger plugin generates the document (at `/docs/json`); Prefect's two URLs serve it
+  // from one copy, fetched from the plugin's route on first use.
+  const openApi = new OpenApiDocuments(async () => {
+    const response = await elysia.handle(new Request('http://localhost/docs/json'));
+    if (!response.ok) throw new Error(`the OpenAPI document answered ${response.status}`);
+    return (await response.json()) as OpenApiDocument;
+  });
+
   const elysia = new Elysia({ strictPath: true })
+    // The plugin's `/docs` page loads Swagger UI from a CDN; the request wrapper answers GET
+    // `/docs` first with our own page and the files it embeds (ui/docs.ts), so this route never
+    // answers a GET. It stays registered for the router's 405 to other methods and 307 from
+    // `/docs/`, and the plugin's `/docs/json` stays as it is.
     .use(
       swagger({
         path: '/docs',
@@ -79,8 +94,14 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
         .use(flowRunRoutes(store, config))
         .use(taskRunRoutes(store, config))
         .use(deploymentRoutes(store, config)),
-    );
-  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES]) : null;
+    )
+    // Prefect's API app's own document, paths relative to `/api`: behind auth like every `/api`
+    // route. Hidden, as FastAPI's documents do not list themselves.
+    .get('/api/openapi.json', ({ request }) => openApi.response('mounted', request.method === 'HEAD'), { detail: { hide: true } })
+    // The root app's, paths under `/api`: a GET is answered by the request wrapper before auth
+    // (see there); the route gives other methods the router's 405 and metrics a route label.
+    .get('/openapi.json', ({ request }) => openApi.response('prefixed', request.method === 'HEAD'), { detail: { hide: true } });
+  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES]) : null;
   if (metrics) elysia.use(metricsRoutes(metrics));
 
   const withCors = (response: Response, origin: string) => {
@@ -109,6 +130,17 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     if (!path.startsWith('/api') && !path.startsWith('/docs')) {
       const page = uiResponse(request, path, config.defaultLimit);
       if (page !== null) return page;
+    }
+    // Swagger UI's page and files, and the document it loads: before auth too, as on Prefect,
+    // whose root app (`/docs`, `/openapi.json`) has no auth; only the API app (`/api/…`,
+    // `/api/openapi.json` included) has. `/docs/json` and anything else under `/docs` go on.
+    if (path.startsWith('/docs')) {
+      const page = docsResponse(request, path);
+      if (page !== null) return page;
+    } else if (path === '/openapi.json' && (request.method === 'GET' || request.method === 'HEAD')) {
+      const document = openApi.response('prefixed', request.method === 'HEAD');
+      if (origin === null) return document;
+      return document instanceof Response ? withCors(document, origin) : document.then((response) => withCors(response, origin));
     }
     let reply: Response | Promise<Response>;
     try {

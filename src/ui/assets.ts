@@ -23,7 +23,8 @@ export interface AssetSet {
   index(maxLimit: number): Asset;
 }
 
-const JS = 'text/javascript; charset=utf-8';
+export const JS = 'text/javascript; charset=utf-8';
+export const CSS = 'text/css; charset=utf-8';
 
 /** Served names of the vendor modules, by the bare specifier the client imports. */
 const VENDOR_FILES: Record<keyof typeof vendorModules, string> = { marked: 'marked.js', dompurify: 'purify.js' };
@@ -56,10 +57,26 @@ function licenceOf(source: string): string {
 
 const encoder = new TextEncoder();
 
-function asset(text: string, type: string): Asset {
+/** One served file: its bytes, gzipped once, and an ETag of its content. */
+export function asset(text: string, type: string): Asset {
   const body = encoder.encode(text);
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
   return { body, gzipped: Bun.gzipSync(body, { level: 9 }), type, etag };
+}
+
+/**
+ * The version in a set of files' URLs: a hash of every file's name and text, so it changes
+ * whenever any file does and a file never changes under its URL.
+ */
+export function versionOf(texts: Map<string, { text: string }>): string {
+  const hash = createHash('sha256');
+  for (const [name, { text }] of [...texts].sort(([a], [b]) => a.localeCompare(b))) hash.update(name).update('\0').update(text).update('\0');
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Every file of a set, prepared for serving. */
+export function assetsOf(texts: Map<string, { text: string; type: string }>): Map<string, Asset> {
+  return new Map([...texts].map(([name, { text, type }]) => [name, asset(text, type)]));
 }
 
 function indexHtml(version: string, maxLimit: number): string {
@@ -96,13 +113,11 @@ function build(): AssetSet {
     const source = vendorModules[specifier as keyof typeof vendorModules];
     texts.set(file, { text: licenceOf(source) + js.transformSync(source), type: JS });
   }
-  texts.set('style.css', { text: stylesheet, type: 'text/css; charset=utf-8' });
+  texts.set('style.css', { text: stylesheet, type: CSS });
   texts.set('icon.svg', { text: iconSvg, type: 'image/svg+xml' });
 
-  const hash = createHash('sha256');
-  for (const [name, { text }] of [...texts].sort(([a], [b]) => a.localeCompare(b))) hash.update(name).update('\0').update(text).update('\0');
-  const version = hash.digest('hex').slice(0, 12);
-  const files = new Map([...texts].map(([name, { text, type }]) => [name, asset(text, type)]));
+  const version = versionOf(texts);
+  const files = assetsOf(texts);
   // The page tells the script the server's largest `limit` (--default-limit), so it never asks
   // for pages the API would refuse. One page per limit; a process has one.
   const pages = new Map<number, Asset>();

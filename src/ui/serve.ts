@@ -46,12 +46,19 @@ export function uiResponse(request: Request, path: string, maxLimit: number): Re
   if (match === null || match[1] !== assets.version) return null;
   const file = assets.files.get(match[2]);
   // The version in the path changes whenever any file does, so a file never changes under its URL.
-  return file ? reply(request, file, 'public, max-age=31536000, immutable') : null;
+  return file ? reply(request, file, IMMUTABLE) : null;
 }
 
-function reply(request: Request, asset: Asset, cacheControl: string): Response {
+/** The cache of a file whose URL carries its set's version. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * One prepared file as the answer to a GET or HEAD: gzipped when the client accepts it, 304 for
+ * an ETag it already has, with `security` (the page's policy) among the headers.
+ */
+export function reply(request: Request, asset: Asset, cacheControl: string, security: Record<string, string> = PAGE_SECURITY): Response {
   const headers: Record<string, string> = {
-    ...PAGE_SECURITY,
+    ...security,
     'content-type': asset.type,
     'cache-control': cacheControl,
     etag: asset.etag,

@@ -1,9 +1,11 @@
 /**
- * Our OpenAPI document (GET /docs/json) against the one a Prefect 3.0.0 server publishes for its
- * artifact routes (shared/spec/reference/prefect-3.0.0-openapi-artifacts.json): the same
- * operations, request bodies and component schemas (property names and order, required fields,
- * forbidden extras, enum values), so generated clients see the same API. Skipped when the
- * reference file is not there.
+ * Our OpenAPI document against the one a Prefect 3.0.0 server publishes for its artifact routes
+ * at GET /api/openapi.json (shared/spec/reference/prefect-3.0.0-openapi-artifacts.json): the
+ * same operations, request bodies and component schemas (property names and order, required
+ * fields, forbidden extras, enum values), so generated clients see the same API. Compared as
+ * each of our URLs serves it: `/api/openapi.json` (paths relative to the `/api` mount, as the
+ * reference), and `/openapi.json` and `/docs/json` (paths under `/api`, as Prefect's root app).
+ * The comparisons are skipped when the reference file is not there.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,8 +30,12 @@ const operations: [string, string][] = Object.entries(reference.paths as Record<
     .map((m) => [path, m] as [string, string]),
 );
 
-/** Reference paths are relative to the API app (mounted at /api); ours are absolute. */
-const ourPath = (path: string) => (path.startsWith('/api/') ? path : `/api${path}`);
+/** Our documents: where they are served, and where the reference's (relative) paths are in them. */
+const DOCUMENTS: { url: string; pathOf: (referencePath: string) => string }[] = [
+  { url: '/api/openapi.json', pathOf: (path) => path },
+  { url: '/openapi.json', pathOf: (path) => `/api${path}` },
+  { url: '/docs/json', pathOf: (path) => `/api${path}` },
+];
 
 /** Every component a schema refers to, anywhere inside it. */
 function refs(schema: unknown, out = new Set<string>()): Set<string> {
@@ -46,12 +52,15 @@ function refs(schema: unknown, out = new Set<string>()): Set<string> {
 const bodyRef = (op: any): string | undefined => op?.requestBody?.content?.['application/json']?.schema?.$ref;
 
 let h: Harness;
-let ours: any;
+const served: Record<string, any> = {};
 beforeAll(async () => {
   h = harness();
-  const reply = await h.call('GET', '/docs/json');
-  expect(reply.status).toBe(200);
-  ours = reply.body;
+  for (const { url } of DOCUMENTS) {
+    const reply = await h.call('GET', url);
+    expect(reply.status, url).toBe(200);
+    expect(reply.headers.get('content-type'), url).toStartWith('application/json');
+    served[url] = reply.body;
+  }
 });
 afterAll(async () => {
   await h.close();
@@ -67,6 +76,64 @@ const HEAD_EXTENSIONS: Record<string, string[]> = {
   DeploymentFilterTags: ['any_'],
 };
 
+describe('where the document is served', () => {
+  test('/openapi.json is /docs/json: paths under /api, as the root app of a Prefect server serves them', () => {
+    expect(served['/openapi.json']).toEqual(served['/docs/json']);
+    const paths = Object.keys(served['/openapi.json'].paths);
+    expect(paths).toContain('/api/artifacts/filter');
+    for (const path of paths) expect(path).toStartWith('/api/');
+  });
+
+  test('/api/openapi.json has the same paths relative to the /api mount, and otherwise the same document', () => {
+    const prefixed = served['/openapi.json'];
+    const mounted = served['/api/openapi.json'];
+    expect(Object.keys(mounted.paths)).toEqual(Object.keys(prefixed.paths).map((path) => path.slice('/api'.length)));
+    expect(Object.keys(mounted.paths)).toContain('/artifacts/filter');
+    for (const [path, item] of Object.entries(mounted.paths)) expect(item).toEqual(prefixed.paths[`/api${path}`]);
+    const { paths: _a, ...restMounted } = mounted;
+    const { paths: _b, ...restPrefixed } = prefixed;
+    expect(restMounted).toEqual(restPrefixed);
+    expect(mounted.servers).toBeUndefined(); // as Prefect's: no `servers`
+  });
+
+  maybe('/api/openapi.json has every artifact path of the reference, spelled as there', () => {
+    const paths = Object.keys(served['/api/openapi.json'].paths);
+    for (const path of Object.keys(reference.paths)) expect(paths).toContain(path);
+  });
+
+  test('the documents do not list themselves or the docs', () => {
+    for (const { url } of DOCUMENTS) {
+      for (const path of Object.keys(served[url].paths)) expect(path, url).not.toMatch(/openapi\.json|^\/docs/);
+    }
+  });
+
+  test('/api/openapi.json needs the credentials like every /api route; /openapi.json, like Prefect\'s root app, does not', async () => {
+    const locked = harness({ authString: 'admin:s3cret' });
+    try {
+      const authorization = `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
+      expect((await locked.call('GET', '/api/openapi.json')).status).toBe(401);
+      const withCredentials = await locked.call('GET', '/api/openapi.json', undefined, { authorization });
+      expect(withCredentials.status).toBe(200);
+      expect(withCredentials.body).toEqual(served['/api/openapi.json']);
+      const open = await locked.call('GET', '/openapi.json');
+      expect(open.status).toBe(200);
+      expect(open.body).toEqual(served['/openapi.json']);
+      expect((await locked.call('GET', '/docs/json')).status).toBe(401);
+      expect((await locked.call('GET', '/api/health')).status).toBe(200);
+    } finally {
+      await locked.close();
+    }
+  });
+
+  test('other methods get 405, as from FastAPI', async () => {
+    for (const url of ['/openapi.json', '/api/openapi.json']) {
+      const reply = await h.call('POST', url, {});
+      expect(reply.status, url).toBe(405);
+      expect(reply.headers.get('allow')).toBe('GET');
+    }
+  });
+});
+
 describe('OpenAPI document vs Prefect 3.0.0', () => {
   maybe('the reference lists the schemas and operations this test compares', () => {
     expect(compared.length).toBeGreaterThan(50);
@@ -76,40 +143,42 @@ describe('OpenAPI document vs Prefect 3.0.0', () => {
     expect(operations).toHaveLength(9);
   });
 
-  describe('component schemas', () => {
-    for (const name of compared) {
-      maybe(name, () => {
-        const theirs = reference.components.schemas[name];
-        const mine = ours.components?.schemas?.[name];
-        expect(mine, `component ${name} is missing`).toBeDefined();
-        // Ours has Prefect 3.0.0's properties in its order, plus only the documented newer-Prefect
-        // additions (README, "Newer Prefect clients"), which come after or beside them.
-        const extensions = HEAD_EXTENSIONS[name] ?? [];
-        expect(Object.keys(mine.properties ?? {}).filter((p) => !extensions.includes(p))).toEqual(
-          Object.keys(theirs.properties ?? {}),
-        );
-        expect([...(mine.required ?? [])].sort()).toEqual([...(theirs.required ?? [])].sort());
-        if (theirs.additionalProperties === false) expect(mine.additionalProperties).toBe(false);
-        if (theirs.enum) expect(mine.enum).toEqual(theirs.enum);
-        else expect(mine.enum).toBeUndefined();
-        // Each property refers to the same components (e.g. ArtifactFilter.key → ArtifactFilterKey).
-        for (const [prop, schema] of Object.entries(theirs.properties ?? {})) {
-          expect([...refs(mine.properties[prop])].sort(), `${name}.${prop}`).toEqual([...refs(schema)].sort());
-        }
-      });
-    }
-  });
+  for (const { url, pathOf } of DOCUMENTS) {
+    describe(`${url}: component schemas`, () => {
+      for (const name of compared) {
+        maybe(name, () => {
+          const theirs = reference.components.schemas[name];
+          const mine = served[url].components?.schemas?.[name];
+          expect(mine, `component ${name} is missing`).toBeDefined();
+          // Ours has Prefect 3.0.0's properties in its order, plus only the documented newer-Prefect
+          // additions (README, "Newer Prefect clients"), which come after or beside them.
+          const extensions = HEAD_EXTENSIONS[name] ?? [];
+          expect(Object.keys(mine.properties ?? {}).filter((p) => !extensions.includes(p))).toEqual(
+            Object.keys(theirs.properties ?? {}),
+          );
+          expect([...(mine.required ?? [])].sort()).toEqual([...(theirs.required ?? [])].sort());
+          if (theirs.additionalProperties === false) expect(mine.additionalProperties).toBe(false);
+          if (theirs.enum) expect(mine.enum).toEqual(theirs.enum);
+          else expect(mine.enum).toBeUndefined();
+          // Each property refers to the same components (e.g. ArtifactFilter.key → ArtifactFilterKey).
+          for (const [prop, schema] of Object.entries(theirs.properties ?? {})) {
+            expect([...refs(mine.properties[prop])].sort(), `${name}.${prop}`).toEqual([...refs(schema)].sort());
+          }
+        });
+      }
+    });
 
-  describe('operations', () => {
-    for (const [path, method] of operations) {
-      maybe(`${method.toUpperCase()} ${path}`, () => {
-        const theirs = reference.paths[path][method];
-        const mine = ours.paths?.[ourPath(path)]?.[method];
-        expect(mine, `${method} ${ourPath(path)} is missing`).toBeDefined();
-        expect(mine.operationId).toBe(theirs.operationId);
-        expect(bodyRef(mine)).toBe(bodyRef(theirs));
-        expect(Boolean(mine.requestBody?.required)).toBe(Boolean(theirs.requestBody?.required));
-      });
-    }
-  });
+    describe(`${url}: operations`, () => {
+      for (const [path, method] of operations) {
+        maybe(`${method.toUpperCase()} ${path}`, () => {
+          const theirs = reference.paths[path][method];
+          const mine = served[url].paths?.[pathOf(path)]?.[method];
+          expect(mine, `${method} ${pathOf(path)} is missing`).toBeDefined();
+          expect(mine.operationId).toBe(theirs.operationId);
+          expect(bodyRef(mine)).toBe(bodyRef(theirs));
+          expect(Boolean(mine.requestBody?.required)).toBe(Boolean(theirs.requestBody?.required));
+        });
+      }
+    });
+  }
 });

@@ -222,6 +222,6 @@ describe('API documentation', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-type')).toContain('text/html');
     expect(reply.text.toLowerCase()).toContain('<html');
-    expect(reply.text).toContain('docs/json');
+    expect(reply.text).toContain('swagger-ui-bundle.js'); // Swagger UI, from this server (test/ui/docs-server.test.ts)
   });
 });
