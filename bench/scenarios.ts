@@ -22,6 +22,8 @@ export interface Scenario {
 
 const post = (path: string, body: unknown): Req => ({ method: 'POST', path, body: JSON.stringify(body) });
 const get = (path: string): Req => ({ method: 'GET', path });
+/** The same requests with `Accept-Encoding: gzip`, as Prefect's Python client sends them. */
+const gzip = (reqs: Req[]): Req[] => reqs.map((r) => ({ ...r, gzip: true }));
 
 const CREATE_KEYS = Array.from({ length: 16 }, (_, i) => `bench-create-${i}`);
 
@@ -33,6 +35,13 @@ export const SCENARIOS: Scenario[] = [
     status: 200,
     target: 'artifactd',
     requests: (s) => s.artifactIds.map((id) => get(`/api/artifacts/${id}`)),
+  },
+  {
+    id: 'get-by-id-gzip',
+    title: 'GET /artifacts/{id}, Accept-Encoding: gzip',
+    status: 200,
+    target: 'artifactd',
+    requests: (s) => gzip(s.artifactIds.map((id) => get(`/api/artifacts/${id}`))),
   },
   {
     id: 'get-by-id-logged',
@@ -56,6 +65,13 @@ export const SCENARIOS: Scenario[] = [
     requests: () => [post('/api/artifacts/filter', { sort: 'CREATED_DESC', limit: 200 })],
   },
   {
+    id: 'filter-all-200-gzip',
+    title: 'filter `{}` CREATED_DESC limit 200, Accept-Encoding: gzip',
+    status: 200,
+    target: 'artifactd',
+    requests: () => gzip([post('/api/artifacts/filter', { sort: 'CREATED_DESC', limit: 200 })]),
+  },
+  {
     id: 'filter-flow-run-10',
     title: 'filter by flow_run_id limit 10',
     status: 200,
@@ -68,6 +84,13 @@ export const SCENARIOS: Scenario[] = [
     status: 200,
     target: 'artifactd',
     requests: () => [post('/api/artifacts/latest/filter', { sort: 'UPDATED_DESC', limit: 50 })],
+  },
+  {
+    id: 'latest-filter-50-gzip',
+    title: 'latest/filter UPDATED_DESC limit 50, Accept-Encoding: gzip',
+    status: 200,
+    target: 'artifactd',
+    requests: () => gzip([post('/api/artifacts/latest/filter', { sort: 'UPDATED_DESC', limit: 50 })]),
   },
   { id: 'count-all', title: 'count `{}`', status: 200, target: 'artifactd', requests: () => [post('/api/artifacts/count', {})] },
   {

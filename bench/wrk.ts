@@ -25,6 +25,8 @@ export interface Req {
   method: 'GET' | 'POST';
   path: string;
   body?: string;
+  /** send `Accept-Encoding: gzip`, as Prefect's Python client does (else no Accept-Encoding) */
+  gzip?: boolean;
 }
 
 async function run(cmd: string[]): Promise<{ code: number; out: string }> {
@@ -99,7 +101,7 @@ export function parseWrk(raw: string): WrkResult {
 export function writeRequests(file: string, reqs: Req[]): void {
   const lines = reqs.map((r) => {
     if (/[\t\n]/.test(r.path + (r.body ?? ''))) throw new Error(`request has a tab or newline: ${r.path}`);
-    return r.body === undefined ? `${r.method}\t${r.path}` : `${r.method}\t${r.path}\t${r.body}`;
+    return `${r.method}\t${r.path}\t${r.body ?? ''}\t${r.gzip ? 'gzip' : ''}`;
   });
   writeFileSync(file, lines.join('\n') + '\n');
 }

@@ -20,6 +20,7 @@ import type { Config } from './config.ts';
 import { ApiError, detail, errorResponse, internalError } from './http/errors.ts';
 import { checkBasicAuth } from './http/auth.ts';
 import { allowOrigin, preflight } from './http/cors.ts';
+import { gzipped } from './http/compress.ts';
 import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
 import { pathOf } from './http/path.ts';
@@ -170,7 +171,8 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
         request = withRoutableUrl(incoming, url);
         path = pathOf(request.url);
       }
-      const reply = answer(request, path);
+      const answered = answer(request, path);
+      const reply = !config.gzip ? answered : answered instanceof Response ? gzipped(request, answered) : answered.then((r) => gzipped(request, r));
       if (observe === null) return reply;
       const method = request.method;
       return reply instanceof Response

@@ -25,6 +25,8 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   /** Prune artifact versions older than this many ms (keeping each key's latest); off when null. */
   retentionMs: number | null;
+  /** gzip replies of 500 bytes or more for clients that accept it, as Prefect does (http/compress.ts). */
+  gzip: boolean;
   /** Serve Prometheus metrics at `/api/metrics` and `/metrics` (Prefect's PREFECT_API_ENABLE_METRICS). */
   metrics: boolean;
   /** Log lines: the lowest level written, and text or JSON (request lines are at `info`). */
@@ -43,6 +45,7 @@ export const DEFAULTS: Config = {
   maxJsonDepth: 256,
   tls: null,
   retentionMs: null,
+  gzip: true,
   metrics: false,
   log: { level: 'info', format: 'text' },
 };
@@ -61,6 +64,7 @@ export interface ConfigFlags {
   'tls-key'?: string;
   retention?: string;
   metrics?: boolean;
+  'no-gzip'?: boolean;
   'log-level'?: string;
   'log-format'?: string;
 }
@@ -133,6 +137,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
     retentionMs: retention(pick(flags.retention, 'ARTIFACTD_RETENTION')),
+    gzip: flags['no-gzip'] !== true && boolean('gzip setting', pick(undefined, 'ARTIFACTD_GZIP'), DEFAULTS.gzip),
     metrics:
       flags.metrics === true ||
       boolean('metrics setting', pick(undefined, 'PREFECT_SERVER_METRICS_ENABLED', 'PREFECT_API_ENABLE_METRICS'), DEFAULTS.metrics),

@@ -1,5 +1,5 @@
 -- Replays requests picked at random from a file, one request per line:
---   METHOD <TAB> PATH [<TAB> JSON BODY]
+--   METHOD <TAB> PATH <TAB> JSON BODY or nothing <TAB> "gzip" or nothing
 -- Usage: wrk ... -s bench/lua/requests.lua URL -- /path/to/requests.tsv
 -- Every request is formatted once in init(); request() only picks one, so wrk stays cheap.
 -- No response() callback: defining one makes wrk parse every body and slows it down; wrk
@@ -17,9 +17,12 @@ end
 function init(args)
   local file = assert(io.open(args[1], "r"), "cannot open request file " .. tostring(args[1]))
   for line in file:lines() do
-    local method, path, body = line:match("^([^\t]+)\t([^\t]+)\t?(.*)$")
+    local method, path, body, encoding = line:match("^([^\t]+)\t([^\t]+)\t?([^\t]*)\t?(.*)$")
     if method then
       local headers = { ["Host"] = wrk.headers["Host"] }
+      if encoding == "gzip" then
+        headers["Accept-Encoding"] = "gzip"
+      end
       if body == "" then
         body = nil
       else

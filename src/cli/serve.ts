@@ -51,8 +51,10 @@ export function startServer(config: Config, logger: Logger = warningsLogger(conf
       hostname: config.host,
       port: config.port,
       tls,
-      // Bodies that declare their size get a JSON 413 from the app; this stops ones that do not.
-      maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
+      // Out of reach: Bun answers its own limit with a bare 413, while the app answers Prefect's
+      // JSON 413 for any framing, reading no more than --max-body-size (http/body.ts). A body a
+      // route does not read is drained by Bun without being kept.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       fetch: (request) => app.handle(request),
     });
   } catch (error) {
@@ -120,6 +122,7 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
     retention: { type: 'string', value: 'AGE', description: "prune versions older than AGE (90d, 12h…; never a key's latest) at start and hourly (env ARTIFACTD_RETENTION)" },
+    'no-gzip': { type: 'boolean', description: 'never gzip replies (env ARTIFACTD_GZIP=false); by default replies of 500 bytes or more are gzipped for clients that accept it, as on Prefect' },
     metrics: { type: 'boolean', description: 'serve Prometheus metrics at /metrics and /api/metrics (env PREFECT_SERVER_METRICS_ENABLED or PREFECT_API_ENABLE_METRICS)' },
     'log-level': {
       type: 'string',

@@ -5,6 +5,7 @@
  * 500/503 `{"exception_message": …}`.
  */
 import type { ValidationIssue } from '../validation/validate.ts';
+import { JsonResponse } from './respond.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -33,8 +34,5 @@ export const internalError = () => new ApiError(500, { exception_message: 'Inter
 
 export function errorResponse(error: ApiError): Response {
   if (error.body === null) return new Response(null, { status: error.status, headers: error.headers });
-  return new Response(JSON.stringify(error.body), {
-    status: error.status,
-    headers: { 'content-type': 'application/json', ...error.headers },
-  });
+  return new JsonResponse(error.status, JSON.stringify(error.body), { 'content-type': 'application/json', ...error.headers });
 }

@@ -7,10 +7,10 @@
  *
  * Assertions per exchange: a request that is well-formed HTTP gets an answer that satisfies the
  * oracle of `support.ts` (no 5xx, Prefect's shapes, HEAD without a body); a malformed one may be
- * refused by Bun's HTTP parser (a bare 400/413/431, or a closed connection) but gets no other
+ * refused by Bun's HTTP parser (a bare 400/431, or a closed connection) but gets no other
  * 5xx than Bun's bare 505 for a request line it cannot split (a version that is not HTTP/1.x,
- * whitespace or a control byte in the target: pinned in regressions.test.ts). Bare 413/431 for
- * size limits of the HTTP layer are accepted for any request. After every run the server
+ * whitespace or a control byte in the target: pinned in regressions.test.ts). A bare 431 for
+ * a head over Bun's buffer is accepted for any request; a 413 must carry Prefect's body. After every run the server
  * answers GET /api/health with `true` and, when the run wrote, the store (read through a second
  * handle on the same LMDB environment) passes `check()`; it is checked once more after stop().
  *
@@ -219,11 +219,10 @@ const strictRequestLine = (bytes: Buffer) =>
 /** Bun's HTTP parser refusing a request: a bare status line with no content type and no body. */
 const isParserRefusal = (r: RawResponse) => !r.headers.has('content-type') && r.body.length === 0 && [400, 413, 431].includes(r.status);
 /**
- * Size limits of the HTTP layer, answered bare: 413 for a body over the limit that declared no
- * size (README: "this stops ones that do not"), 431 for a request line plus headers over Bun's
- * buffer (e.g. a 30 KB query string). An empty error body is allowed.
+ * The size limit of the HTTP layer, answered bare: 431 for a request line plus headers over
+ * Bun's buffer (e.g. a 30 KB query string). Bodies are the app's to limit: every 413 is JSON.
  */
-const isSizeLimit = (r: RawResponse) => isParserRefusal(r) && (r.status === 413 || r.status === 431);
+const isSizeLimit = (r: RawResponse) => isParserRefusal(r) && r.status === 431;
 
 function exchangeProblem(w: Wire, ex: Exchange): string | undefined {
   const [first, ...rest] = ex.responses;
