@@ -65,6 +65,8 @@ export interface StoreDbs {
   deploymentsByFlowName: Database<string, Key[]>;
   /** client id → CSRF token */
   csrfTokens: Database<CsrfTokenRecord, string>;
+  /** `schema` → the store's layout version (upgrade.ts) */
+  meta: Database<number, string>;
 }
 
 export class StoreOpenError extends Error {}
@@ -79,7 +81,7 @@ export function openDbs(path: string): StoreDbs {
   try {
     // A 64 GiB map is address space, not memory: LMDB grows the file as data arrives.
     // noSubdir: false — lmdb-js would otherwise treat a path with a dot (`/srv/artifactd.d`) as a file.
-    env = open({ path, noSubdir: false, maxDbs: 32, mapSize: 64 * 1024 ** 3, sharedStructuresKey: Symbol.for('structures') });
+    env = open({ path, noSubdir: false, maxDbs: 64, mapSize: 64 * 1024 ** 3, sharedStructuresKey: Symbol.for('structures') });
   } catch (error) {
     throw new StoreOpenError(`cannot open store in ${path}: ${(error as Error).message}`);
   }
@@ -114,5 +116,6 @@ export function openDbs(path: string): StoreDbs {
     deployments: env.openDB<DeploymentRecord, string>({ name: 'deployments' }),
     deploymentsByFlowName: keyIndex('deployments.byFlowName'),
     csrfTokens: env.openDB<CsrfTokenRecord, string>({ name: 'csrfTokens' }),
+    meta: env.openDB<number, string>({ name: 'meta' }),
   };
 }

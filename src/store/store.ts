@@ -10,6 +10,13 @@ import { openDbs, type StoreDbs } from './env.ts';
 import { FlowRunStore } from './flow-runs.ts';
 import { FlowStore } from './flows.ts';
 import { TaskRunStore } from './task-runs.ts';
+import { upgradeStore, type UpgradeStep } from './upgrade.ts';
+
+/**
+ * What each layout version adds, oldest first; every step is defined beside the code that
+ * maintains what it builds. Version 1 is the layout before versions were recorded.
+ */
+const UPGRADES: UpgradeStep[] = [];
 
 export class Store {
   readonly artifacts: ArtifactStore;
@@ -28,8 +35,16 @@ export class Store {
     this.csrfTokens = new CsrfTokenStore(dbs);
   }
 
+  /** Opens the store in `path` (created if missing), bringing an older layout up to date. */
   static open(path: string): Store {
-    return new Store(openDbs(path));
+    const dbs = openDbs(path);
+    try {
+      upgradeStore(dbs, UPGRADES);
+    } catch (error) {
+      dbs.env.close();
+      throw error;
+    }
+    return new Store(dbs);
   }
 
   async close(): Promise<void> {
