@@ -28,6 +28,7 @@ import { warningsLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
+import { QueryDeadlineError } from './query/slices.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
 import { DOCS_ROUTES, docsResponse } from './ui/docs.ts';
@@ -81,6 +82,11 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     .onError(({ code, error, request }) => {
       if (error instanceof ApiError) return errorResponse(error);
       if (error instanceof Refusal) return errorResponse(detail(error.kind === 'conflict' ? 409 : 404, error.message));
+      if (error instanceof QueryDeadlineError) {
+        // What Prefect answers when a statement outruns its database timeout: clients retry 503s.
+        logger.warning(`${request.method} ${pathOf(request.url)}: the query ran past --query-timeout (${config.queryTimeoutMs / 1000} s) and was stopped`);
+        return errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' }));
+      }
       if (code === 'NOT_FOUND') {
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));

@@ -25,6 +25,11 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   /** Prune artifact versions older than this many ms (keeping each key's latest); off when null. */
   retentionMs: number | null;
+  /**
+   * How long one query may run before it is stopped and answered 503, as a statement that
+   * outruns Prefect's database timeout is (query/slices.ts).
+   */
+  queryTimeoutMs: number;
   /** gzip replies of 500 bytes or more for clients that accept it, as Prefect does (http/compress.ts). */
   gzip: boolean;
   /** Serve Prometheus metrics at `/api/metrics` and `/metrics` (Prefect's PREFECT_API_ENABLE_METRICS). */
@@ -45,6 +50,7 @@ export const DEFAULTS: Config = {
   maxJsonDepth: 256,
   tls: null,
   retentionMs: null,
+  queryTimeoutMs: 10_000,
   gzip: true,
   metrics: false,
   log: { level: 'info', format: 'text' },
@@ -65,6 +71,7 @@ export interface ConfigFlags {
   retention?: string;
   metrics?: boolean;
   'no-gzip'?: boolean;
+  'query-timeout'?: string;
   'log-level'?: string;
   'log-format'?: string;
 }
@@ -137,6 +144,12 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
     retentionMs: retention(pick(flags.retention, 'ARTIFACTD_RETENTION')),
+    queryTimeoutMs:
+      duration(
+        'query timeout',
+        pick(flags['query-timeout'], 'ARTIFACTD_QUERY_TIMEOUT', 'PREFECT_SERVER_DATABASE_TIMEOUT', 'PREFECT_API_DATABASE_TIMEOUT'),
+        DEFAULTS.queryTimeoutMs / 1000,
+      ) * 1000,
     gzip: flags['no-gzip'] !== true && boolean('gzip setting', pick(undefined, 'ARTIFACTD_GZIP'), DEFAULTS.gzip),
     metrics:
       flags.metrics === true ||

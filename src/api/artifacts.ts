@@ -22,6 +22,7 @@ import {
 } from '../schemas/bodies.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
 import { resolveRunSets, type RunFilters } from '../query/runs.ts';
+import { inSlices, type Sliced } from '../query/slices.ts';
 import type { ArtifactPatch } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import { artifactJson, jsonArray } from '../store/records.ts';
@@ -38,6 +39,8 @@ export function artifactRoutes(root: Store, config: Config) {
   const limit = { max: config.defaultLimit };
   const store = root.artifacts;
   const runSets = (values: Record<string, unknown>) => resolveRunSets(root, values as RunFilters);
+  // Filters and counts run in slices, letting other requests in, until the query deadline.
+  const sliced = <T>(work: Sliced<T>) => inSlices(work, performance.now() + config.queryTimeoutMs);
 
   return new Elysia({ prefix: '/artifacts' })
     .post(
@@ -81,12 +84,12 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
-        const rows = store.findJson(
+        const rows = await sliced(store.findJsonSliced(
           values.artifacts as ArtifactFilter | undefined,
           (values.sort as Sort) ?? 'ID_DESC',
           { offset: (values.offset as number) ?? 0, limit: take },
           runSets(values),
-        );
+        ));
         return jsonText(200, jsonArray(rows));
       },
       { parse: 'none', detail: docs.readArtifacts },
@@ -97,12 +100,12 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
-        const rows = store.findLatestJson(
+        const rows = await sliced(store.findLatestJsonSliced(
           values.artifacts as ArtifactCollectionFilter | undefined,
           (values.sort as Sort) ?? 'ID_DESC',
           { offset: (values.offset as number) ?? 0, limit: take },
           runSets(values),
-        );
+        ));
         return jsonText(200, jsonArray(rows));
       },
       { parse: 'none', detail: docs.readLatestArtifacts },
@@ -113,7 +116,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountArtifactsBody));
-        return jsonText(200, String(store.count(values.artifacts as ArtifactFilter | undefined, runSets(values))));
+        return jsonText(200, String(await sliced(store.countSliced(values.artifacts as ArtifactFilter | undefined, runSets(values)))));
       },
       { parse: 'none', detail: docs.countArtifacts },
     )
@@ -125,7 +128,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const { values } = readEmbeddedBody(body, bodyParams(CountLatestArtifactsBody));
         return jsonText(
           200,
-          String(store.countLatest(values.artifacts as ArtifactCollectionFilter | undefined, runSets(values))),
+          String(await sliced(store.countLatestSliced(values.artifacts as ArtifactCollectionFilter | undefined, runSets(values)))),
         );
       },
       { parse: 'none', detail: docs.countLatestArtifacts },

@@ -122,6 +122,11 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
     retention: { type: 'string', value: 'AGE', description: "prune versions older than AGE (90d, 12h…; never a key's latest) at start and hourly (env ARTIFACTD_RETENTION)" },
+    'query-timeout': {
+      type: 'string',
+      value: 'SECONDS',
+      description: `stop a query that runs longer and answer 503, as Prefect does at its database timeout (env ARTIFACTD_QUERY_TIMEOUT or PREFECT_API_DATABASE_TIMEOUT, default ${DEFAULTS.queryTimeoutMs / 1000})`,
+    },
     'no-gzip': { type: 'boolean', description: 'never gzip replies (env ARTIFACTD_GZIP=false); by default replies of 500 bytes or more are gzipped for clients that accept it, as on Prefect' },
     metrics: { type: 'boolean', description: 'serve Prometheus metrics at /metrics and /api/metrics (env PREFECT_SERVER_METRICS_ENABLED or PREFECT_API_ENABLE_METRICS)' },
     'log-level': {

@@ -1,7 +1,8 @@
 /**
  * Runs a planned query against the store's indexes: either streams the sort's index, testing
  * the predicate per record and stopping after `offset + limit` matches, or gathers the
- * candidates of a narrow path, filters and sorts them. Never loads the whole table.
+ * candidates of a narrow path, filters and sorts them. Never loads the whole table. The scans
+ * are sliced work (slices.ts) reading through one transaction (`at`).
  */
 import type { Sort } from '../schemas/artifacts.ts';
 import type { StoreDbs } from '../store/env.ts';
@@ -12,6 +13,7 @@ import type { Predicate } from '../filters/leaf.ts';
 import type { AccessPath } from './plan.ts';
 import type { RunSets } from './runs.ts';
 import { artifactOrder, collectionOrder } from './order.ts';
+import { ROWS_PER_PAUSE, type At, type Sliced } from './slices.ts';
 
 export interface Page {
   offset: number;
@@ -21,25 +23,25 @@ export interface Page {
 const lastId = (key: unknown[]) => key[key.length - 1] as string;
 
 /** Every artifact, in the order of `sort`, read straight off the matching index. */
-function* artifactsInOrder(dbs: StoreDbs, sort: Sort): Iterable<ArtifactRecord> {
+function* artifactsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<ArtifactRecord> {
   if (sort === 'ID_DESC') {
-    for (const { value } of dbs.artifacts.getRange({ reverse: true })) yield value;
+    for (const { value } of dbs.artifacts.getRange({ reverse: true, ...at })) yield value;
     return;
   }
   const index =
     sort === 'CREATED_DESC' ? dbs.artifactsByCreated : sort === 'UPDATED_DESC' ? dbs.artifactsByUpdated : dbs.artifactsByKey;
-  for (const key of index.getKeys({ reverse: sort !== 'KEY_ASC' })) {
-    const record = dbs.artifacts.get(lastId(key as unknown[]));
+  for (const key of index.getKeys({ reverse: sort !== 'KEY_ASC', ...at })) {
+    const record = dbs.artifacts.get(lastId(key as unknown[]), at);
     if (record) yield record;
   }
 }
 
-function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], runIds: string[]): Iterable<string> {
-  for (const runId of runIds) for (const key of index.getKeys(runRange(runId))) yield lastId(key as unknown[]);
+function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], runIds: string[], at: At): Iterable<string> {
+  for (const runId of runIds) for (const key of index.getKeys({ ...runRange(runId), ...at })) yield lastId(key as unknown[]);
 }
 
 /** The artifacts a narrow path can match (each once), in no particular order. */
-function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>): Iterable<ArtifactRecord> {
+function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<ArtifactRecord> {
   let ids: Iterable<string>;
   switch (path.kind) {
     case 'ids':
@@ -48,62 +50,63 @@ function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 's
     case 'keys':
       ids = (function* () {
         for (const key of path.keys.filter(storableKey)) {
-          for (const k of dbs.artifactsByKey.getKeys(versionsRange(key))) yield lastId(k as unknown[]);
+          for (const k of dbs.artifactsByKey.getKeys({ ...versionsRange(key), ...at })) yield lastId(k as unknown[]);
         }
       })();
       break;
     case 'flowRuns':
-      ids = artifactIdsOnIndex(dbs.artifactsByFlowRun, path.ids);
+      ids = artifactIdsOnIndex(dbs.artifactsByFlowRun, path.ids, at);
       break;
     case 'taskRuns':
-      ids = artifactIdsOnIndex(dbs.artifactsByTaskRun, path.ids);
+      ids = artifactIdsOnIndex(dbs.artifactsByTaskRun, path.ids, at);
       break;
   }
   for (const id of ids) {
-    const record = dbs.artifacts.get(id);
+    const record = dbs.artifacts.get(id, at);
     if (record) yield record;
   }
 }
 
 /** Every collection, in the order of `sort`. */
-function* collectionsInOrder(dbs: StoreDbs, sort: Sort): Iterable<CollectionRecord> {
+function* collectionsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<CollectionRecord> {
   if (sort === 'KEY_ASC' || sort === 'KEY_DESC') {
-    for (const { value } of dbs.collections.getRange({ reverse: sort === 'KEY_DESC' })) yield value;
+    for (const { value } of dbs.collections.getRange({ reverse: sort === 'KEY_DESC', ...at })) yield value;
     return;
   }
   const index =
     sort === 'ID_DESC' ? dbs.collectionsById : sort === 'CREATED_DESC' ? dbs.collectionsByCreated : dbs.collectionsByUpdated;
-  for (const { value: key } of index.getRange({ reverse: true })) {
-    const record = dbs.collections.get(key);
+  for (const { value: key } of index.getRange({ reverse: true, ...at })) {
+    const record = dbs.collections.get(key, at);
     if (record) yield record;
   }
 }
 
 /** The collections a narrow path can match (each once). */
-function* collectionCandidates(
-  dbs: StoreDbs,
-  path: Exclude<AccessPath, { kind: 'sorted' }>,
-): Iterable<CollectionRecord> {
+function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<CollectionRecord> {
   if (path.kind === 'keys') {
     for (const key of path.keys.filter(storableKey)) {
-      const record = dbs.collections.get(key);
+      const record = dbs.collections.get(key, at);
       if (record) yield record;
     }
     return;
   }
   // Through the artifact side: a collection qualifies through the artifact that is its latest.
-  for (const artifact of artifactCandidates(dbs, path)) {
+  for (const artifact of artifactCandidates(dbs, path, at)) {
     if (artifact.key === null) continue;
-    const record = dbs.collections.get(artifact.key);
+    const record = dbs.collections.get(artifact.key, at);
     if (record && record.latestId === artifact.id) yield record;
   }
 }
 
-function page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page): T[] {
+// The scans below reach a pause point every ROWS_PER_PAUSE rows they visit (slices.ts).
+
+function* page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page): Sliced<T[]> {
   const out: T[] = [];
   if (limit === 0) return out;
   let skip = offset;
+  let visited = 0;
   for (const row of rows) {
+    if (++visited % ROWS_PER_PAUSE === 0) yield;
     if (!test(row)) continue;
     if (skip > 0) {
       skip--;
@@ -115,36 +118,44 @@ function page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page)
   return out;
 }
 
-function sortedPage<T>(rows: Iterable<T>, test: Predicate<T>, order: (a: T, b: T) => number, p: Page): T[] {
+function* sortedPage<T>(rows: Iterable<T>, test: Predicate<T>, order: (a: T, b: T) => number, p: Page): Sliced<T[]> {
   const matches: T[] = [];
-  for (const row of rows) if (test(row)) matches.push(row);
+  let visited = 0;
+  for (const row of rows) {
+    if (++visited % ROWS_PER_PAUSE === 0) yield;
+    if (test(row)) matches.push(row);
+  }
   return matches.sort(order).slice(p.offset, p.offset + p.limit);
 }
 
-function count<T>(rows: Iterable<T>, test: Predicate<T>): number {
+function* count<T>(rows: Iterable<T>, test: Predicate<T>): Sliced<number> {
   let n = 0;
-  for (const row of rows) if (test(row)) n++;
+  let visited = 0;
+  for (const row of rows) {
+    if (++visited % ROWS_PER_PAUSE === 0) yield;
+    if (test(row)) n++;
+  }
   return n;
 }
 
-export function findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, sort: Sort, p: Page) {
+export function findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, sort: Sort, p: Page, at: At = {}) {
   return path.kind === 'sorted'
-    ? page(artifactsInOrder(dbs, sort), test, p)
-    : sortedPage(artifactCandidates(dbs, path), test, artifactOrder(sort), p);
+    ? page(artifactsInOrder(dbs, sort, at), test, p)
+    : sortedPage(artifactCandidates(dbs, path, at), test, artifactOrder(sort), p);
 }
 
-export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>): number {
-  return count(path.kind === 'sorted' ? artifactsInOrder(dbs, 'ID_DESC') : artifactCandidates(dbs, path), test);
+export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, at: At = {}) {
+  return count(path.kind === 'sorted' ? artifactsInOrder(dbs, 'ID_DESC', at) : artifactCandidates(dbs, path, at), test);
 }
 
-export function findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, sort: Sort, p: Page) {
+export function findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, sort: Sort, p: Page, at: At = {}) {
   return path.kind === 'sorted'
-    ? page(collectionsInOrder(dbs, sort), test, p)
-    : sortedPage(collectionCandidates(dbs, path), test, collectionOrder(sort), p);
+    ? page(collectionsInOrder(dbs, sort, at), test, p)
+    : sortedPage(collectionCandidates(dbs, path, at), test, collectionOrder(sort), p);
 }
 
-export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>): number {
-  return count(path.kind === 'sorted' ? collectionsInOrder(dbs, 'KEY_ASC') : collectionCandidates(dbs, path), test);
+export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, at: At = {}) {
+  return count(path.kind === 'sorted' ? collectionsInOrder(dbs, 'KEY_ASC', at) : collectionCandidates(dbs, path, at), test);
 }
 
 type ListFilter = { any_?: string[] | null } & Record<string, unknown>;

@@ -20,6 +20,7 @@ import {
   type Page,
 } from '../query/execute.ts';
 import { planArtifactQuery, planCollectionQuery, type PlanContext } from '../query/plan.ts';
+import { snapshot, toEnd, type At, type Sliced } from '../query/slices.ts';
 import type { RunSets } from '../query/runs.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
@@ -282,7 +283,6 @@ export class ArtifactStore {
     return storableKey(key) ? this.dbs.collections.get(key) : undefined;
   }
 
-  /** `runs`: the run ids an artifact must point at, resolved from the run filters (`query/runs.ts`). */
   /** An artifact's JSON, stored at write time. */
   getJson(id: string): string | undefined {
     return this.dbs.artifactJson.get(id);
@@ -295,67 +295,94 @@ export class ArtifactStore {
     return json === undefined ? undefined : latestByKeyJson(json);
   }
 
+  // Each query below is sliced work (query/slices.ts) reading one snapshot: the server runs it
+  // with `inSlices` so that it never holds the event loop for long; the plain methods run the
+  // same work to its end at once, for commands and tests.
+
   /**
    * A page of artifacts as stored JSON texts. Without any condition, only index keys are read
    * (LMDB skips the offset) and each artifact's JSON is fetched as is: no record is decoded.
    */
+  findJsonSliced(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): Sliced<string[]> {
+    return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
+      const ids = yield* this.pageIds(filter, sort, page, runs, at);
+      return ids.map((id) => this.dbs.artifactJson.get(id, at)!);
+    }.bind(this));
+  }
+
   findJson(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): string[] {
-    const test = withRuns(compileArtifactFilter(filter), runs);
-    return this.pageIds(filter, test, sort, page, runs).map((id) => this.dbs.artifactJson.get(id)!);
+    return toEnd(this.findJsonSliced(filter, sort, page, runs));
   }
 
   /**
    * The ids of a page. Index keys alone answer a query without conditions, and a narrow query
    * that is one indexed list in id order; anything else decodes the candidates' records.
    */
-  private pageIds(filter: ArtifactFilter | null | undefined, test: Predicate<ArtifactRecord>, sort: Sort, page: Page, runs?: RunSets): string[] {
+  private *pageIds(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs: RunSets | undefined, at: At): Sliced<string[]> {
+    const test = withRuns(compileArtifactFilter(filter), runs);
     if (test === always) return unfilteredArtifactIds(this.dbs, sort, page);
     const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page));
     if (path.kind !== 'sorted') {
       const ids = artifactIdsByIndex(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page);
       if (ids) return ids;
     }
-    return findArtifacts(this.dbs, path, test, sort, page).map((r) => r.id);
+    return (yield* findArtifacts(this.dbs, path, test, sort, page, at)).map((r) => r.id);
   }
 
   /** A page of collections as stored JSON texts (see `findJson`). */
+  findLatestJsonSliced(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): Sliced<string[]> {
+    return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
+      const test = withRuns(compileCollectionFilter(filter), runs);
+      const keys =
+        test === always
+          ? unfilteredCollectionKeys(this.dbs, sort, page)
+          : (yield* findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page, at)).map(
+              (c) => c.key,
+            );
+      return keys.map((key) => this.dbs.collectionJson.get(key, at)!);
+    }.bind(this));
+  }
+
   findLatestJson(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): string[] {
-    const test = withRuns(compileCollectionFilter(filter), runs);
-    const keys =
-      test === always
-        ? unfilteredCollectionKeys(this.dbs, sort, page)
-        : findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page).map(
-            (c) => c.key,
-          );
-    return keys.map((key) => this.dbs.collectionJson.get(key)!);
+    return toEnd(this.findLatestJsonSliced(filter, sort, page, runs));
   }
 
   find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactRecord[] {
     const test = withRuns(compileArtifactFilter(filter), runs);
-    return findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page);
+    return toEnd(findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page));
+  }
+
+  countSliced(filter: ArtifactFilter | null | undefined, runs?: RunSets): Sliced<number> {
+    return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
+      const test = withRuns(compileArtifactFilter(filter), runs);
+      if (test === always) return this.dbs.counters.get(ARTIFACTS, at) ?? 0;
+      const byIndex = countArtifactsByIndex(this.dbs, filter, runs);
+      if (byIndex !== undefined) return byIndex;
+      return yield* countArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS)), test, at);
+    }.bind(this));
   }
 
   count(filter: ArtifactFilter | null | undefined, runs?: RunSets): number {
-    const test = withRuns(compileArtifactFilter(filter), runs);
-    if (test === always) return this.dbs.counters.get(ARTIFACTS) ?? 0;
-    return (
-      countArtifactsByIndex(this.dbs, filter, runs) ??
-      countArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS)), test)
-    );
+    return toEnd(this.countSliced(filter, runs));
   }
 
   findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionRecord[] {
     const test = withRuns(compileCollectionFilter(filter), runs);
-    return findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page);
+    return toEnd(findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page));
+  }
+
+  countLatestSliced(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): Sliced<number> {
+    return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
+      const test = withRuns(compileCollectionFilter(filter), runs);
+      if (test === always) return this.dbs.counters.get(COLLECTIONS, at) ?? 0;
+      const byIndex = countCollectionsByIndex(this.dbs, filter, runs);
+      if (byIndex !== undefined) return byIndex;
+      return yield* countCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS)), test, at);
+    }.bind(this));
   }
 
   countLatest(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): number {
-    const test = withRuns(compileCollectionFilter(filter), runs);
-    if (test === always) return this.dbs.counters.get(COLLECTIONS) ?? 0;
-    return (
-      countCollectionsByIndex(this.dbs, filter, runs) ??
-      countCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS)), test)
-    );
+    return toEnd(this.countLatestSliced(filter, runs));
   }
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Long queries run in slices, so that no request waits behind another. A query's scan is a
+ * generator that reaches a pause point every few dozen rows (`yield`); the server drives it with
+ * `inSlices`, which gives the event loop a turn whenever a slice has run for `SLICE_MS`, and
+ * stops it at its deadline. Commands and tests drive the same generator to its end at once with
+ * `toEnd`. A pause point costs a counter check; a turn costs a `setImmediate` (~10 µs), so a
+ * query that never reaches 2 ms pays nothing and a long one pays well under 1%.
+ *
+ * Every read of one query goes through one LMDB read transaction (`snapshot`): across turns the
+ * store may commit writes, and a page must still come from one consistent state, as a SQL
+ * statement does.
+ */
+import type { Database, Transaction } from 'lmdb';
+
+/** A query's work: pauses (`yield`) now and then, returns its answer. */
+export type Sliced<T> = Generator<void, T, void>;
+
+/** Rows between pause points. */
+export const ROWS_PER_PAUSE = 64;
+
+/** How long a slice may hold the event loop before the next turn. */
+export const SLICE_MS = 2;
+
+/** Thrown when a query runs past its deadline; the server answers it with Prefect's 503. */
+export class QueryDeadlineError extends Error {}
+
+/** Runs `work` to its end synchronously (commands, tests, and queries known to be short). */
+export function toEnd<T>(work: Sliced<T>): T {
+  for (;;) {
+    const step = work.next();
+    if (step.done) return step.value;
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `work` in slices of about SLICE_MS, letting other requests in between, until it ends or
+ * `deadlineMs` (a `performance.now()` time) passes; then it is closed (its `finally` blocks run,
+ * releasing its read transaction) and QueryDeadlineError is thrown.
+ */
+export async function inSlices<T>(work: Sliced<T>, deadlineMs: number): Promise<T> {
+  let sliceStart = performance.now();
+  try {
+    for (;;) {
+      const step = work.next();
+      if (step.done) return step.value;
+      const now = performance.now();
+      if (now - sliceStart < SLICE_MS) continue;
+      if (now > deadlineMs) throw new QueryDeadlineError('query deadline passed');
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  } finally {
+    work.return(undefined as never);
+  }
+}
+
+/** Read options that pin a read to the query's transaction. */
+export interface At {
+  transaction?: Transaction;
+}
+
+/**
+ * Runs `body` with one read transaction of `env`, released when it ends however it ends
+ * (finished, failed, or closed at its deadline).
+ */
+export function* snapshot<T>(env: Database<any, any>, body: (at: At) => Sliced<T>): Sliced<T> {
+  const transaction = env.useReadTransaction();
+  try {
+    return yield* body({ transaction });
+  } finally {
+    transaction.done();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Long filters and counts never hold the server: they run in slices between other requests,
+ * and one that outruns `--query-timeout` is stopped and answered as Prefect answers a statement
+ * past its database timeout: 503 `{"exception_message": "Service Unavailable"}`.
+ */
+import { afterEach, expect, test } from 'bun:test';
+import { harness, type Harness } from '../helpers.ts';
+
+let opened: Harness | undefined;
+afterEach(async () => {
+  await opened?.close();
+  opened = undefined;
+});
+
+/** A store where a count by type must decode every artifact (no index answers it). */
+async function world(overrides = {}) {
+  const h = (opened = harness(overrides));
+  const payload = 'x'.repeat(2000);
+  const ids: string[] = [];
+  for (let from = 0; from < 4000; from += 500) {
+    const made = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => h.store.artifacts.create({ key: `k-${(from + i) % 50}`, type: 'markdown', description: null, data: JSON.stringify(payload), metadata: null, flowRunId: null, taskRunId: null })),
+    );
+    ids.push(...made.map((r) => r.id));
+  }
+  return { h, ids };
+}
+
+const SCAN = { artifacts: { type: { any_: ['link'] }, key: { like_: 'k-4' } } };
+
+test('a long count lets other requests through while it runs', async () => {
+  const { h, ids } = await world();
+  let counted: number | undefined;
+  const counting = h.call('POST', '/api/artifacts/count', SCAN).then((reply) => (counted = reply.body));
+  // A query that held the event loop would finish before this turn comes.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  const read = await h.call('GET', `/api/artifacts/${ids[17]}`);
+  expect(read.status).toBe(200);
+  const health = await h.call('GET', '/api/health');
+  expect(health.body).toBe(true);
+  expect(counted).toBeUndefined(); // still counting after both answered
+  await counting;
+  expect(counted).toBe(0);
+});
+
+test('every filter route answers the same as before, sliced', async () => {
+  const { h } = await world();
+  expect((await h.call('POST', '/api/artifacts/count', { artifacts: { key: { like_: 'k-4' } } })).body).toBe(880);
+  expect((await h.call('POST', '/api/artifacts/latest/count', { artifacts: { key: { like_: 'k-4' } } })).body).toBe(11);
+  const page = await h.call('POST', '/api/artifacts/filter', { artifacts: { key: { like_: 'k-4' } }, sort: 'KEY_ASC', limit: 3 });
+  expect(page.body.map((a: { key: string }) => a.key)).toEqual(['k-4', 'k-4', 'k-4']);
+  const latest = await h.call('POST', '/api/artifacts/latest/filter', { artifacts: { key: { like_: 'k-4' } }, sort: 'KEY_DESC' });
+  expect(latest.body.map((a: { key: string }) => a.key)).toEqual(['k-49', 'k-48', 'k-47', 'k-46', 'k-45', 'k-44', 'k-43', 'k-42', 'k-41', 'k-40', 'k-4']);
+});
+
+test('a query past --query-timeout is stopped with Prefect\'s 503', async () => {
+  const { h } = await world({ queryTimeoutMs: 1 });
+  for (const [path, body] of [
+    ['/api/artifacts/count', SCAN],
+    ['/api/artifacts/filter', SCAN],
+  ] as const) {
+    const reply = await h.call('POST', path, body);
+    expect([reply.status, reply.body]).toEqual([503, { exception_message: 'Service Unavailable' }]);
+  }
+  // Short queries are untouched by the deadline, and the store is still sound (check in close()).
+  expect((await h.call('POST', '/api/artifacts/count', {})).body).toBe(4000);
+});
