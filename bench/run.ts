@@ -19,6 +19,7 @@ import { seed } from './seed.ts';
 import { CpuWindow, waitForQuiet, type CpuUse } from './cpu.ts';
 import { cleanup, installExitHandlers, removeDirOnExit } from './procs.ts';
 import { dirSize, MemSampler, readMem, startArtifactd, startCeiling, type Mem, type Running } from './server.ts';
+import { keptSection, withSection } from './queries/report.ts';
 import { ensureWrk, runWrk, writeRequests } from './wrk.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -37,7 +38,8 @@ const USAGE = `usage: npm run bench -- [options]
   --quiet-wait 60        before each size, wait up to this many seconds for other processes
                          to use < 0.1 core (0: don't wait)
   --build                rebuild dist/artifactd even when it looks up to date
-  --keep                 keep the data and work dirs (printed at the end)`;
+  --keep                 keep the data and work dirs (printed at the end)
+  --queries              instead: the query matrix beside SQLite (npm run bench -- --queries --help)`;
 
 function options() {
   const { values } = parseArgs({
@@ -181,6 +183,12 @@ function tail(file: string, lines = 25): string {
   } catch {
     return `    (no log at ${file})`;
   }
+}
+
+/** The file's section written by `--queries` (bench/queries/report.ts), kept under the new tables. */
+function withQueries(file: string, md: string): string {
+  const kept = keptSection(file);
+  return kept ? withSection(md, kept) : md;
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -341,22 +349,28 @@ async function main(): Promise<void> {
     });
     removeDir();
     console.log(`\n${sizeTable(results[results.length - 1], results[0])}`);
-    writeFileSync(opts.out, markdown(info(false), results)); // a later failure keeps what finished
+    writeFileSync(opts.out, withQueries(opts.out, markdown(info(false), results))); // a later failure keeps what finished
   }
 
   await ceiling.stop();
   const md = markdown(info(true), results);
-  writeFileSync(opts.out, md);
+  writeFileSync(opts.out, withQueries(opts.out, md));
   console.log(`\n${md.slice(md.indexOf('## Targets'))}`);
   console.log(`wrote ${relative(process.cwd(), opts.out) || opts.out} in ${((performance.now() - started) / 60000).toFixed(1)} min`);
   if (opts.keep) console.log(`kept: ${[work, ...dataDirs].join(' ')}`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`bench: ${(error as Error).message}`);
+if (process.argv.includes('--queries')) {
+  // The query matrix beside SQLite: bench/queries/run.ts (see bench/README.md).
+  const queries = await import('./queries/run.ts');
+  await queries.main(process.argv.slice(2).filter((a) => a !== '--queries'), { ensureBinary, gitCommit });
+} else {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+    cleanup();
+    process.exit(1);
+  }
   cleanup();
-  process.exit(1);
 }
-cleanup();

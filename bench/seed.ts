@@ -4,6 +4,11 @@
  * flow run, and N artifacts over ~N/5 keys (several versions each, ~10% keyless), each pointing
  * at a flow run and some at a task run. Creates are issued concurrently in chunks so lmdb-js
  * folds them into shared transactions. Returns samples of ids, keys and run ids for the load.
+ *
+ * `related: true` (the query matrix, bench/queries/) also seeds what run-side filters need and
+ * the main bench does not: flow tags, a deployment per flow (half the flow runs belong to it),
+ * sub-flow runs (every 20th flow run is started from the task run of the run before it), task-run
+ * tags and failed task runs. Off by default, so the main bench seeds exactly what it always did.
  */
 import { Store } from '../src/store/store.ts';
 import type { NewArtifact } from '../src/store/artifacts.ts';
@@ -134,28 +139,54 @@ function sampleEvenly<T>(items: T[], count: number): T[] {
 
 const STATES = ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'FAILED', 'FAILED', 'RUNNING'] as const;
 
-export async function seed(dir: string, n: number, chunk = Math.max(500, Math.min(5000, Math.ceil(n / 10)))): Promise<Seeded> {
+export interface SeedOptions {
+  /** Also seed flow tags, deployments, sub-flow runs, task-run tags and states (see the top). */
+  related?: boolean;
+}
+
+/** With `related`: flow run i is a sub-flow run of run i - 1's task run. */
+const isSubflow = (i: number) => i % 20 === 19;
+
+export async function seed(
+  dir: string,
+  n: number,
+  chunk = Math.max(500, Math.min(5000, Math.ceil(n / 10))),
+  { related = false }: SeedOptions = {},
+): Promise<Seeded> {
   const rand = mulberry32(n);
   const started = performance.now();
   const store = Store.open(dir);
   try {
     const flowIds: string[] = [];
-    for (const name of FLOWS) flowIds.push((await store.flows.create({ name, tags: [] } as never)).record.id);
+    for (const [k, name] of FLOWS.entries()) {
+      flowIds.push((await store.flows.create({ name, tags: related ? [k % 2 === 0 ? 'prod' : 'dev'] : [] } as never)).record.id);
+    }
+    const deploymentIds: string[] = [];
+    if (related) {
+      for (const [k, name] of FLOWS.entries()) {
+        const deployment = { name: `${name}-${k % 2 === 0 ? 'hourly' : 'daily'}`, flow_id: flowIds[k], tags: [] };
+        deploymentIds.push((await store.deployments.create(deployment as never)).record.id);
+      }
+    }
 
     const runCount = Math.max(1, Math.floor(n / 10));
     const runIds: string[] = new Array(runCount);
+    const runInput = (i: number, parentTaskRunId: string | null = null) =>
+      ({
+        flow_id: flowIds[i % flowIds.length],
+        state: { type: STATES[i % STATES.length] },
+        tags: i % 3 === 0 ? ['nightly'] : [],
+        ...(related ? { deployment_id: i % 2 === 0 ? deploymentIds[i % deploymentIds.length] : null, parent_task_run_id: parentTaskRunId } : {}),
+      }) as NewFlowRun;
     await inChunks(
       'flow runs',
       runCount,
       chunk,
       false,
-      (i) =>
-        store.flowRuns.create({
-          flow_id: flowIds[i % flowIds.length],
-          state: { type: STATES[i % STATES.length] },
-          tags: i % 3 === 0 ? ['nightly'] : [],
-        } as NewFlowRun),
-      (i, r) => (runIds[i] = r.record.id),
+      (i) => (related && isSubflow(i) ? Promise.resolve(null) : store.flowRuns.create(runInput(i))),
+      (i, r) => {
+        if (r) runIds[i] = r.record.id;
+      },
     );
 
     // A task run for every other flow run.
@@ -171,10 +202,23 @@ export async function seed(dir: string, n: number, chunk = Math.max(500, Math.mi
           flow_run_id: runIds[i * 2],
           task_key: 'publish-report',
           dynamic_key: '0',
-          state: { type: 'COMPLETED' },
+          state: { type: related && i % 5 === 4 ? 'FAILED' : 'COMPLETED' },
+          ...(related ? { tags: i % 3 === 0 ? ['nightly'] : [] } : {}),
         } as TaskRunCreate),
       (i, r) => (taskOf[i * 2] = r.record.id),
     );
+    if (related) {
+      // Sub-flow runs need their parent task run, so they come after the task runs.
+      const subflows = Array.from({ length: runCount }, (_, i) => i).filter(isSubflow);
+      await inChunks(
+        'sub-flow runs',
+        subflows.length,
+        chunk,
+        false,
+        (k) => store.flowRuns.create(runInput(subflows[k], taskOf[subflows[k] - 1])),
+        (k, r) => (runIds[subflows[k]] = r.record.id),
+      );
+    }
 
     const keys = Math.max(1, Math.floor(n / 5));
     const used = new Uint8Array(keys); // a key whose every draw was keyless has no versions
