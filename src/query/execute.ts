@@ -9,7 +9,7 @@ import type { StoreDbs } from '../store/env.ts';
 import { storableKey } from '../store/index-keys.ts';
 import { runRange, versionsRange } from '../store/keys.ts';
 import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
-import type { Predicate } from '../filters/leaf.ts';
+import { like, type Predicate } from '../filters/leaf.ts';
 import type { AccessPath } from './plan.ts';
 import type { RunSets } from './runs.ts';
 import { artifactOrder, collectionOrder } from './order.ts';
@@ -156,6 +156,35 @@ export function findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate
 
 export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, at: At = {}) {
   return count(path.kind === 'sorted' ? collectionsInOrder(dbs, 'KEY_ASC', at) : collectionCandidates(dbs, path, at), test);
+}
+
+/**
+ * The distinct keys that a `like_` pattern matches, read off the collections' keys alone: every
+ * key that has an artifact has exactly one collection, so this visits each key once (not each
+ * version) and decodes no record — the list `key.like_` narrows to.
+ */
+export function* keysLike(dbs: StoreDbs, pattern: string, at: At): Sliced<string[]> {
+  const matches = like(pattern);
+  const keys: string[] = [];
+  let visited = 0;
+  for (const key of dbs.collections.getKeys({ ...at })) { // lmdb-js writes into the options it gets
+    if (++visited % (ROWS_PER_PAUSE * 8) === 0) yield; // keys cost a fraction of a record
+    if (matches(key as string)) keys.push(key as string);
+  }
+  return keys;
+}
+
+/** The `like_` pattern of a filter whose only condition is `key.like_`, or undefined. */
+export function soleKeyLike(filter: { key?: { like_?: string | null } | null } | null | undefined): string | undefined {
+  if (filter == null || !filter.key || filter.key.like_ == null) return undefined;
+  const present = Object.entries(filter).filter(([name, value]) => name !== 'operator' && value != null);
+  const leaves = Object.entries(filter.key).filter(([, value]) => value != null);
+  return present.length === 1 && leaves.length === 1 ? filter.key.like_ : undefined;
+}
+
+/** Versions of these keys, counted in the key index without reading a record. */
+export function countVersions(dbs: StoreDbs, keys: string[], at: At): number {
+  return keys.reduce((n, key) => n + dbs.artifactsByKey.getKeysCount({ ...versionsRange(key), ...at }), 0);
 }
 
 type ListFilter = { any_?: string[] | null } & Record<string, unknown>;

@@ -119,30 +119,46 @@ function plan<F extends { operator?: string | null }>(
   return cheapest([...always, ...lists(filter)], ctx);
 }
 
+/**
+ * Whether the filter's own conditions must all hold (so that each may narrow): worth knowing
+ * before computing a list, such as the keys a `like_` matches, only the planner would use.
+ */
+export function filterNarrows(filter: { operator?: string | null } | null | undefined): boolean {
+  return filter != null && mustHold(filter, countPresent(filter));
+}
+
+/**
+ * `likeKeys`: the distinct keys that `key.like_` matches, when the caller found them (by
+ * scanning the keys alone, `execute.ts` `keysLike`): a list like `key.any_`.
+ */
 export function planArtifactQuery(
   filter: ArtifactFilter | null | undefined,
   runs?: RunSets,
   ctx: PlanContext = NO_STATISTICS,
+  likeKeys?: string[],
 ): AccessPath {
   return plan(filter, runs, ctx, (f) => [
     list('ids', f.id?.any_, 1),
     list('keys', f.key?.any_, ctx.perKey),
+    list('keys', likeKeys, ctx.perKey),
     runList('flowRuns', f.flow_run_id?.any_, ctx),
     runList('taskRuns', f.task_run_id?.any_, ctx),
   ]);
 }
 
 /**
- * Collections: `key.any_` is a direct get per key; a latest id, flow run or task run list goes
+ * Collections: `key.any_` (and the keys `like_` matches) is a direct get per key; a latest id, flow run or task run list goes
  * through the artifact side (the collection row mirrors its latest artifact).
  */
 export function planCollectionQuery(
   filter: ArtifactCollectionFilter | null | undefined,
   runs?: RunSets,
   ctx: PlanContext = NO_STATISTICS,
+  likeKeys?: string[],
 ): AccessPath {
   return plan(filter, runs, ctx, (f) => [
     list('keys', f.key?.any_, 1),
+    list('keys', likeKeys, 1),
     list('ids', f.latest_id?.any_, 1.5),
     runList('flowRuns', f.flow_run_id?.any_, ctx),
     runList('taskRuns', f.task_run_id?.any_, ctx),

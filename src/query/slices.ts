@@ -68,7 +68,9 @@ export interface At {
 export function* snapshot<T>(env: Database<any, any>, body: (at: At) => Sliced<T>): Sliced<T> {
   const transaction = env.useReadTransaction();
   try {
-    return yield* body({ transaction });
+    // Frozen: lmdb-js writes into some options objects it is given (getKeys sets `values`), and
+    // one shared `at` must stay as it is; spread it into range options instead.
+    return yield* body(Object.freeze({ transaction }));
   } finally {
     transaction.done();
   }

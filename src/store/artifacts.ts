@@ -13,13 +13,16 @@ import {
   countArtifactsByIndex,
   countCollections,
   countCollectionsByIndex,
+  countVersions,
   findArtifacts,
   findCollections,
+  keysLike,
+  soleKeyLike,
   unfilteredArtifactIds,
   unfilteredCollectionKeys,
   type Page,
 } from '../query/execute.ts';
-import { planArtifactQuery, planCollectionQuery, type PlanContext } from '../query/plan.ts';
+import { filterNarrows, planArtifactQuery, planCollectionQuery, type PlanContext } from '../query/plan.ts';
 import { snapshot, toEnd, type At, type Sliced } from '../query/slices.ts';
 import type { RunSets } from '../query/runs.ts';
 import type { Sort } from '../schemas/artifacts.ts';
@@ -321,12 +324,22 @@ export class ArtifactStore {
   private *pageIds(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs: RunSets | undefined, at: At): Sliced<string[]> {
     const test = withRuns(compileArtifactFilter(filter), runs);
     if (test === always) return unfilteredArtifactIds(this.dbs, sort, page);
-    const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page));
+    const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page), yield* this.likeKeys(filter, at));
     if (path.kind !== 'sorted') {
       const ids = artifactIdsByIndex(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page);
       if (ids) return ids;
     }
     return (yield* findArtifacts(this.dbs, path, test, sort, page, at)).map((r) => r.id);
+  }
+
+  /**
+   * The distinct keys `key.like_` matches, when the filter has one and its conditions must all
+   * hold: the planner may then read just those keys' versions (or collections).
+   */
+  private *likeKeys(filter: ArtifactFilter | ArtifactCollectionFilter | null | undefined, at: At): Sliced<string[] | undefined> {
+    const pattern = filter?.key?.like_;
+    if (pattern == null || !filterNarrows(filter)) return undefined;
+    return yield* keysLike(this.dbs, pattern, at);
   }
 
   /** A page of collections as stored JSON texts (see `findJson`). */
@@ -336,9 +349,7 @@ export class ArtifactStore {
       const keys =
         test === always
           ? unfilteredCollectionKeys(this.dbs, sort, page)
-          : (yield* findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page, at)).map(
-              (c) => c.key,
-            );
+          : (yield* this.collectionRows(filter, test, sort, page, runs, at)).map((c) => c.key);
       return keys.map((key) => this.dbs.collectionJson.get(key, at)!);
     }.bind(this));
   }
@@ -347,9 +358,26 @@ export class ArtifactStore {
     return toEnd(this.findLatestJsonSliced(filter, sort, page, runs));
   }
 
+  private *collectionRows(
+    filter: ArtifactCollectionFilter | null | undefined,
+    test: Predicate<CollectionRecord>,
+    sort: Sort,
+    page: Page,
+    runs: RunSets | undefined,
+    at: At,
+  ): Sliced<CollectionRecord[]> {
+    const path = planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page), yield* this.likeKeys(filter, at));
+    return yield* findCollections(this.dbs, path, test, sort, page, at);
+  }
+
   find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactRecord[] {
     const test = withRuns(compileArtifactFilter(filter), runs);
-    return toEnd(findArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page)), test, sort, page));
+    return toEnd(
+      snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
+        const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page), yield* this.likeKeys(filter, at));
+        return yield* findArtifacts(this.dbs, path, test, sort, page, at);
+      }.bind(this)),
+    );
   }
 
   countSliced(filter: ArtifactFilter | null | undefined, runs?: RunSets): Sliced<number> {
@@ -358,7 +386,10 @@ export class ArtifactStore {
       if (test === always) return this.dbs.counters.get(ARTIFACTS, at) ?? 0;
       const byIndex = countArtifactsByIndex(this.dbs, filter, runs);
       if (byIndex !== undefined) return byIndex;
-      return yield* countArtifacts(this.dbs, planArtifactQuery(filter, runs, this.statistics(ARTIFACTS)), test, at);
+      const pattern = runs?.flowRunIds || runs?.taskRunIds ? undefined : soleKeyLike(filter);
+      if (pattern !== undefined) return countVersions(this.dbs, yield* keysLike(this.dbs, pattern, at), at);
+      const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS), yield* this.likeKeys(filter, at));
+      return yield* countArtifacts(this.dbs, path, test, at);
     }.bind(this));
   }
 
@@ -368,7 +399,7 @@ export class ArtifactStore {
 
   findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionRecord[] {
     const test = withRuns(compileCollectionFilter(filter), runs);
-    return toEnd(findCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page)), test, sort, page));
+    return toEnd(snapshot(this.dbs.env, (at) => this.collectionRows(filter, test, sort, page, runs, at)));
   }
 
   countLatestSliced(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): Sliced<number> {
@@ -377,7 +408,11 @@ export class ArtifactStore {
       if (test === always) return this.dbs.counters.get(COLLECTIONS, at) ?? 0;
       const byIndex = countCollectionsByIndex(this.dbs, filter, runs);
       if (byIndex !== undefined) return byIndex;
-      return yield* countCollections(this.dbs, planCollectionQuery(filter, runs, this.statistics(COLLECTIONS)), test, at);
+      // One collection per key: a count by `like_` alone is the number of keys it matches.
+      const pattern = runs?.flowRunIds || runs?.taskRunIds ? undefined : soleKeyLike(filter);
+      if (pattern !== undefined) return (yield* keysLike(this.dbs, pattern, at)).length;
+      const path = planCollectionQuery(filter, runs, this.statistics(COLLECTIONS), yield* this.likeKeys(filter, at));
+      return yield* countCollections(this.dbs, path, test, at);
     }.bind(this));
   }
 

@@ -62,6 +62,13 @@ const artifactFilters: (ArtifactFilter | undefined)[] = [
   { task_run_id: { any_: TASKS }, key: { exists_: true } },
   { operator: 'or_', key: { any_: ['beta'] }, type: { any_: ['markdown'] } },
   { type: { not_any_: ['table'] }, key: { like_: 'c' } },
+  // `like_` narrows to the distinct keys it matches (read off the collections' keys); alone, a
+  // count is the versions of those keys, counted in the key index.
+  { key: { like_: 'c' } },
+  { key: { like_: 'A' } },
+  { key: { like_: '_-%' } },
+  { key: { like_: 'c', exists_: true }, flow_run_id: { any_: RUNS } },
+  { key: { like_: 'zzz' } },
 ];
 
 test('artifact queries agree with brute force for every path, sort and page', () => {
@@ -122,6 +129,10 @@ test('collection queries agree with brute force', () => {
     { flow_run_id: { any_: [RUNS[1]] } },
     { task_run_id: { any_: [TASKS[0]] } },
     { type: { any_: ['table'] }, operator: 'or_', key: { like_: 'a' } },
+    { key: { like_: 'a' } },
+    { key: { like_: 'C' }, type: { any_: ['table', 'markdown'] } },
+    { key: { like_: '%\n' } },
+    { key: { like_: 'nothing' } },
   ];
   for (const filter of filters) {
     const test = compileCollectionFilter(filter);
