@@ -6,19 +6,16 @@
  */
 import type { FilterContext } from '../filters/context.ts';
 import { compileDeploymentFilter, compileFlowFilter } from '../filters/flows.ts';
+import { always, combine, type Predicate } from '../filters/leaf.ts';
 import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
-import type { FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
-import {
-  deploymentIdsOfFlow,
-  flowRunIdsInState,
-  flowRunIdsOfDeployment,
-  flowRunIdsOfFlow,
-  stateCounter,
-  subflowRunIds,
-} from '../store/rows.ts';
+import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
+import { indexString } from '../store/index-keys.ts';
+import { deploymentIdsOfFlow, stateCounter, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
-import type { Predicate } from '../filters/leaf.ts';
+import { AllIds, bySize, intersect, UnderPrefixes, type IdSet } from './id-sets.ts';
+
+export type { IdSet } from './id-sets.ts';
 
 /** The run-related filters of a request; absent (or null) ones are undefined. */
 export interface RunFilters {
@@ -28,38 +25,10 @@ export interface RunFilters {
   deployments?: DeploymentFilter;
 }
 
-/** A set of run ids: a real Set, or one answered from an index without being materialized. */
-export interface IdSet extends Iterable<string> {
-  readonly size: number;
-  has(id: string): boolean;
-}
-
 /** Ids an artifact's `flow_run_id` / `task_run_id` must be in; undefined means no condition. */
 export interface RunSets {
   flowRunIds?: IdSet;
   taskRunIds?: IdSet;
-}
-
-/**
- * The flow runs in some states, as an IdSet: its size comes from per-state counters, membership
- * from the run's record, and only iterating it reads the state index. A short page walks the
- * sort index and asks `has` a few times instead of building a set of every such run.
- */
-class RunsInStates implements IdSet {
-  readonly size: number;
-  constructor(
-    private readonly store: Store,
-    private readonly types: string[],
-  ) {
-    this.size = types.reduce((n, type) => n + (store.dbs.counters.get(stateCounter(type)) ?? 0), 0);
-  }
-  has(id: string): boolean {
-    const type = this.store.dbs.flowRuns.get(id)?.state_type;
-    return type != null && this.types.includes(type);
-  }
-  *[Symbol.iterator](): Iterator<string> {
-    for (const type of this.types) yield* flowRunIdsInState(this.store.dbs, type);
-  }
 }
 
 export function filterContext(store: Store): FilterContext {
@@ -96,80 +65,289 @@ export function flowRunSide(store: Store, filters: RunFilters, ctx = filterConte
   };
 }
 
+// ── resolving the run sides through indexes ─────────────────────────────────────────────────
+
 /**
- * Flow runs the flow-run side can match, read through the narrowest index a filter names (run
- * ids, deployment ids, flow ids, state types — each only where its operator makes it a must),
- * or every run.
+ * One side of the run filters, compiled as an AND of three kinds of condition: sets of ids an
+ * index yields exactly (one per ANDed condition it answers), tests of the id alone (an index
+ * probe, no record), and the residual tests that need the record.
  */
-function flowRunCandidates(store: Store, filters: RunFilters): Iterable<FlowRunRecord> {
-  const { dbs } = store;
-  const and = (f: { operator?: string | null } | null | undefined) => f != null && (f.operator ?? 'and_') === 'and_';
-  const runs = (ids: Iterable<string>) => {
-    const out: FlowRunRecord[] = [];
-    for (const id of new Set(ids)) {
-      const run = dbs.flowRuns.get(id);
-      if (run) out.push(run);
-    }
-    return out;
+interface Compiled<R> {
+  exact: IdSet[];
+  idTests: ((id: string) => boolean)[];
+  residual: Predicate<R>[];
+}
+
+type Conditions = { operator?: string | null } & Record<string, any>;
+
+/** The conditions an object holds: its non-null fields but `operator`. */
+const present = (f: Conditions) => Object.entries(f).filter(([name, value]) => name !== 'operator' && value != null);
+
+/**
+ * Whether every condition of an object must hold, so each may narrow on its own: under `and_`,
+ * or under `or_` when there is at most one (Prefect's OR of one condition is that condition).
+ */
+const allMustHold = (f: Conditions, count = present(f).length) => (f.operator ?? 'and_') === 'and_' || count <= 1;
+
+function addResidual<R>(out: Compiled<R>, test: Predicate<R>): void {
+  if (test !== always) out.residual.push(test);
+}
+
+/** The first key elements a run's record puts it under in an index (UnderPrefixes' `has` with many prefixes). */
+function flowRunFirsts(store: Store, first: (r: FlowRunRecord) => string | null | string[]) {
+  return (id: string) => {
+    const run = store.dbs.flowRuns.get(id);
+    if (!run) return undefined;
+    const value = first(run);
+    return value === null ? [] : Array.isArray(value) ? value : [value];
   };
-  const { flow_runs: fr, deployments, flows } = filters;
-  if (and(fr) && fr!.id?.any_) return runs(fr!.id.any_);
-  if (and(deployments) && deployments!.id?.any_) return runs(deployments!.id.any_.flatMap((d) => flowRunIdsOfDeployment(dbs, d)));
-  if (and(flows) && flows!.id?.any_) return runs(flows!.id.any_.flatMap((f) => flowRunIdsOfFlow(dbs, f)));
-  if (and(fr) && and(fr!.state) && fr!.state!.type?.any_) {
-    return runs(fr!.state!.type.any_.flatMap((type) => flowRunIdsInState(dbs, type)));
+}
+
+/** Flow runs carrying any of `tags` (one tag: carrying it). */
+function runsWithTags(store: Store, tags: string[]): IdSet {
+  return new UnderPrefixes(store.dbs.flowRunsByTag, tags.map(indexString), {
+    disjoint: false,
+    firstsOf: flowRunFirsts(store, (r) => r.tags.map(indexString)),
+  });
+}
+
+/** Flow runs in any of the state types (`''` for none), sized by the per-state counters. */
+function runsInStates(store: Store, types: string[]): IdSet {
+  return new UnderPrefixes(store.dbs.flowRunsByState, types, {
+    disjoint: true,
+    count: (type) => store.dbs.counters.get(stateCounter(type)) ?? 0,
+    firstsOf: flowRunFirsts(store, (r) => r.state_type ?? ''),
+  });
+}
+
+/** The state types some stored run has (a counter exists for each type ever stored). */
+function storedStateTypes(store: Store): string[] {
+  const prefix = stateCounter('');
+  const types: string[] = [];
+  for (const key of store.dbs.counters.getKeys({ start: prefix, end: `${prefix}\uffff` })) {
+    types.push((key as string).slice(prefix.length));
   }
-  return store.flowRuns.all();
+  return types;
+}
+
+/** The `flow_runs` filter's conditions, split into index sets, id tests and residual tests. */
+function compileFlowRuns(store: Store, f: FlowRunFilter, ctx: FilterContext, out: Compiled<FlowRunRecord>): void {
+  const { dbs } = store;
+  if (!allMustHold(f)) return addResidual(out, compileFlowRunFilter(f, ctx));
+  for (const [field, sub] of present(f)) {
+    const rest = (part: object) => addResidual(out, compileFlowRunFilter({ [field]: part } as FlowRunFilter, ctx));
+    switch (field) {
+      case 'id': {
+        if (sub.any_ != null) out.exact.push(new Set((sub.any_ as string[]).filter((id) => dbs.flowRuns.doesExist(id))));
+        if (sub.not_any_ != null && sub.not_any_.length > 0) {
+          const excluded = new Set(sub.not_any_ as string[]);
+          out.idTests.push((id) => !excluded.has(id));
+        }
+        break;
+      }
+      case 'tags': {
+        if (!allMustHold(sub)) {
+          rest(sub);
+          break;
+        }
+        // all_: a set per tag, intersected; any_: one set of the union ([] matches nothing).
+        if (sub.all_ != null) for (const tag of new Set(sub.all_ as string[])) out.exact.push(runsWithTags(store, [tag]));
+        if (sub.any_ != null) out.exact.push(runsWithTags(store, sub.any_));
+        if (sub.is_null_ != null) rest({ is_null_: sub.is_null_ });
+        break;
+      }
+      case 'deployment_id':
+      case 'parent_task_run_id': {
+        if (!allMustHold(sub)) {
+          rest(sub);
+          break;
+        }
+        if (sub.any_ != null) {
+          const [index, column] =
+            field === 'deployment_id'
+              ? [dbs.flowRunsByDeployment, (r: FlowRunRecord) => r.deployment_id]
+              : [dbs.flowRunsByParentTask, (r: FlowRunRecord) => r.parent_task_run_id];
+          out.exact.push(new UnderPrefixes(index, sub.any_, { disjoint: true, firstsOf: flowRunFirsts(store, column) }));
+        }
+        if (sub.is_null_ != null) rest({ is_null_: sub.is_null_ });
+        break;
+      }
+      case 'state': {
+        // The state object's operator joins its leaves flattened across `type` and `name`.
+        const leaves = [sub.type?.any_, sub.type?.not_any_, sub.name?.any_, sub.name?.not_any_].filter((v) => v != null).length;
+        if (!allMustHold(sub, leaves)) {
+          rest(sub);
+          break;
+        }
+        if (sub.type?.any_ != null) out.exact.push(runsInStates(store, sub.type.any_));
+        if (sub.type?.not_any_ != null && sub.type.not_any_.length > 0) {
+          // A run without a state never matches not_any_; every other stored type does unless listed.
+          const excluded = new Set<string>(sub.type.not_any_);
+          out.exact.push(runsInStates(store, storedStateTypes(store).filter((type) => type !== '' && !excluded.has(type))));
+        }
+        if (sub.name != null) rest({ name: sub.name });
+        break;
+      }
+      case 'parent_flow_run_id': {
+        // Sub-flow runs of the listed runs: those runs' task runs, then the runs they started.
+        if (sub.any_ == null) break;
+        const ids = new Set<string>();
+        for (const parent of new Set(sub.any_ as string[])) {
+          for (const task of taskRunIdsOfFlowRun(dbs, parent)) for (const id of subflowRunIds(dbs, task)) ids.add(id);
+        }
+        out.exact.push(ids);
+        break;
+      }
+      default:
+        rest(sub);
+    }
+  }
 }
 
 /**
- * The flow-run ids an index yields directly, when the flow-run side is exactly one indexed list
- * (`flow_runs` is only `id.any_` or only `state.type.any_`, with no `flows`/`deployments`): then
- * no run record needs reading.
+ * Flow runs whose flow exists and matches `flows`: the matching flows read from the (small)
+ * flows table, then their runs from `flowRuns.byFlow`.
  */
-function exactFlowRunIds(store: Store, filters: RunFilters): IdSet | undefined {
-  const fr = filters.flow_runs;
-  if (!fr || filters.flows || filters.deployments) return undefined;
-  const present = Object.entries(fr).filter(([name, value]) => name !== 'operator' && value != null);
-  if (present.length !== 1) return undefined;
-  const [field, sub] = present[0] as [string, Record<string, unknown>];
-  const leaves = Object.entries(sub).filter(([name, value]) => name !== 'operator' && value != null);
-  if (field === 'id' && leaves.length === 1 && fr.id?.any_) {
-    return new Set(fr.id.any_.filter((id) => store.dbs.flowRuns.doesExist(id)));
-  }
-  if (field === 'state' && leaves.length === 1 && fr.state?.type) {
-    const typeLeaves = Object.entries(fr.state.type).filter(([, value]) => value != null);
-    if (typeLeaves.length === 1 && fr.state.type.any_) {
-      return new RunsInStates(store, [...new Set(fr.state.type.any_)]);
-    }
-  }
-  return undefined;
+function runsOfFlows(store: Store, f: FlowFilter, ctx: FilterContext): IdSet {
+  const { dbs } = store;
+  const matches = compileFlowFilter(f, ctx);
+  let candidates: Iterable<FlowRecord>;
+  if (allMustHold(f) && f.id?.any_ != null) candidates = defined(f.id.any_.map((id) => dbs.flows.get(id)));
+  else if (allMustHold(f) && f.name?.any_ != null) {
+    candidates = defined(f.name.any_.map((name) => dbs.flowsByName.get(indexString(name))).map((id) => (id === undefined ? undefined : dbs.flows.get(id))));
+  } else candidates = dbs.flows.getRange({}).map(({ value }) => value);
+  const ids = new Set<string>();
+  for (const flow of candidates) if (matches(flow)) ids.add(flow.id);
+  return new UnderPrefixes(dbs.flowRunsByFlow, ids, { disjoint: true, firstsOf: flowRunFirsts(store, (r) => r.flow_id) });
 }
 
-export function resolveRunSets(store: Store, filters: RunFilters): RunSets {
+/**
+ * Flow runs whose deployment exists and matches `deployments`: matching deployments from their
+ * table, then their runs from `flowRuns.byDeployment` (a run naming a deleted deployment is
+ * under no stored one).
+ */
+function runsOfDeployments(store: Store, f: DeploymentFilter, ctx: FilterContext): IdSet {
+  const { dbs } = store;
+  const matches = compileDeploymentFilter(f, ctx);
+  const candidates: Iterable<DeploymentRecord> =
+    allMustHold(f) && f.id?.any_ != null
+      ? defined(f.id.any_.map((id) => dbs.deployments.get(id)))
+      : dbs.deployments.getRange({}).map(({ value }) => value);
+  const ids = new Set<string>();
+  for (const deployment of candidates) if (matches(deployment)) ids.add(deployment.id);
+  return new UnderPrefixes(dbs.flowRunsByDeployment, ids, {
+    disjoint: true,
+    firstsOf: flowRunFirsts(store, (r) => r.deployment_id),
+  });
+}
+
+const defined = <T>(items: (T | undefined)[]) => items.filter((item): item is T => item !== undefined);
+
+/** The `task_runs` filter's conditions, split as the flow runs' are. */
+function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out: Compiled<TaskRunRecord>): void {
+  const { dbs } = store;
+  if (!allMustHold(f)) return addResidual(out, compileTaskRunFilter(f, ctx));
+  const byFlowRun = (firsts: string[]) =>
+    new UnderPrefixes(dbs.taskRunsByFlowRun, firsts, {
+      disjoint: true,
+      firstsOf: (id) => {
+        const task = dbs.taskRuns.get(id);
+        return task && [task.flow_run_id ?? ''];
+      },
+    });
+  for (const [field, sub] of present(f)) {
+    switch (field) {
+      case 'id':
+        if (sub.any_ != null) out.exact.push(new Set((sub.any_ as string[]).filter((id) => dbs.taskRuns.doesExist(id))));
+        break;
+      case 'flow_run_id': {
+        // Prefect's decision table (filters/runs.ts): is_null_ defaults to false, true wins over any_.
+        const isNullFlag = sub.is_null_ === undefined ? false : sub.is_null_;
+        if (isNullFlag === true) out.exact.push(byFlowRun(['']));
+        else if (sub.any_ != null) out.exact.push(byFlowRun((sub.any_ as string[]).filter((id) => id !== '')));
+        else if (isNullFlag === false) out.idTests.push((id) => !dbs.taskRunsByFlowRun.doesExist(['', id]));
+        break;
+      }
+      case 'subflow_runs':
+        if (sub.exists_ != null) {
+          const exists = sub.exists_ as boolean;
+          out.idTests.push((id) => ctx.hasSubflowRuns(id) === exists);
+        }
+        break;
+      default:
+        addResidual(out, compileTaskRunFilter({ [field]: sub } as TaskRunFilter, ctx));
+    }
+  }
+}
+
+/**
+ * The ids of one side's records that meet every condition. Without residual tests, the
+ * intersection of the index sets (all records when there is none), lazy when large: no record
+ * is decoded. With residual tests, the records of the smallest index set (or of the whole
+ * table) that pass the other sets, the id tests and the residual.
+ */
+function resolveSide<R extends { id: string }>(
+  c: Compiled<R>,
+  table: { all: () => IdSet; get: (id: string) => R | undefined; records: () => Iterable<R> },
+  options: ResolveOptions,
+): IdSet {
+  if (c.residual.length === 0) return intersect(c.exact.length > 0 ? c.exact : [table.all()], c.idTests, options.buildAtMost);
+  const test = combine(c.residual);
+  const passes = (id: string, others: IdSet[]) => others.every((set) => set.has(id)) && c.idTests.every((t) => t(id));
+  const ids = new Set<string>();
+  if (c.exact.length === 0) {
+    for (const record of table.records()) if (passes(record.id, []) && test(record)) ids.add(record.id);
+    return ids;
+  }
+  const [smallest, ...others] = bySize(c.exact);
+  for (const id of smallest) {
+    if (!passes(id, others)) continue;
+    const record = table.get(id);
+    if (record && test(record)) ids.add(id);
+  }
+  return ids;
+}
+
+/** The flow runs that match the flow-run side (`flowRunSide`), resolved through indexes. */
+function resolveFlowRunIds(store: Store, filters: RunFilters, ctx: FilterContext, options: ResolveOptions): IdSet {
+  const out: Compiled<FlowRunRecord> = { exact: [], idTests: [], residual: [] };
+  if (filters.flow_runs) compileFlowRuns(store, filters.flow_runs, ctx, out);
+  if (filters.flows) out.exact.push(runsOfFlows(store, filters.flows, ctx));
+  if (filters.deployments) out.exact.push(runsOfDeployments(store, filters.deployments, ctx));
+  const { dbs } = store;
+  return resolveSide(out, {
+    all: () => new AllIds(dbs.flowRuns, () => dbs.counters.get('flowRuns') ?? 0),
+    get: (id) => dbs.flowRuns.get(id),
+    records: () => store.flowRuns.all(),
+  }, options);
+}
+
+/** The task runs that match `task_runs`, resolved through indexes. */
+function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, options: ResolveOptions): IdSet {
+  const out: Compiled<TaskRunRecord> = { exact: [], idTests: [], residual: [] };
+  compileTaskRuns(store, f, ctx, out);
+  const { dbs } = store;
+  return resolveSide(out, {
+    all: () => new AllIds(dbs.taskRuns, () => dbs.counters.get('taskRuns') ?? 0),
+    get: (id) => dbs.taskRuns.get(id),
+    records: () => store.taskRuns.all(),
+  }, options);
+}
+
+export interface ResolveOptions {
+  /** A lazy intersection of index sets whose smallest holds at most this many ids is built as a Set. */
+  buildAtMost?: number;
+}
+
+/**
+ * The run ids each side's filters allow (`flowRunSide` and `task_runs`), from indexes: each
+ * ANDed condition an index answers exactly becomes a set, the others are tested on the records
+ * of the smallest such set only (see `resolveSide`). Sets may be lazy (see `id-sets.ts`).
+ */
+export function resolveRunSets(store: Store, filters: RunFilters, options: ResolveOptions = {}): RunSets {
   const sets: RunSets = {};
   const ctx = filterContext(store);
-  if (filters.flow_runs || filters.flows || filters.deployments) {
-    const exact = exactFlowRunIds(store, filters);
-    if (exact) {
-      sets.flowRunIds = exact;
-    } else {
-      const matches = flowRunSide(store, filters, ctx);
-      const ids = new Set<string>();
-      for (const run of flowRunCandidates(store, filters)) if (matches(run)) ids.add(run.id);
-      sets.flowRunIds = ids;
-    }
-  }
-  if (filters.task_runs) {
-    const matches = compileTaskRunFilter(filters.task_runs, ctx);
-    const f = filters.task_runs;
-    const candidates: Iterable<TaskRunRecord> =
-      (f.operator ?? 'and_') === 'and_' && f.id?.any_
-        ? f.id.any_.map((id) => store.dbs.taskRuns.get(id)).filter((t): t is TaskRunRecord => t !== undefined)
-        : store.taskRuns.all();
-    const ids = new Set<string>();
-    for (const task of candidates) if (matches(task)) ids.add(task.id);
-    sets.taskRunIds = ids;
-  }
+  if (filters.flow_runs || filters.flows || filters.deployments) sets.flowRunIds = resolveFlowRunIds(store, filters, ctx, options);
+  if (filters.task_runs) sets.taskRunIds = resolveTaskRunIds(store, filters.task_runs, ctx, options);
   return sets;
 }

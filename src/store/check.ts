@@ -104,6 +104,7 @@ function checkCompanions(
   expect('flowRuns.byParentTask', dbs.flowRunsByParentTask.getKeys({}), keys(runs.filter((r) => r.parent_task_run_id).map((r) => [r.parent_task_run_id, r.id])));
   expect('flowRuns.byIdempotencyKey', dbs.flowRunsByIdempotencyKey.getKeys({}), keys(runs.filter((r) => r.idempotency_key !== null).map((r) => idempotencyKey(r.flow_id, r.idempotency_key!))));
   expect('flowRuns.byState', dbs.flowRunsByState.getKeys({}), keys(runs.map((r) => [r.state_type ?? '', r.id])));
+  expect('flowRuns.byTag', dbs.flowRunsByTag.getKeys({}), keys(runs.flatMap((r) => [...new Set(r.tags)].map((tag) => [indexString(tag), r.id]))));
   expect('taskRuns.byFlowRun', dbs.taskRunsByFlowRun.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.id])));
   expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', indexString(t.task_key), indexString(t.dynamic_key)])));
   expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => deploymentKey(d.flow_id, d.name))));

@@ -53,6 +53,8 @@ export interface StoreDbs {
   flowRunsByIdempotencyKey: Database<string, Key[]>;
   /** [state_type, id] → empty */
   flowRunsByState: Database<Buffer, Key[]>;
+  /** [indexString(tag), id] → empty: one entry per distinct tag of a run (layout version 2) */
+  flowRunsByTag: Database<Buffer, Key[]>;
   /** id → task run */
   taskRuns: Database<TaskRunRecord, string>;
   /** [flow_run_id or "", id] → empty */
@@ -110,6 +112,7 @@ export function openDbs(path: string): StoreDbs {
     flowRunsByParentTask: index('flowRuns.byParentTask'),
     flowRunsByIdempotencyKey: keyIndex('flowRuns.byIdempotencyKey'),
     flowRunsByState: index('flowRuns.byState'),
+    flowRunsByTag: index('flowRuns.byTag'),
     taskRuns: env.openDB<TaskRunRecord, string>({ name: 'taskRuns' }),
     taskRunsByFlowRun: index('taskRuns.byFlowRun'),
     taskRunsByKeys: keyIndex('taskRuns.byKeys'),

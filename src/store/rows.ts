@@ -6,6 +6,7 @@
 import type { StoreDbs } from './env.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
 import { indexString } from './index-keys.ts';
+import type { UpgradeStep } from './upgrade.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -52,8 +53,12 @@ function flowRunIndexKeys(r: FlowRunRecord) {
     byParentTask: r.parent_task_run_id === null ? undefined : [r.parent_task_run_id, r.id],
     byIdempotencyKey: r.idempotency_key === null ? undefined : idempotencyKey(r.flow_id, r.idempotency_key),
     byState: [r.state_type ?? '', r.id],
+    byTag: flowRunTagKeys(r),
   };
 }
+
+/** `flowRuns.byTag` keys of a run: one per distinct tag (a run may list a tag twice). */
+const flowRunTagKeys = (r: Pick<FlowRunRecord, 'id' | 'tags'>) => [...new Set(r.tags)].map((tag) => [indexString(tag), r.id]);
 
 /** Writes a flow run, moving its index entries from `old` when it replaces one. */
 export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecord): void {
@@ -66,6 +71,7 @@ export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecor
   if (keys.byParentTask) dbs.flowRunsByParentTask.put(keys.byParentTask, EMPTY);
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.put(keys.byIdempotencyKey, run.id);
   dbs.flowRunsByState.put(keys.byState, EMPTY);
+  for (const key of keys.byTag) dbs.flowRunsByTag.put(key, EMPTY);
   bump(dbs, stateCounter(run.state_type), 1);
 }
 
@@ -79,6 +85,7 @@ function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
   if (keys.byParentTask) dbs.flowRunsByParentTask.remove(keys.byParentTask);
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.remove(keys.byIdempotencyKey);
   dbs.flowRunsByState.remove(keys.byState);
+  for (const key of keys.byTag) dbs.flowRunsByTag.remove(key);
   bump(dbs, stateCounter(run.state_type), -1);
 }
 
@@ -92,8 +99,22 @@ export function removeFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
 
 export const flowRunIdsOfFlow = (dbs: StoreDbs, flowId: string) => idsUnder(dbs.flowRunsByFlow, flowId);
 export const flowRunIdsOfDeployment = (dbs: StoreDbs, deploymentId: string) => idsUnder(dbs.flowRunsByDeployment, deploymentId);
-export const flowRunIdsInState = (dbs: StoreDbs, stateType: string) => idsUnder(dbs.flowRunsByState, stateType);
 export const subflowRunIds = (dbs: StoreDbs, taskRunId: string) => idsUnder(dbs.flowRunsByParentTask, taskRunId);
+
+/**
+ * Layout version 2 adds `flowRuns.byTag`. Built from the runs already stored: whatever the
+ * index holds is dropped first, so a rerun over any partial state ends the same.
+ */
+export const FLOW_RUN_TAG_INDEX: UpgradeStep = {
+  version: 2,
+  adds: 'flow runs by tag',
+  build(dbs) {
+    for (const key of [...dbs.flowRunsByTag.getKeys({})]) dbs.flowRunsByTag.remove(key);
+    for (const { value: run } of dbs.flowRuns.getRange({})) {
+      for (const key of flowRunTagKeys(run)) dbs.flowRunsByTag.put(key, EMPTY);
+    }
+  },
+};
 
 // ── task runs ──────────────────────────────────────────────────────────────────────────────
 

@@ -9,6 +9,7 @@ import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
 import { FlowRunStore } from './flow-runs.ts';
 import { FlowStore } from './flows.ts';
+import { FLOW_RUN_TAG_INDEX } from './rows.ts';
 import { TaskRunStore } from './task-runs.ts';
 import { upgradeStore, type UpgradeStep } from './upgrade.ts';
 
@@ -16,7 +17,7 @@ import { upgradeStore, type UpgradeStep } from './upgrade.ts';
  * What each layout version adds, oldest first; every step is defined beside the code that
  * maintains what it builds. Version 1 is the layout before versions were recorded.
  */
-const UPGRADES: UpgradeStep[] = [];
+const UPGRADES: UpgradeStep[] = [FLOW_RUN_TAG_INDEX];
 
 export class Store {
   readonly artifacts: ArtifactStore;

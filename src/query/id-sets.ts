@@ -1,0 +1,153 @@
+/**
+ * Sets of run ids answered from index keys: the runs under some first elements of an index
+ * (`[first, …, id]` keys), every record of a table, and the intersection of such sets. None
+ * decodes a record to build itself; each reads the store when asked (`size`, `has`, iterating),
+ * so a short page that asks `has` a few hundred times never builds a set of thousands of ids.
+ */
+import type { Key } from 'lmdb';
+
+/** A set of run ids: a real Set, or one answered from an index without being materialized. */
+export interface IdSet extends Iterable<string> {
+  /**
+   * How many ids it holds, for the planner's costs: exact for a Set, a table and the runs
+   * under index prefixes a run is under at most one of; an upper bound otherwise.
+   */
+  readonly size: number;
+  has(id: string): boolean;
+}
+
+/** The index operations these sets use (every lmdb-js database has them). */
+export interface KeyIndex {
+  getKeys(options: { start?: Key; end?: Key }): Iterable<Key>;
+  getKeysCount(options: { start?: Key; end?: Key }): number;
+  doesExist(key: Key): boolean;
+}
+
+/** Every key `[first, id]` (ids are UUIDs, below U+FFFF). */
+const under = (first: string) => ({ start: [first], end: [first, '\uffff'] });
+
+/** Past this many prefixes, `has` reads the record once rather than probing every prefix. */
+const PROBES = 8;
+
+export interface UnderPrefixesOptions {
+  /** Whether an id can be under only one of the prefixes (a run has one flow, one state). */
+  disjoint: boolean;
+  /** The number of ids under a prefix, when a counter holds it; else the index is counted. */
+  count?: (first: string) => number;
+  /** The prefixes an id's record puts it under (undefined when there is no record), for `has` with many prefixes. */
+  firstsOf?: (id: string) => string[] | undefined;
+}
+
+/** The ids under any of some first elements of an index: `[first, id]` keys. */
+export class UnderPrefixes implements IdSet {
+  private readonly firsts: string[];
+  private counted?: number;
+  private wanted?: Set<string>;
+
+  constructor(
+    private readonly index: KeyIndex,
+    firsts: Iterable<string>,
+    private readonly options: UnderPrefixesOptions,
+  ) {
+    this.firsts = [...new Set(firsts)];
+  }
+
+  get size(): number {
+    if (this.counted === undefined) {
+      const { count } = this.options;
+      this.counted = this.firsts.reduce((n, first) => n + (count ? count(first) : this.index.getKeysCount(under(first))), 0);
+    }
+    return this.counted;
+  }
+
+  has(id: string): boolean {
+    const { firstsOf } = this.options;
+    if (this.firsts.length > PROBES && firstsOf) {
+      this.wanted ??= new Set(this.firsts);
+      return firstsOf(id)?.some((first) => this.wanted!.has(first)) ?? false;
+    }
+    return this.firsts.some((first) => this.index.doesExist([first, id]));
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    const seen = this.options.disjoint || this.firsts.length < 2 ? undefined : new Set<string>();
+    for (const first of this.firsts) {
+      for (const key of this.index.getKeys(under(first))) {
+        const id = (key as string[])[1];
+        if (seen) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+        }
+        yield id;
+      }
+    }
+  }
+}
+
+/** Every key of a table whose keys are ids, sized by its counter. */
+export class AllIds implements IdSet {
+  constructor(
+    private readonly table: { getKeys(options: object): Iterable<Key>; doesExist(key: Key): boolean },
+    private readonly counter: () => number,
+  ) {}
+  get size(): number {
+    return this.counter();
+  }
+  has(id: string): boolean {
+    return this.table.doesExist(id);
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    for (const key of this.table.getKeys({})) yield key as string;
+  }
+}
+
+/**
+ * Ids in every one of `sets` that pass every test: iterates the smallest set and asks the
+ * others. Its size is the smallest set's, an upper bound.
+ */
+export class Intersection implements IdSet {
+  private readonly smallest: IdSet;
+  private readonly others: IdSet[];
+  constructor(
+    sets: IdSet[],
+    private readonly tests: ((id: string) => boolean)[] = [],
+  ) {
+    const ordered = bySize(sets);
+    this.smallest = ordered[0];
+    this.others = ordered.slice(1);
+  }
+  get size(): number {
+    return this.smallest.size;
+  }
+  has(id: string): boolean {
+    return this.smallest.has(id) && this.passes(id);
+  }
+  private passes(id: string): boolean {
+    return this.others.every((set) => set.has(id)) && this.tests.every((test) => test(id));
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    for (const id of this.smallest) if (this.passes(id)) yield id;
+  }
+}
+
+/** Smallest first (sizes are read once each). */
+export function bySize(sets: IdSet[]): IdSet[] {
+  return sets
+    .map((set) => ({ set, size: set.size }))
+    .sort((a, b) => a.size - b.size)
+    .map(({ set }) => set);
+}
+
+/** A lazy intersection this small is cheaper to build once than to probe per artifact (and is then exact). */
+export const BUILD_AT_MOST = 2048;
+
+/**
+ * The intersection of `sets` (at least one) filtered by `tests`: the set itself when it is one
+ * with no test, a built Set when the smallest has at most `buildAtMost` ids, else a lazy
+ * Intersection.
+ */
+export function intersect(sets: IdSet[], tests: ((id: string) => boolean)[] = [], buildAtMost = BUILD_AT_MOST): IdSet {
+  if (sets.length === 1 && tests.length === 0) return sets[0];
+  const lazy = new Intersection(sets, tests);
+  return lazy.size <= buildAtMost ? new Set(lazy) : lazy;
+}

@@ -1,0 +1,352 @@
+/**
+ * `resolveRunSets` against brute force: on random stores (flows, deployments — some deleted or
+ * never stored —, flow runs with tags, states, parent task runs, task runs, retags and deletes)
+ * and random run filters (every sub-filter, `and_`/`or_` at each level, empty objects, nulls),
+ * the resolved id sets hold exactly the runs `flowRunSide` / `compileTaskRunFilter` accept over
+ * every stored run: by iteration (each id once, twice alike), by `has`, and with `size` never
+ * below the true count. Each filter is resolved twice: with small intersections built as Sets
+ * (the default) and with every intersection left lazy.
+ */
+import { afterEach, expect, test } from 'bun:test';
+import fc from 'fast-check';
+import { rmSync } from 'node:fs';
+import { compileTaskRunFilter } from '../../src/filters/runs.ts';
+import { filterContext, flowRunSide, resolveRunSets, type IdSet, type RunFilters } from '../../src/query/runs.ts';
+import { Store } from '../../src/store/store.ts';
+import { tempDir } from '../helpers.ts';
+
+const STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+// 12 tags so a tags.any_ list can pass the 8 prefixes past which `has` reads the record.
+const TAGS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'x'.repeat(500), 'nul\0tag'];
+const UNKNOWN = '0f0f0f0f-0000-4000-8000-00000000ffff';
+const TIMES = ['2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z'];
+
+/** A small deterministic PRNG: the world is built from a seed, the filters come from fast-check. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface World {
+  flowIds: string[];
+  flowNames: string[];
+  deploymentIds: string[];
+  deploymentNames: string[];
+  runIds: string[];
+  taskIds: string[];
+  /** flow runs whose task runs started sub-flow runs, and those task runs */
+  parentRunIds: string[];
+  parentTaskIds: string[];
+  /** an instant between the first and the last run written */
+  midway: string;
+}
+
+let dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+async function buildWorld(store: Store, seed: number, runs: number, flows: number): Promise<World> {
+  const rand = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
+  const some = <T>(items: readonly T[], max: number): T[] => Array.from({ length: Math.floor(rand() * (max + 1)) }, () => pick(items));
+  const w: World = { flowIds: [], flowNames: [], deploymentIds: [], deploymentNames: [], runIds: [], taskIds: [], parentRunIds: [], parentTaskIds: [], midway: TIMES[0] };
+
+  for (let i = 0; i < flows; i++) {
+    const name = `${pick(['etl', 'ml', 'Report'])}-${i}`;
+    const flow = (await store.flows.create({ name, tags: some(['db', 'prod'], 2) } as never)).record;
+    w.flowIds.push(flow.id);
+    w.flowNames.push(name);
+  }
+  const deploymentCount = Math.floor(rand() * Math.min(12, flows * 2));
+  for (let i = 0; i < deploymentCount; i++) {
+    const name = `dep-${i}-${pick(['nightly', 'adhoc'])}`;
+    const d = (
+      await store.deployments.create({
+        name,
+        flow_id: pick(w.flowIds),
+        paused: rand() < 0.3,
+        tags: some(['prod', 'eu'], 2),
+        work_queue_name: rand() < 0.5 ? 'q-a' : null,
+        concurrency_limit: rand() < 0.5 ? Math.floor(rand() * 4) : null,
+      } as never)
+    ).record;
+    w.deploymentIds.push(d.id);
+    w.deploymentNames.push(name);
+  }
+  const ghost = '0f0f0f0f-0000-4000-8000-00000000d001';
+  for (let i = 0; i < runs; i++) {
+    if (i === Math.floor(runs / 2)) w.midway = new Date().toISOString();
+    const parent = w.taskIds.length > 0 && rand() < 0.4 ? pick(w.taskIds) : null;
+    const deployment = rand() < 0.5 ? null : rand() < 0.85 && w.deploymentIds.length > 0 ? pick(w.deploymentIds) : ghost;
+    const run = (
+      await store.flowRuns.create({
+        flow_id: pick(w.flowIds),
+        name: `${pick(['happy', 'sad', 'Late'])}-${i}`,
+        tags: some(TAGS, 5),
+        state: { type: pick(STATES) },
+        deployment_id: deployment,
+        parent_task_run_id: parent,
+        flow_version: rand() < 0.5 ? pick(['1.0', '2.0']) : null,
+        work_queue_name: rand() < 0.5 ? 'q-a' : null,
+        idempotency_key: rand() < 0.3 ? `key-${i}` : null,
+      } as never)
+    ).record;
+    w.runIds.push(run.id);
+    if (rand() < 0.4) {
+      const task = await store.taskRuns.create({
+        flow_run_id: rand() < 0.85 ? run.id : null,
+        task_key: `task-${i}`,
+        dynamic_key: '0',
+        name: pick(['extract', 'load']),
+        tags: some(['io', 'cpu'], 2),
+        state: { type: pick(STATES) },
+      } as never);
+      w.taskIds.push(task.record.id);
+    }
+    if (rand() < 0.2) await store.flowRuns.setState(run.id, { type: pick(STATES) } as never);
+    if (rand() < 0.15) await store.flowRuns.update(run.id, { tags: some(TAGS, 3) } as never);
+  }
+  // Deletes: a run (its task runs go), a task run (its sub-flow runs lose their parent), a
+  // deployment (its scheduled runs go, the rest keep a dangling id), sometimes a whole flow.
+  const gone = async (ids: string[], remove: (id: string) => Promise<boolean>) => {
+    if (ids.length > 0 && rand() < 0.5) await remove(pick(ids));
+  };
+  await gone(w.runIds, (id) => store.flowRuns.delete(id));
+  await gone(w.taskIds, (id) => store.taskRuns.delete(id));
+  await gone(w.deploymentIds, (id) => store.deployments.delete(id));
+  if (flows > 1 && rand() < 0.3) await store.flows.delete(pick(w.flowIds));
+  for (const run of store.flowRuns.all()) {
+    const task = run.parent_task_run_id === null ? undefined : store.taskRuns.get(run.parent_task_run_id);
+    if (task) w.parentTaskIds.push(task.id);
+    if (task?.flow_run_id) w.parentRunIds.push(task.flow_run_id);
+  }
+  expect(store.check()).toEqual([]);
+  return w;
+}
+
+// ── random filters over a world's values ────────────────────────────────────────────────────
+
+const operator = fc.constantFrom(undefined, null, 'and_' as const, 'or_' as const);
+const list = <T>(items: readonly T[], maxLength = 3) => fc.array(fc.constantFrom(...items), { maxLength });
+/**
+ * An object holding at most `most` of `fields` (so that filters stay loose enough to match
+ * something), each a value or now and then null; `operator` is drawn on its own.
+ */
+function obj<T extends Record<string, fc.Arbitrary<unknown>>>(fields: T, most = 2, least = 0) {
+  const { operator: op, ...rest } = fields;
+  const names = Object.keys(rest);
+  return fc
+    .tuple(op ?? fc.constant(undefined), fc.subarray(names, { minLength: least, maxLength: Math.min(most, names.length) }))
+    .chain(([operatorValue, chosen]) =>
+      fc.tuple(...chosen.map((name) => fc.oneof({ arbitrary: fc.constant(null), weight: 1 }, { arbitrary: rest[name], weight: 6 }))).map((values) => {
+        const out: Record<string, unknown> = {};
+        if (operatorValue !== undefined) out.operator = operatorValue;
+        chosen.forEach((name, i) => (out[name] = values[i]));
+        return out;
+      }),
+    );
+}
+const ids = (pool: string[], maxLength = 3) => list([...pool, UNKNOWN], maxLength);
+const times = (w: World) => list([...TIMES, w.midway], 1).map((xs) => xs[0] ?? TIMES[0]);
+const bounds = (w: World, withNull: boolean) =>
+  obj(withNull ? { before_: times(w), after_: times(w), is_null_: fc.boolean() } : { before_: times(w), after_: times(w) });
+const like = fc.constantFrom('', 'a', 'E', '%p', 'd_1', 'late', 'nightly');
+
+/** Flow-run sub-filters an index can answer, and the rest; a filter draws from the first more often. */
+const indexedFlowRunFields = (w: World) => ({
+  id: obj({ any_: ids(w.runIds), not_any_: ids(w.runIds) }),
+  tags: obj({ operator, all_: list(TAGS), any_: list(TAGS, 12), is_null_: fc.boolean() }),
+  deployment_id: obj({ operator, any_: ids(w.deploymentIds), is_null_: fc.boolean() }),
+  state: obj({
+    operator,
+    type: obj({ any_: list(STATES), not_any_: list(STATES) }),
+    name: obj({ any_: list(['Running', 'Late', 'Failed']), not_any_: list(['Running', 'Failed']) }),
+  }),
+  parent_flow_run_id: obj({ operator, any_: ids([...w.runIds, ...w.parentRunIds, ...w.parentRunIds]) }),
+  parent_task_run_id: obj({ operator, any_: ids([...w.taskIds, ...w.parentTaskIds, ...w.parentTaskIds]), is_null_: fc.boolean() }),
+});
+const flowRunFilter = (w: World) =>
+  fc.oneof(
+    obj({ operator, ...indexedFlowRunFields(w) }, 3),
+    obj({
+      operator,
+      ...indexedFlowRunFields(w),
+      name: obj({ any_: list(['happy-0', 'sad-1', 'Late-2']), like_: like }),
+      work_queue_name: obj({ operator, any_: list(['q-a', 'q-b']), is_null_: fc.boolean() }),
+      flow_version: obj({ any_: list(['1.0', '2.0']) }),
+      start_time: bounds(w, true),
+      expected_start_time: bounds(w, false),
+      next_scheduled_start_time: bounds(w, false),
+      idempotency_key: obj({ any_: list(['key-0', 'key-1', 'key-3']), not_any_: list(['key-0', 'key-2']) }),
+      end_time: bounds(w, true),
+      created_by: obj({ operator, id_: ids([]), type_: list(['USER']), is_null_: fc.boolean() }),
+    }, 3),
+  );
+
+const taskRunFilter = (w: World) =>
+  obj({
+    operator,
+    id: obj({ any_: ids(w.taskIds) }),
+    name: obj({ any_: list(['extract', 'load']), like_: like }),
+    tags: obj({ operator, all_: list(['io', 'cpu']), is_null_: fc.boolean() }),
+    state: obj({ operator, type: obj({ any_: list(STATES) }), name: obj({ any_: list(['Running', 'Failed']) }) }),
+    start_time: bounds(w, true),
+    expected_start_time: bounds(w, false),
+    subflow_runs: obj({ exists_: fc.boolean() }),
+    flow_run_id: obj({ operator, any_: ids(w.runIds), is_null_: fc.boolean() }),
+    end_time: bounds(w, true),
+  }, 3);
+
+const flowFilter = (w: World) =>
+  obj({
+    operator,
+    id: obj({ any_: ids(w.flowIds), not_any_: ids(w.flowIds) }),
+    deployment: obj({ operator, is_null_: fc.boolean() }),
+    name: obj({ any_: list([...w.flowNames, 'nope']), like_: like }),
+    tags: obj({ operator, all_: list(['db', 'prod']), is_null_: fc.boolean() }),
+  }, 3);
+
+const deploymentFilter = (w: World) =>
+  obj({
+    operator,
+    id: obj({ any_: ids(w.deploymentIds), not_any_: ids(w.deploymentIds) }),
+    name: obj({ any_: list([...w.deploymentNames, 'nope']), like_: like }),
+    flow_or_deployment_name: obj({ like_: like }),
+    paused: obj({ eq_: fc.boolean() }),
+    tags: obj({ operator, all_: list(['prod', 'eu']), any_: list(['prod', 'eu']), is_null_: fc.boolean() }),
+    work_queue_name: obj({ any_: list(['q-a', 'q-b']) }),
+    concurrency_limit: obj({ ge_: fc.integer({ min: 0, max: 3 }), le_: fc.integer({ min: 0, max: 3 }), is_null_: fc.boolean() }),
+  }, 3);
+
+const runFilters = (w: World) =>
+  obj({ flow_runs: flowRunFilter(w), task_runs: taskRunFilter(w), flows: flowFilter(w), deployments: deploymentFilter(w) }, 3, 1);
+
+// ── the comparison ───────────────────────────────────────────────────────────────────────────
+
+function expectSame(label: string, set: IdSet | undefined, expected: Set<string> | undefined, probe: string[]): void {
+  if (expected === undefined) {
+    expect(set, label).toBeUndefined();
+    return;
+  }
+  expect(set, label).toBeDefined();
+  const listed = [...set!];
+  expect(listed.length, `${label}: each id once`).toBe(new Set(listed).size);
+  expect(listed.sort(), label).toEqual([...expected].sort());
+  expect([...set!].sort(), `${label}: iterated again`).toEqual(listed);
+  for (const id of probe) expect(set!.has(id), `${label}: has(${id})`).toBe(expected.has(id));
+  expect(set!.size, `${label}: size`).toBeGreaterThanOrEqual(expected.size);
+}
+
+function bruteForce(store: Store, filters: RunFilters) {
+  const ctx = filterContext(store);
+  let flowRunIds: Set<string> | undefined;
+  if (filters.flow_runs || filters.flows || filters.deployments) {
+    const side = flowRunSide(store, filters, ctx);
+    flowRunIds = new Set([...store.flowRuns.all()].filter(side).map((r) => r.id));
+  }
+  let taskRunIds: Set<string> | undefined;
+  if (filters.task_runs) {
+    const test = compileTaskRunFilter(filters.task_runs, ctx);
+    taskRunIds = new Set([...store.taskRuns.all()].filter(test).map((t) => t.id));
+  }
+  return { flowRunIds, taskRunIds };
+}
+
+/** Worlds by their parameters, kept open so that shrinking a filter does not rebuild its world. */
+const worlds = new Map<string, Promise<{ store: Store; w: World }>>();
+const WORLDS_KEPT = 12;
+function world(seed: number, runs: number, flows: number) {
+  const id = `${seed}:${runs}:${flows}`;
+  let made = worlds.get(id);
+  if (!made) {
+    if (worlds.size >= WORLDS_KEPT) {
+      const [oldest, closing] = worlds.entries().next().value!;
+      worlds.delete(oldest);
+      void closing.then(({ store }) => store.close());
+    }
+    const dir = tempDir();
+    dirs.push(dir);
+    made = (async () => {
+      const store = Store.open(dir);
+      return { store, w: await buildWorld(store, seed, runs, flows) };
+    })();
+    worlds.set(id, made);
+  }
+  return made;
+}
+
+const FILTERS_PER_WORLD = 100;
+const WORLDS = 15;
+
+test('resolved run sets equal brute force over every run, for random stores and filters', async () => {
+  let checked = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), fc.noBias(fc.integer({ min: 3, max: 33 })), fc.noBias(fc.integer({ min: 1, max: 11 })), fc.gen(), async (seed, runs, flows, gen) => {
+        const { store, w } = await world(seed, runs, flows);
+        const probe = [...w.runIds, ...w.taskIds, UNKNOWN];
+        for (let i = 0; i < FILTERS_PER_WORLD; i++) {
+          const filters = gen(runFilters, w) as RunFilters;
+          const want = bruteForce(store, filters);
+          for (const buildAtMost of [undefined, -1]) {
+            const got = resolveRunSets(store, filters, { buildAtMost });
+            const label = `${JSON.stringify(filters)} (buildAtMost ${buildAtMost})`;
+            expectSame(`flow runs of ${label}`, got.flowRunIds, want.flowRunIds, probe);
+            expectSame(`task runs of ${label}`, got.taskRunIds, want.taskRunIds, probe);
+          }
+          checked++;
+        }
+      }),
+      // Shrinking rebuilds worlds (durable writes): bounded, so that a failure is reported in time.
+      { numRuns: WORLDS, interruptAfterTimeLimit: 40_000 },
+    );
+  } finally {
+    for (const made of worlds.values()) await (await made).store.close();
+    worlds.clear();
+  }
+  expect(checked).toBe(WORLDS * FILTERS_PER_WORLD);
+});
+
+test('the measured shapes resolve without decoding a run', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const store = Store.open(dir);
+  try {
+    const w = await buildWorld(store, 7, 20, 3);
+    const decodes = { n: 0 };
+    const get = store.dbs.flowRuns.get.bind(store.dbs.flowRuns);
+    store.dbs.flowRuns.get = ((id: string) => {
+      decodes.n++;
+      return get(id);
+    }) as typeof store.dbs.flowRuns.get;
+    const shapes: RunFilters[] = [
+      { flows: { name: { any_: [w.flowNames[0]] } } },
+      { flow_runs: { tags: { all_: ['a', 'b'] } } },
+      { flow_runs: { tags: { any_: ['a', 'b'] } } },
+      { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+      { flow_runs: { state: { type: { not_any_: ['FAILED'] } }, deployment_id: { any_: w.deploymentIds } } },
+      { flows: {}, deployments: {}, flow_runs: { parent_task_run_id: { any_: w.taskIds }, parent_flow_run_id: { any_: w.runIds } } },
+      { flow_runs: { operator: 'or_', tags: { all_: ['a'] } }, deployments: { paused: { eq_: false } } },
+    ] as RunFilters[];
+    for (const filters of shapes) {
+      const set = resolveRunSets(store, filters).flowRunIds!;
+      for (const id of w.runIds) set.has(id);
+      void [...set];
+      void set.size;
+    }
+    expect(decodes.n).toBe(0);
+    // A residual test decodes only the candidates of the smallest index set.
+    resolveRunSets(store, { flow_runs: { id: { any_: w.runIds.slice(0, 2) }, name: { like_: 'a' } } } as RunFilters);
+    expect(decodes.n).toBeLessThanOrEqual(2);
+  } finally {
+    await store.close();
+  }
+});

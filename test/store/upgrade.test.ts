@@ -1,0 +1,110 @@
+/**
+ * Layout version 2 (`flowRuns.byTag`): every write path keeps the index exact, `check` sees a
+ * missing or stale entry, and a store written before the index existed gets it built when it
+ * is opened — whether it was stamped version 1 or carries no version at all.
+ */
+import { afterEach, beforeEach, expect, test } from 'bun:test';
+import { rmSync } from 'node:fs';
+import { resolveRunSets } from '../../src/query/runs.ts';
+import { FLOW_RUN_TAG_INDEX } from '../../src/store/rows.ts';
+import { Store } from '../../src/store/store.ts';
+import { storeVersion, upgradeStore } from '../../src/store/upgrade.ts';
+import { tempDir } from '../helpers.ts';
+
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = tempDir();
+  store = Store.open(dir);
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const LONG_TAG = 'x'.repeat(500); // hashed by indexString
+const NUL_TAG = 'a\0b';
+
+/** Flows and runs with tags through every write path: create, retag, delete, cascades. */
+async function seedRuns(s: Store) {
+  const etl = (await s.flows.create({ name: 'etl' } as never)).record;
+  const doomed = (await s.flows.create({ name: 'doomed' } as never)).record;
+  const run = async (flow: string, tags: string[], extra: object = {}) =>
+    (await s.flowRuns.create({ flow_id: flow, tags, state: { type: 'RUNNING' }, ...extra } as never)).record;
+  const a = await run(etl.id, ['nightly', 'db', 'nightly']);
+  const b = await run(etl.id, ['nightly', LONG_TAG, NUL_TAG]);
+  const c = await run(etl.id, []);
+  const retagged = await run(etl.id, ['old']);
+  await s.flowRuns.update(retagged.id, { tags: ['new', 'nightly'] } as never);
+  const deleted = await run(etl.id, ['nightly']);
+  await s.flowRuns.delete(deleted.id);
+  await run(doomed.id, ['nightly', 'doomed']);
+  const task = (await s.taskRuns.create({ flow_run_id: a.id, task_key: 't', dynamic_key: '0' } as never)).record;
+  const sub = await run(etl.id, ['sub'], { parent_task_run_id: task.id });
+  await s.flows.delete(doomed.id); // cascade: its run and its tag entries go
+  await s.taskRuns.delete(task.id); // the sub-flow run loses its parent, keeps its tags
+  return { a, b, c, retagged, sub };
+}
+
+const tagged = (s: Store, tags: string[]) =>
+  [...resolveRunSets(s, { flow_runs: { tags: { all_: tags } } } as never).flowRunIds!].sort();
+
+test('creates, retags, deletes and cascades keep flowRuns.byTag exact', async () => {
+  const { a, b, retagged, sub } = await seedRuns(store);
+  expect(store.check()).toEqual([]);
+  expect(tagged(store, ['nightly'])).toEqual([a.id, b.id, retagged.id].sort());
+  expect(tagged(store, [LONG_TAG, NUL_TAG])).toEqual([b.id]);
+  expect(tagged(store, ['old'])).toEqual([]);
+  expect(tagged(store, ['doomed'])).toEqual([]);
+  expect(tagged(store, ['sub'])).toEqual([sub.id]);
+});
+
+test('check reports a missing and a stale tag entry', async () => {
+  const { a } = await seedRuns(store);
+  store.dbs.env.transactionSync(() => {
+    store.dbs.flowRunsByTag.remove(['snightly', a.id]);
+    store.dbs.flowRunsByTag.put(['sghost', a.id], Buffer.alloc(0));
+  });
+  const findings = store.check();
+  expect(findings).toHaveLength(2);
+  expect(findings.join('\n')).toContain('flowRuns.byTag: record entry');
+  expect(findings.join('\n')).toContain('flowRuns.byTag: entry');
+});
+
+for (const stamp of ['version 1', 'no version'] as const) {
+  test(`a store written before the tag index (${stamp}) gets it on open`, async () => {
+    const { a, b, retagged } = await seedRuns(store);
+    // The old layout: no tag entries at all, and the old version (or none, before versions existed).
+    store.dbs.env.transactionSync(() => {
+      for (const key of [...store.dbs.flowRunsByTag.getKeys({})]) store.dbs.flowRunsByTag.remove(key);
+      if (stamp === 'version 1') store.dbs.meta.put('schema', 1);
+      else store.dbs.meta.remove('schema');
+    });
+    expect(store.check().some((f) => f.startsWith('flowRuns.byTag: record entry'))).toBe(true);
+    await store.close();
+
+    store = Store.open(dir);
+    expect(storeVersion(store.dbs)).toBe(2);
+    expect(store.check()).toEqual([]);
+    expect(tagged(store, ['nightly'])).toEqual([a.id, b.id, retagged.id].sort());
+  });
+}
+
+test('the step is idempotent over a partial or stale index', async () => {
+  await seedRuns(store);
+  store.dbs.env.transactionSync(() => {
+    const keys = [...store.dbs.flowRunsByTag.getKeys({})];
+    store.dbs.flowRunsByTag.remove(keys[0]);
+    store.dbs.flowRunsByTag.put(['sstale', '00000000-0000-4000-8000-000000000000'], Buffer.alloc(0));
+  });
+  store.dbs.env.transactionSync(() => FLOW_RUN_TAG_INDEX.build(store.dbs));
+  store.dbs.env.transactionSync(() => FLOW_RUN_TAG_INDEX.build(store.dbs));
+  expect(store.check()).toEqual([]);
+});
+
+test('a current store is not rebuilt; a new one is stamped with the newest version', async () => {
+  expect(storeVersion(store.dbs)).toBe(2);
+  await seedRuns(store);
+  expect(upgradeStore(store.dbs, [FLOW_RUN_TAG_INDEX])).toEqual([]);
+});
