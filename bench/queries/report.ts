@@ -71,7 +71,7 @@ export function verdict(r: RowResult, smaller: RowResult | undefined, capMs: num
   const why: string[] = [];
   if (r.error) return { ok: false, why: ['error'] };
   if (r.artifactd.capped || r.artifactd.ms === undefined) return { ok: false, why: [`> cap (${fmtMs(r.capMs ?? capMs)})`] };
-  const ratio = r.sqlite.ms! / r.artifactd.ms;
+  const ratio = (r.sqlite.ms ?? r.sqlite.samples[0]) / r.artifactd.ms; // SQLite's single run when it hit the cap
   const growth = smaller?.artifactd.ms !== undefined ? r.artifactd.ms / smaller.artifactd.ms : undefined;
   if (r.differs) why.push('differs');
   if (ratio < 1) why.push('slower than SQLite');
