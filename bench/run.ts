@@ -20,7 +20,7 @@ import { CpuWindow, waitForQuiet, type CpuUse } from './cpu.ts';
 import { cleanup, installExitHandlers, removeDirOnExit } from './procs.ts';
 import { dirSize, MemSampler, readMem, startArtifactd, startCeiling, type Mem, type Running } from './server.ts';
 import { keptSection, withSection } from './queries/report.ts';
-import { ensureWrk, runWrk, writeRequests } from './wrk.ts';
+import { ensureWrk, runWrk, writeRequests, type Req } from './wrk.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const BINARY = join(ROOT, 'dist', 'artifactd');
@@ -144,12 +144,11 @@ async function filesystemOf(dir: string): Promise<string> {
 }
 
 /** One request before the load: the answer must have the expected status; returns its size. */
-async function smoke(url: string, first: { method: string; path: string; body?: string }, status: number, title: string): Promise<number> {
-  const res = await fetch(url + first.path, {
-    method: first.method,
-    body: first.body,
-    headers: first.body === undefined ? undefined : { 'content-type': 'application/json' },
-  });
+async function smoke(url: string, first: Req, status: number, title: string): Promise<number> {
+  // The size on the wire: gzipped when the scenario asks for it, as wrk will send it.
+  const headers: Record<string, string> = { 'accept-encoding': first.gzip ? 'gzip' : 'identity' };
+  if (first.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url + first.path, { method: first.method, body: first.body, headers, decompress: false });
   const text = await res.arrayBuffer();
   if (res.status !== status) {
     throw new Error(`${title}: ${first.method} ${first.path} answered ${res.status}, expected ${status}: ${new TextDecoder().decode(text).slice(0, 300)}`);

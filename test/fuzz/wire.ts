@@ -10,7 +10,7 @@ import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { DEFAULTS, type Config } from '../../src/config.ts';
 import { Store } from '../../src/store/store.ts';
 import type { Harness } from '../helpers.ts';
-import { seedWorld, type Reply, type Stats, type World } from './support.ts';
+import { bodyText, seedWorld, type Reply, type Stats, type World } from './support.ts';
 
 // ── A raw HTTP/1.1 client ─────────────────────────────────────────────────────────────────────
 
@@ -100,7 +100,7 @@ export function parseResponses(raw: Buffer, firstIsHead: boolean): RawResponse[]
   return out;
 }
 
-export const toReply = (r: RawResponse): Reply => ({ status: r.status, headers: r.headers, text: r.body.toString('utf8') });
+export const toReply = (r: RawResponse): Reply => ({ status: r.status, headers: r.headers, text: bodyText(r.headers, new Uint8Array(r.body)) });
 
 // ── The server under test ────────────────────────────────────────────────────────────────────
 
