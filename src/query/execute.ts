@@ -7,13 +7,13 @@
 import type { Sort } from '../schemas/artifacts.ts';
 import type { StoreDbs } from '../store/env.ts';
 import { storableKey } from '../store/index-keys.ts';
-import { runRange, versionsRange } from '../store/keys.ts';
+import { prefixRange, runRange, typeKey, versionsRange } from '../store/keys.ts';
 import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
 import { like, type Predicate } from '../filters/leaf.ts';
 import type { AccessPath } from './plan.ts';
 import type { RunSets } from './runs.ts';
 import { artifactOrder, collectionOrder } from './order.ts';
-import { ROWS_PER_PAUSE, type At, type Sliced } from './slices.ts';
+import { ROWS_PER_PAUSE, toEnd, type At, type Sliced } from './slices.ts';
 
 export interface Page {
   offset: number;
@@ -36,8 +36,9 @@ function* artifactsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<Artifact
   }
 }
 
-function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], runIds: string[], at: At): Iterable<string> {
-  for (const runId of runIds) for (const key of index.getKeys({ ...runRange(runId), ...at })) yield lastId(key as unknown[]);
+/** The last part of every key under these prefixes of a two-part index ([run id, id], [type key, key], …). */
+function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], prefixes: string[], at: At): Iterable<string> {
+  for (const prefix of prefixes) for (const key of index.getKeys({ ...prefixRange(prefix), ...at })) yield lastId(key as unknown[]);
 }
 
 /** The artifacts a narrow path can match (each once), in no particular order. */
@@ -59,6 +60,9 @@ function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 's
       break;
     case 'taskRuns':
       ids = artifactIdsOnIndex(dbs.artifactsByTaskRun, path.ids, at);
+      break;
+    case 'types':
+      ids = artifactIdsOnIndex(dbs.artifactsByType, path.types.map(typeKey), at);
       break;
   }
   for (const id of ids) {
@@ -83,8 +87,24 @@ function* collectionsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<Collec
 
 /** The collections a narrow path can match (each once). */
 function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<CollectionRecord> {
-  if (path.kind === 'keys') {
-    for (const key of path.keys.filter(storableKey)) {
+  let keys: Iterable<string> | undefined;
+  switch (path.kind) {
+    case 'keys':
+      keys = path.keys.filter(storableKey);
+      break;
+    // The indexes of the fields a collection mirrors from its latest version: [value, key].
+    case 'flowRuns':
+      keys = artifactIdsOnIndex(dbs.collectionsByFlowRun, path.ids, at);
+      break;
+    case 'taskRuns':
+      keys = artifactIdsOnIndex(dbs.collectionsByTaskRun, path.ids, at);
+      break;
+    case 'types':
+      keys = artifactIdsOnIndex(dbs.collectionsByType, path.types.map(typeKey), at);
+      break;
+  }
+  if (keys !== undefined) {
+    for (const key of keys) {
       const record = dbs.collections.get(key, at);
       if (record) yield record;
     }
@@ -209,10 +229,10 @@ type IndexedList =
   | { kind: 'ranges'; index: StoreDbs['artifactsByFlowRun']; ranges: { start: unknown[]; end: unknown[] }[] };
 
 /**
- * The whole query as one indexed list, when it is one: `key.any_`, `id.any_`, `flow_run_id.any_`
- * or `task_run_id.any_` alone, or a single resolved run-id set with no artifact filter. Every
- * index entry in it is then a match (an artifact has one key, one flow run, one task run), so
- * the index keys alone answer the query. Undefined when the query is anything else.
+ * The whole query as one indexed list, when it is one: `key.any_`, `id.any_`, `flow_run_id.any_`,
+ * `task_run_id.any_` or `type.any_` alone, or a single resolved run-id set with no artifact
+ * filter. Every index entry in it is then a match (an artifact has one key, one flow run, one
+ * task run, one type), so the index keys alone answer the query. Undefined otherwise.
  */
 function soleIndexedList(dbs: StoreDbs, filter: Record<string, unknown> | null | undefined, runs: RunSets | undefined): IndexedList | undefined {
   const sets = [runs?.flowRunIds, runs?.taskRunIds].filter((s) => s !== undefined);
@@ -228,6 +248,8 @@ function soleIndexedList(dbs: StoreDbs, filter: Record<string, unknown> | null |
         return { kind: 'ranges', index: dbs.artifactsByFlowRun, ranges: list.values.map(runRange) };
       case 'task_run_id':
         return { kind: 'ranges', index: dbs.artifactsByTaskRun, ranges: list.values.map(runRange) };
+      case 'type':
+        return { kind: 'ranges', index: dbs.artifactsByType, ranges: list.values.map((type) => prefixRange(typeKey(type))) };
       default:
         return undefined;
     }
@@ -237,16 +259,62 @@ function soleIndexedList(dbs: StoreDbs, filter: Record<string, unknown> | null |
   return { kind: 'ranges', index, ranges: [...sets[0]!].map(runRange) };
 }
 
-/** Counts straight from an index, without reading a record, when the query is one indexed list. */
-export function countArtifactsByIndex(
+/** Entries in these ranges of an index, counted natively; pauses between groups of ranges. */
+function* countRanges(index: StoreDbs['artifactsByFlowRun'], ranges: { start: unknown[]; end: unknown[] }[], at: At): Sliced<number> {
+  let n = 0;
+  for (let i = 0; i < ranges.length; i++) {
+    if (i % ROWS_PER_PAUSE === ROWS_PER_PAUSE - 1) yield;
+    n += index.getKeysCount({ ...ranges[i], ...at } as any);
+  }
+  return n;
+}
+
+/** The one leaf of a filter that has a single condition with a single operator, or undefined. */
+function soleLeaf(filter: Record<string, unknown> | null | undefined): { field: string; op: string; value: unknown } | undefined {
+  if (filter == null) return undefined;
+  const present = Object.entries(filter).filter(([name, value]) => name !== 'operator' && value != null);
+  if (present.length !== 1) return undefined;
+  const [field, sub] = present[0] as [string, Record<string, unknown>];
+  const leaves = Object.entries(sub).filter(([name, value]) => name !== 'operator' && value != null);
+  return leaves.length === 1 ? { field, op: leaves[0][0], value: leaves[0][1] } : undefined;
+}
+
+/**
+ * `type.not_any_` alone: every row but those of NULL type (a comparison never matches NULL) and
+ * those of the listed types; an empty list matches every row (filters.md).
+ */
+function* countNotOfTypes(index: StoreDbs['artifactsByType'], total: number, types: string[], at: At): Sliced<number> {
+  if (types.length === 0) return total;
+  const excluded = [null, ...new Set(types)].map((type) => prefixRange(typeKey(type)));
+  return total - (yield* countRanges(index, excluded, at));
+}
+
+/**
+ * Counts straight from indexes and counters, without reading a record, when the query has a
+ * shape they answer: one indexed list (above), `type.not_any_` alone, `key.exists_` alone.
+ */
+export function* countArtifactsByIndexSliced(
   dbs: StoreDbs,
   filter: Record<string, unknown> | null | undefined,
   runs: RunSets | undefined,
-): number | undefined {
+  at: At,
+): Sliced<number | undefined> {
   const list = soleIndexedList(dbs, filter, runs);
-  if (!list) return undefined;
-  if (list.kind === 'ids') return list.ids.filter((id) => dbs.artifacts.doesExist(id)).length;
-  return list.ranges.reduce((n, range) => n + list.index.getKeysCount(range as any), 0);
+  if (list?.kind === 'ids') return list.ids.filter((id) => dbs.artifacts.doesExist(id)).length;
+  if (list) return yield* countRanges(list.index, list.ranges, at);
+  if (runs?.flowRunIds || runs?.taskRunIds) return undefined;
+  const leaf = soleLeaf(filter);
+  const total = dbs.counters.get('artifacts', at) ?? 0;
+  if (leaf?.field === 'type' && leaf.op === 'not_any_') return yield* countNotOfTypes(dbs.artifactsByType, total, leaf.value as string[], at);
+  if (leaf?.field === 'key' && leaf.op === 'exists_') {
+    const keyless = dbs.artifactsByKey.getKeysCount({ start: [0], end: [1], ...at } as any);
+    return leaf.value ? total - keyless : keyless;
+  }
+  return undefined;
+}
+
+export function countArtifactsByIndex(dbs: StoreDbs, filter: Record<string, unknown> | null | undefined, runs: RunSets | undefined) {
+  return toEnd(countArtifactsByIndexSliced(dbs, filter, runs, {}));
 }
 
 /**
@@ -271,16 +339,40 @@ export function artifactIdsByIndex(
   return ids.sort().reverse().slice(offset, offset + limit);
 }
 
-/** Collections counted by direct gets when the query is `key.any_` alone. */
-export function countCollectionsByIndex(
+/**
+ * Collections counted without reading a record: `key.any_` alone by direct gets; `type.any_`
+ * or `type.not_any_` alone, or one resolved run-id set alone, in the indexes of the fields a
+ * collection mirrors from its latest version; `key.exists_` alone is every key or none (a
+ * collection always has a key).
+ */
+export function* countCollectionsByIndexSliced(
   dbs: StoreDbs,
   filter: Record<string, unknown> | null | undefined,
   runs: RunSets | undefined,
-): number | undefined {
-  if (runs?.flowRunIds || runs?.taskRunIds) return undefined;
-  const list = soleList(filter);
-  if (!list || list.field !== 'key') return undefined;
-  return list.values.filter((key) => storableKey(key) && dbs.collections.doesExist(key)).length;
+  at: At,
+): Sliced<number | undefined> {
+  const sets = [runs?.flowRunIds, runs?.taskRunIds].filter((s) => s !== undefined);
+  if (sets.length > 0) {
+    if (sets.length !== 1 || !isEmpty(filter)) return undefined;
+    const index = runs?.flowRunIds ? dbs.collectionsByFlowRun : dbs.collectionsByTaskRun;
+    return yield* countRanges(index, [...sets[0]!].map(prefixRange), at);
+  }
+  const leaf = soleLeaf(filter);
+  if (leaf === undefined) return undefined;
+  const total = dbs.counters.get('collections', at) ?? 0;
+  if (leaf.field === 'key' && leaf.op === 'any_') {
+    return [...new Set(leaf.value as string[])].filter((key) => storableKey(key) && dbs.collections.doesExist(key)).length;
+  }
+  if (leaf.field === 'key' && leaf.op === 'exists_') return leaf.value ? total : 0;
+  if (leaf.field === 'type' && leaf.op === 'any_') {
+    return yield* countRanges(dbs.collectionsByType, [...new Set(leaf.value as string[])].map((type) => prefixRange(typeKey(type))), at);
+  }
+  if (leaf.field === 'type' && leaf.op === 'not_any_') return yield* countNotOfTypes(dbs.collectionsByType, total, leaf.value as string[], at);
+  return undefined;
+}
+
+export function countCollectionsByIndex(dbs: StoreDbs, filter: Record<string, unknown> | null | undefined, runs: RunSets | undefined) {
+  return toEnd(countCollectionsByIndexSliced(dbs, filter, runs, {}));
 }
 
 /**

@@ -14,6 +14,7 @@ export type AccessPath =
   | { kind: 'keys'; keys: string[] } // the key index (versions of these keys)
   | { kind: 'flowRuns'; ids: string[] } // the flow-run index
   | { kind: 'taskRuns'; ids: string[] } // the task-run index
+  | { kind: 'types'; types: string[] } // the type index
   | { kind: 'sorted' }; // walk the sort's own index
 
 /** What the planner knows about the table and the request, from the store's counters. */
@@ -32,6 +33,8 @@ export interface PlanContext {
    * (they ran elsewhere): then the average says "the whole table" for a run with ten artifacts.
    */
   countRunEntries?: (kind: RunIndex, ids: string[], cap: number) => number;
+  /** Counts the rows the type index files under these types, stopping at `cap`. */
+  countTypeEntries?: (types: string[], cap: number) => number;
 }
 
 type RunIndex = 'flowRuns' | 'taskRuns';
@@ -97,6 +100,18 @@ function list(kind: 'ids' | 'keys', values: string[] | null | undefined, perEntr
   return { path: () => path, size: unique.length * perEntry };
 }
 
+/**
+ * A type list: its rows are counted in the type index up to the break-even point (types are
+ * few and uneven — one may be most of the table, another a handful), so the estimate is exact
+ * where it matters.
+ */
+function typeList(values: string[] | null | undefined, ctx: PlanContext): Narrowing | undefined {
+  if (values == null) return undefined;
+  const types = [...new Set(values)];
+  const size = ctx.countTypeEntries ? ctx.countTypeEntries(types, breakEven(ctx)) : types.length;
+  return { path: () => ({ kind: 'types', types }), size };
+}
+
 /** A run id list: read through its run index. */
 function runList(kind: RunIndex, values: string[] | null | undefined, ctx: PlanContext): Narrowing | undefined {
   if (values == null) return undefined;
@@ -143,12 +158,14 @@ export function planArtifactQuery(
     list('keys', likeKeys, ctx.perKey),
     runList('flowRuns', f.flow_run_id?.any_, ctx),
     runList('taskRuns', f.task_run_id?.any_, ctx),
+    typeList(f.type?.any_, ctx),
   ]);
 }
 
 /**
- * Collections: `key.any_` (and the keys `like_` matches) is a direct get per key; a latest id, flow run or task run list goes
- * through the artifact side (the collection row mirrors its latest artifact).
+ * Collections: `key.any_` (and the keys `like_` matches) is a direct get per key; a flow run,
+ * task run or type list reads the collections' own indexes of those mirrored fields; a latest id
+ * list goes through the artifact side.
  */
 export function planCollectionQuery(
   filter: ArtifactCollectionFilter | null | undefined,
@@ -162,5 +179,6 @@ export function planCollectionQuery(
     list('ids', f.latest_id?.any_, 1.5),
     runList('flowRuns', f.flow_run_id?.any_, ctx),
     runList('taskRuns', f.task_run_id?.any_, ctx),
+    typeList(f.type?.any_, ctx),
   ]);
 }

@@ -10,9 +10,9 @@ import { always, type Predicate } from '../filters/leaf.ts';
 import {
   artifactIdsByIndex,
   countArtifacts,
-  countArtifactsByIndex,
+  countArtifactsByIndexSliced,
   countCollections,
-  countCollectionsByIndex,
+  countCollectionsByIndexSliced,
   countVersions,
   findArtifacts,
   findCollections,
@@ -32,7 +32,9 @@ import { durably } from './durable.ts';
 import { storableKey } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
 import { bump } from './rows.ts';
-import { byKeyKey, byRunKey, byTimeKey, runRange, versionsRange } from './keys.ts';
+import { byKeyKey, byRunKey, byTimeKey, byTypeKey, prefixRange, runRange, typeKey, versionsRange } from './keys.ts';
+import type { UpgradeStep } from './upgrade.ts';
+import type { Key } from 'lmdb';
 import {
   artifactJson,
   collectionJson,
@@ -63,6 +65,44 @@ function withRuns<T extends ArtifactRecord>(test: Predicate<T>, runs: RunSets | 
     (!taskRunIds || (r.taskRunId !== null && taskRunIds.has(r.taskRunId))) &&
     test(r);
 }
+
+const COLLECTION_FIELD_INDEXES = ['collectionsByType', 'collectionsByFlowRun', 'collectionsByTaskRun'] as const;
+
+/** A collection's entries in the indexes of the fields it mirrors from its latest version. */
+function collectionFieldEntries(c: CollectionRecord): [db: (typeof COLLECTION_FIELD_INDEXES)[number], key: unknown[]][] {
+  const out: [(typeof COLLECTION_FIELD_INDEXES)[number], unknown[]][] = [['collectionsByType', [typeKey(c.type), c.key]]];
+  if (c.flowRunId !== null) out.push(['collectionsByFlowRun', [c.flowRunId, c.key]]);
+  if (c.taskRunId !== null) out.push(['collectionsByTaskRun', [c.taskRunId, c.key]]);
+  return out;
+}
+
+/** Removes `old`'s type and run entries (those `next`, if given, does not also have). */
+function unindexCollectionFields(dbs: StoreDbs, old: CollectionRecord, next?: CollectionRecord): void {
+  const kept = new Set(next ? collectionFieldEntries(next).map(([db, key]) => `${db}\0${JSON.stringify(key)}`) : []);
+  for (const [db, key] of collectionFieldEntries(old)) if (!kept.has(`${db}\0${JSON.stringify(key)}`)) dbs[db].remove(key as Key[]);
+}
+
+/** Adds `next`'s type and run entries (those `old`, if given, did not already have). */
+function indexCollectionFields(dbs: StoreDbs, next: CollectionRecord, old?: CollectionRecord): void {
+  const had = new Set(old ? collectionFieldEntries(old).map(([db, key]) => `${db}\0${JSON.stringify(key)}`) : []);
+  for (const [db, key] of collectionFieldEntries(next)) if (!had.has(`${db}\0${JSON.stringify(key)}`)) dbs[db].put(key as Key[], EMPTY);
+}
+
+/**
+ * Layout version 3: artifacts by type, and collections by their latest version's type, flow run
+ * and task run — what lets counts by type and the latest routes' run filters read index
+ * ranges instead of every record. Built from the records of an older store.
+ */
+export const TYPE_AND_COLLECTION_RUN_INDEXES: UpgradeStep = {
+  version: 3,
+  adds: 'artifacts by type; collections by type, flow run and task run',
+  build(dbs) {
+    // Idempotent over whatever an interrupted development build left: start from empty.
+    for (const db of ['artifactsByType', ...COLLECTION_FIELD_INDEXES] as const) for (const key of [...dbs[db].getKeys({})]) dbs[db].remove(key);
+    for (const { value } of dbs.artifacts.getRange({})) dbs.artifactsByType.put(byTypeKey(value.type, value.id), EMPTY);
+    for (const { value } of dbs.collections.getRange({})) indexCollectionFields(dbs, value);
+  },
+};
 
 export class ArtifactStore {
   constructor(private readonly dbs: StoreDbs) {}
@@ -178,6 +218,7 @@ export class ArtifactStore {
     dbs.artifactsByUpdated.put(byTimeKey(r.updated, r.id), EMPTY);
     if (r.flowRunId !== null) dbs.artifactsByFlowRun.put(byRunKey(r.flowRunId, r.id), EMPTY);
     if (r.taskRunId !== null) dbs.artifactsByTaskRun.put(byRunKey(r.taskRunId, r.id), EMPTY);
+    dbs.artifactsByType.put(byTypeKey(r.type, r.id), EMPTY);
   }
 
   private removeArtifact(r: ArtifactRecord): void {
@@ -189,6 +230,7 @@ export class ArtifactStore {
     dbs.artifactsByUpdated.remove(byTimeKey(r.updated, r.id));
     if (r.flowRunId !== null) dbs.artifactsByFlowRun.remove(byRunKey(r.flowRunId, r.id));
     if (r.taskRunId !== null) dbs.artifactsByTaskRun.remove(byRunKey(r.taskRunId, r.id));
+    dbs.artifactsByType.remove(byTypeKey(r.type, r.id));
   }
 
   /** A new version becomes latest: every mirrored field is copied, nulls included. */
@@ -235,6 +277,8 @@ export class ArtifactStore {
     if (!old) dbs.collectionsById.put(next.id, next.key);
     if (old && movesCreated) dbs.collectionsByCreated.remove(byTimeKey(old.created, old.id));
     if (old && movesUpdated) dbs.collectionsByUpdated.remove(byTimeKey(old.updated, old.id));
+    if (old) unindexCollectionFields(dbs, old, next);
+    indexCollectionFields(dbs, next, old);
     dbs.collections.put(next.key, next);
     dbs.collectionJson.put(next.key, collectionJson(next));
     if (movesCreated) dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
@@ -248,6 +292,7 @@ export class ArtifactStore {
     dbs.collectionsById.remove(c.id);
     dbs.collectionsByCreated.remove(byTimeKey(c.created, c.id));
     dbs.collectionsByUpdated.remove(byTimeKey(c.updated, c.id));
+    unindexCollectionFields(dbs, c);
   }
 
   private bump(counter: string, delta: number): void {
@@ -264,6 +309,17 @@ export class ArtifactStore {
       perKey: artifacts / Math.max(1, count(COLLECTIONS)),
       perFlowRun: artifacts / Math.max(1, count('flowRuns')),
       perTaskRun: artifacts / Math.max(1, count('taskRuns')),
+      countTypeEntries: (types, cap) => {
+        const index = table === ARTIFACTS ? this.dbs.artifactsByType : this.dbs.collectionsByType;
+        // No cap (a count): LMDB counts the ranges natively, far faster than reading them.
+        if (!Number.isFinite(cap)) return types.reduce((n, type) => n + index.getKeysCount(prefixRange(typeKey(type)) as any), 0);
+        let entries = 0;
+        for (const type of types) {
+          for (const _ of index.getKeys({ ...prefixRange(typeKey(type)), limit: cap - entries })) entries++;
+          if (entries >= cap) break;
+        }
+        return entries;
+      },
       countRunEntries: (kind, ids, cap) => {
         const index = kind === 'flowRuns' ? this.dbs.artifactsByFlowRun : this.dbs.artifactsByTaskRun;
         let entries = 0;
@@ -384,7 +440,7 @@ export class ArtifactStore {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
       const test = withRuns(compileArtifactFilter(filter), runs);
       if (test === always) return this.dbs.counters.get(ARTIFACTS, at) ?? 0;
-      const byIndex = countArtifactsByIndex(this.dbs, filter, runs);
+      const byIndex = yield* countArtifactsByIndexSliced(this.dbs, filter as Record<string, unknown> | null | undefined, runs, at);
       if (byIndex !== undefined) return byIndex;
       const pattern = runs?.flowRunIds || runs?.taskRunIds ? undefined : soleKeyLike(filter);
       if (pattern !== undefined) return countVersions(this.dbs, yield* keysLike(this.dbs, pattern, at), at);
@@ -406,7 +462,7 @@ export class ArtifactStore {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
       const test = withRuns(compileCollectionFilter(filter), runs);
       if (test === always) return this.dbs.counters.get(COLLECTIONS, at) ?? 0;
-      const byIndex = countCollectionsByIndex(this.dbs, filter, runs);
+      const byIndex = yield* countCollectionsByIndexSliced(this.dbs, filter as Record<string, unknown> | null | undefined, runs, at);
       if (byIndex !== undefined) return byIndex;
       // One collection per key: a count by `like_` alone is the number of keys it matches.
       const pattern = runs?.flowRunIds || runs?.taskRunIds ? undefined : soleKeyLike(filter);

@@ -4,7 +4,7 @@
  * version by `created` and mirrors its fields; the counters equal real counts.
  */
 import type { StoreDbs } from './env.ts';
-import { byKeyKey, byRunKey, byTimeKey, versionsRange } from './keys.ts';
+import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, collectionJson, mirroredFields, type ArtifactRecord } from './records.ts';
 import { deploymentKey, idempotencyKey, stateCounter } from './rows.ts';
@@ -35,6 +35,7 @@ export function checkStore(dbs: StoreDbs): string[] {
   expect('artifacts.byUpdated', dbs.artifactsByUpdated.getKeys({}), want((r) => byTimeKey(r.updated, r.id)));
   expect('artifacts.byFlowRun', dbs.artifactsByFlowRun.getKeys({}), want((r) => (r.flowRunId ? byRunKey(r.flowRunId, r.id) : undefined)));
   expect('artifacts.byTaskRun', dbs.artifactsByTaskRun.getKeys({}), want((r) => (r.taskRunId ? byRunKey(r.taskRunId, r.id) : undefined)));
+  expect('artifacts.byType', dbs.artifactsByType.getKeys({}), want((r) => byTypeKey(r.type, r.id)));
 
   // The stored JSON each read serves must be exactly what the record renders to.
   const renderedAs = (name: string, db: StoreDbs['artifactJson'], wanted: Map<string, string>) => {
@@ -73,6 +74,12 @@ export function checkStore(dbs: StoreDbs): string[] {
   expect('collections.byId', dbs.collectionsById.getKeys({}), wantCollections((c) => c.id));
   expect('collections.byCreated', dbs.collectionsByCreated.getKeys({}), wantCollections((c) => byTimeKey(c.created, c.id)));
   expect('collections.byUpdated', dbs.collectionsByUpdated.getKeys({}), wantCollections((c) => byTimeKey(c.updated, c.id)));
+  // The indexes of the fields a collection mirrors from its latest version.
+  const wantMirrored = (make: (c: (typeof collections)[number]) => unknown[] | undefined) =>
+    new Set(collections.map(make).filter((k) => k !== undefined).map(keyString));
+  expect('collections.byType', dbs.collectionsByType.getKeys({}), wantMirrored((c) => [typeKey(c.type), c.key]));
+  expect('collections.byFlowRun', dbs.collectionsByFlowRun.getKeys({}), wantMirrored((c) => (c.flowRunId ? [c.flowRunId, c.key] : undefined)));
+  expect('collections.byTaskRun', dbs.collectionsByTaskRun.getKeys({}), wantMirrored((c) => (c.taskRunId ? [c.taskRunId, c.key] : undefined)));
 
   const counted = (name: string, real: number) => {
     const stored = dbs.counters.get(name) ?? 0;

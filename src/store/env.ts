@@ -22,6 +22,8 @@ export interface StoreDbs {
   artifactsByFlowRun: Database<Buffer, Key[]>;
   /** [task_run_id, id] → empty */
   artifactsByTaskRun: Database<Buffer, Key[]>;
+  /** [typeKey(type), id] → empty: artifacts by type, counted per type (layout version 3) */
+  artifactsByType: Database<Buffer, Key[]>;
   /** id → the artifact's JSON as clients read it, rendered once per write and served as is */
   artifactJson: Database<string, string>;
   /** key → collection ("latest") row; also the KEY_* sorts of collections */
@@ -34,6 +36,12 @@ export interface StoreDbs {
   collectionsByCreated: Database<string, Key[]>;
   /** [updated, collection id] → key */
   collectionsByUpdated: Database<string, Key[]>;
+  /** [typeKey(type), key] → empty: collections by their latest version's type (layout version 3) */
+  collectionsByType: Database<Buffer, Key[]>;
+  /** [flow_run_id, key] → empty: collections by their latest version's flow run (layout version 3) */
+  collectionsByFlowRun: Database<Buffer, Key[]>;
+  /** [task_run_id, key] → empty: collections by their latest version's task run (layout version 3) */
+  collectionsByTaskRun: Database<Buffer, Key[]>;
   /** counter name → number, kept in the same transactions as the rows they count */
   counters: Database<number, string>;
 
@@ -97,12 +105,16 @@ export function openDbs(path: string): StoreDbs {
     artifactsByUpdated: index('artifacts.byUpdated'),
     artifactsByFlowRun: index('artifacts.byFlowRun'),
     artifactsByTaskRun: index('artifacts.byTaskRun'),
+    artifactsByType: index('artifacts.byType'),
     artifactJson: env.openDB<string, string>({ name: 'artifacts.json', encoding: 'string' }),
     collections: env.openDB<CollectionRecord, string>({ name: 'collections', sharedStructuresKey: Symbol.for('structures') }),
     collectionJson: env.openDB<string, string>({ name: 'collections.json', encoding: 'string' }),
     collectionsById: env.openDB<string, string>({ name: 'collections.byId', encoding: 'string' }),
     collectionsByCreated: keyIndex('collections.byCreated'),
     collectionsByUpdated: keyIndex('collections.byUpdated'),
+    collectionsByType: index('collections.byType'),
+    collectionsByFlowRun: index('collections.byFlowRun'),
+    collectionsByTaskRun: index('collections.byTaskRun'),
     counters: env.openDB<number, string>({ name: 'counters' }),
     flows: env.openDB<FlowRecord, string>({ name: 'flows' }),
     flowsByName: env.openDB<string, string>({ name: 'flows.byName', encoding: 'string' }),

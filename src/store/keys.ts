@@ -5,6 +5,8 @@
  * timestamps or keys have one stable order.
  */
 
+import { indexString } from './index-keys.ts';
+
 /** A range bound above any real timestamp or id inside a prefix. */
 export const HIGH = Number.MAX_SAFE_INTEGER;
 
@@ -22,3 +24,12 @@ export const versionsRange = (key: string) => ({ start: [1, key], end: [1, key, 
 export const byTimeKey = (micros: number, id: string) => [micros, id];
 export const byRunKey = (runId: string, id: string) => [runId, id];
 export const runRange = (runId: string) => ({ start: [runId], end: [runId, '\uffff'] });
+
+/**
+ * Artifact types are client strings of any length: index keys take them through `indexString`
+ * (exact lookups only), and NULL as "" (which `indexString` never returns).
+ */
+export const typeKey = (type: string | null) => (type === null ? '' : indexString(type));
+export const byTypeKey = (type: string | null, id: string) => [typeKey(type), id];
+/** Range of one prefix (a type key or a run id) of a two-part index key. */
+export const prefixRange = (prefix: string) => ({ start: [prefix], end: [prefix, '\uffff'] });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { compileArtifactFilter, compileCollectionFilter } from '../../src/filters/artifacts.ts';
-import { artifactIdsByIndex, countArtifactsByIndex } from '../../src/query/execute.ts';
+import { artifactIdsByIndex, countArtifactsByIndex, countCollectionsByIndex } from '../../src/query/execute.ts';
 import { artifactOrder, collectionOrder } from '../../src/query/order.ts';
 import { SORTS } from '../../src/schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../src/schemas/filters.ts';
@@ -151,6 +151,14 @@ test('counts of a single indexed list come from index ranges, and equal brute fo
     { flow_run_id: { any_: RUNS } },
     { task_run_id: { any_: [TASKS[1]] } },
     { id: { any_: [...all.slice(0, 5).map((r) => r.id), RUNS[0]] } },
+    { type: { any_: ['table'] } },
+    { type: { any_: ['markdown', 'table', 'nope', 'table'] } },
+    // Shapes the type, key and counter indexes answer too.
+    { type: { not_any_: ['table'] } },
+    { type: { not_any_: [] } },
+    { type: { not_any_: ['nope'] } },
+    { key: { exists_: true } },
+    { key: { exists_: false } },
   ];
   for (const filter of exact) {
     expect(countArtifactsByIndex(root.dbs, filter, undefined)).toBe(all.filter(compileArtifactFilter(filter)).length);
@@ -160,6 +168,31 @@ test('counts of a single indexed list come from index ranges, and equal brute fo
   // Anything more than one list needs the records.
   expect(countArtifactsByIndex(root.dbs, { key: { any_: ['c'], like_: 'c' } }, undefined)).toBeUndefined();
   expect(countArtifactsByIndex(root.dbs, { key: { any_: ['c'] }, type: { any_: ['table'] } }, undefined)).toBeUndefined();
-  expect(countArtifactsByIndex(root.dbs, { type: { any_: ['table'] } }, undefined)).toBeUndefined();
+  expect(countArtifactsByIndex(root.dbs, { type: { any_: ['table'], not_any_: ['markdown'] } }, undefined)).toBeUndefined();
   expect(countArtifactsByIndex(root.dbs, { key: { any_: ['c'] } }, runs)).toBeUndefined();
+});
+
+test('collection counts the indexes answer equal brute force', () => {
+  const collections = store.findLatest(undefined, 'KEY_ASC', { offset: 0, limit: 1000 });
+  const shapes: ArtifactCollectionFilter[] = [
+    { key: { any_: ['c', 'nope', 'c'] } },
+    { type: { any_: ['table'] } },
+    { type: { any_: ['markdown', 'table'] } },
+    { type: { not_any_: ['table'] } },
+    { type: { not_any_: [] } },
+    { key: { exists_: true } },
+    { key: { exists_: false } },
+  ];
+  for (const filter of shapes) {
+    expect(countCollectionsByIndex(root.dbs, filter, undefined)).toBe(collections.filter(compileCollectionFilter(filter)).length);
+  }
+  for (const [runs, test] of [
+    [{ flowRunIds: new Set([RUNS[1]]) }, (c: CollectionRecord) => c.flowRunId === RUNS[1]],
+    [{ flowRunIds: new Set(RUNS) }, (c: CollectionRecord) => c.flowRunId !== null],
+    [{ taskRunIds: new Set([TASKS[0], 'x']) }, (c: CollectionRecord) => c.taskRunId === TASKS[0]],
+  ] as const) {
+    expect(countCollectionsByIndex(root.dbs, undefined, runs)).toBe(collections.filter(test).length);
+    expect(store.countLatest(undefined, runs)).toBe(collections.filter(test).length);
+  }
+  expect(countCollectionsByIndex(root.dbs, { type: { any_: ['table'] } }, { flowRunIds: new Set(RUNS) })).toBeUndefined();
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { planArtifactQuery, planCollectionQuery, type PlanContext } from '../../src/query/plan.ts';
+import { NO_STATISTICS, planArtifactQuery, planCollectionQuery, type PlanContext } from '../../src/query/plan.ts';
 
 const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -8,7 +8,7 @@ describe('planArtifactQuery', () => {
   test('no filter, or nothing narrowing, walks the sort index', () => {
     expect(planArtifactQuery(undefined)).toEqual({ kind: 'sorted' });
     expect(planArtifactQuery({})).toEqual({ kind: 'sorted' });
-    expect(planArtifactQuery({ key: { like_: 'x' }, type: { any_: ['table'] } })).toEqual({ kind: 'sorted' });
+    expect(planArtifactQuery({ key: { like_: 'x' }, type: { not_any_: ['table'] } })).toEqual({ kind: 'sorted' });
   });
   test('id.any_ becomes direct gets, deduplicated', () => {
     expect(planArtifactQuery({ id: { any_: [A, A, B] } })).toEqual({ kind: 'ids', ids: [A, B] });
@@ -36,18 +36,20 @@ describe('planArtifactQuery', () => {
 });
 
 describe('planCollectionQuery', () => {
-  test('keys are direct gets; latest ids and run ids go through the artifact side', () => {
+  test('keys are direct gets; run ids and types read the collections\' indexes; latest ids go through artifacts', () => {
     expect(planCollectionQuery({ key: { any_: ['k'] } })).toEqual({ kind: 'keys', keys: ['k'] });
     expect(planCollectionQuery({ latest_id: { any_: [A] } })).toEqual({ kind: 'ids', ids: [A] });
     expect(planCollectionQuery({ flow_run_id: { any_: [A] } })).toEqual({ kind: 'flowRuns', ids: [A] });
-    expect(planCollectionQuery({ type: { any_: ['t'] } })).toEqual({ kind: 'sorted' });
+    expect(planCollectionQuery({ type: { any_: ['t', 't'] } })).toEqual({ kind: 'types', types: ['t'] });
+    expect(planCollectionQuery({ key: { any_: ['k'] } }, undefined, NO_STATISTICS, ['a', 'b'])).toEqual({ kind: 'keys', keys: ['k'] });
+    expect(planCollectionQuery({ key: { like_: 'a' } }, undefined, NO_STATISTICS, ['a', 'b'])).toEqual({ kind: 'keys', keys: ['a', 'b'] });
   });
 });
 
 describe('run filters resolved to id sets', () => {
   test('a small run-id set walks the run index; the smaller of two lists wins', () => {
     expect(planArtifactQuery(undefined, { flowRunIds: new Set([A]) })).toEqual({ kind: 'flowRuns', ids: [A] });
-    expect(planArtifactQuery({ type: { any_: ['t'] } }, { taskRunIds: new Set([B]) })).toEqual({ kind: 'taskRuns', ids: [B] });
+    expect(planArtifactQuery({ type: { not_any_: ['t'] } }, { taskRunIds: new Set([B]) })).toEqual({ kind: 'taskRuns', ids: [B] });
     expect(planArtifactQuery({ id: { any_: [A] } }, { flowRunIds: new Set([A, B]) })).toEqual({ kind: 'ids', ids: [A] });
   });
   test('run sets narrow even under or_, since they are ANDed with the artifact filter', () => {
@@ -91,6 +93,23 @@ describe('run filters resolved to id sets', () => {
     expect(planArtifactQuery({ task_run_id: { any_: [B] } }, undefined, measured)).toEqual({ kind: 'sorted' });
     // Without the estimate's help the same query would have walked the table.
     expect(planArtifactQuery({ flow_run_id: { any_: [A] } }, undefined, stats({ perFlowRun: 100_000 }))).toEqual({ kind: 'sorted' });
+  });
+  test('type lists are measured in the type index up to the break-even point', () => {
+    const caps: number[] = [];
+    const measured = (rows: number) =>
+      stats({
+        countTypeEntries: (types, cap) => {
+          caps.push(cap);
+          return Math.min(cap, rows * types.length);
+        },
+      });
+    // A rare type: 40 rows, far fewer than the ~1,000-row break-even of a 10-row page of 100,000.
+    expect(planArtifactQuery({ type: { any_: ['image'] } }, undefined, measured(40))).toEqual({ kind: 'types', types: ['image'] });
+    // A common one: counting stops at the break-even point, and the page walks the sort index.
+    expect(planArtifactQuery({ type: { any_: ['markdown'] } }, undefined, measured(60_000))).toEqual({ kind: 'sorted' });
+    expect(caps).toEqual([1001, 1001]);
+    // A count reads the list whatever its size.
+    expect(planArtifactQuery({ type: { any_: ['markdown'] } }, undefined, { ...measured(60_000), pageEnd: Infinity }).kind).toBe('types');
   });
   test('rows per entry come from the statistics: a key with many versions is walked past', () => {
     expect(planArtifactQuery({ key: { any_: ['k'] } }, undefined, stats({ perKey: 5 })).kind).toBe('keys');

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { resolveRunSets } from '../../src/query/runs.ts';
 import { FLOW_RUN_TAG_INDEX } from '../../src/store/rows.ts';
-import { Store } from '../../src/store/store.ts';
+import { LAYOUT_VERSION, Store, UPGRADES } from '../../src/store/store.ts';
 import { storeVersion, upgradeStore } from '../../src/store/upgrade.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -85,7 +85,7 @@ for (const stamp of ['version 1', 'no version'] as const) {
     await store.close();
 
     store = Store.open(dir);
-    expect(storeVersion(store.dbs)).toBe(2);
+    expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
     expect(store.check()).toEqual([]);
     expect(tagged(store, ['nightly'])).toEqual([a.id, b.id, retagged.id].sort());
   });
@@ -104,7 +104,60 @@ test('the step is idempotent over a partial or stale index', async () => {
 });
 
 test('a current store is not rebuilt; a new one is stamped with the newest version', async () => {
-  expect(storeVersion(store.dbs)).toBe(2);
+  expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
   await seedRuns(store);
-  expect(upgradeStore(store.dbs, [FLOW_RUN_TAG_INDEX])).toEqual([]);
+  expect(upgradeStore(store.dbs, UPGRADES)).toEqual([]);
+});
+
+// ── layout version 3: artifacts by type; collections by type, flow run and task run ──────────
+
+const RUN_A = '10000000-0000-4000-8000-00000000000a';
+const RUN_B = '10000000-0000-4000-8000-00000000000b';
+const TASK = '20000000-0000-4000-8000-00000000000a';
+
+/** Versions of keys through every write path: new latest, PATCH, delete of the latest, of the last. */
+async function seedArtifacts(s: Store) {
+  const make = (key: string | null, type: string | null, flowRunId: string | null, taskRunId: string | null = null) =>
+    s.artifacts.create({ key, type, description: null, data: '1', metadata: null, flowRunId, taskRunId });
+  await make('k', 'table', RUN_A, TASK);
+  const newest = await make('k', 'markdown', RUN_B); // the collection moves to markdown / RUN_B
+  await s.artifacts.update(newest.id, { description: 'patched' });
+  await make(null, 'x'.repeat(700), RUN_A); // a type hashed by indexString
+  const gone = await make('gone', null, RUN_A);
+  await s.artifacts.delete(gone.id); // the last version: the collection goes
+  const back = await make('back', 'link', null, TASK);
+  await make('back', 'progress', RUN_B);
+  await s.artifacts.delete((await s.artifacts.latestByKey('back'))!.latestId); // falls back to the link
+  return { back };
+}
+
+test('every write path keeps the type and collection run indexes exact, and check sees a broken one', async () => {
+  await seedArtifacts(store);
+  expect(store.check()).toEqual([]);
+  expect([...store.dbs.collectionsByFlowRun.getKeys({})]).toEqual([[RUN_B, 'k']]);
+  expect([...store.dbs.collectionsByTaskRun.getKeys({})]).toEqual([[TASK, 'back']]);
+  store.dbs.env.transactionSync(() => {
+    store.dbs.collectionsByType.remove([...store.dbs.collectionsByType.getKeys({})][0]);
+    store.dbs.artifactsByType.put(['sstale', '00000000-0000-4000-8000-000000000000'], Buffer.alloc(0));
+  });
+  const findings = store.check();
+  expect(findings.some((f) => f.startsWith('collections.byType: record entry'))).toBe(true);
+  expect(findings.some((f) => f.startsWith('artifacts.byType: entry'))).toBe(true);
+});
+
+test('a store written before version 3 gets the type and collection run indexes on open', async () => {
+  await seedArtifacts(store);
+  store.dbs.env.transactionSync(() => {
+    for (const db of ['artifactsByType', 'collectionsByType', 'collectionsByFlowRun', 'collectionsByTaskRun'] as const) {
+      for (const key of [...store.dbs[db].getKeys({})]) store.dbs[db].remove(key);
+    }
+    store.dbs.meta.put('schema', 2);
+  });
+  expect(store.check().length).toBeGreaterThan(0);
+  await store.close();
+  store = Store.open(dir);
+  expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
+  expect(store.check()).toEqual([]);
+  expect(store.artifacts.count({ type: { any_: ['markdown', 'x'.repeat(700)] } })).toBe(2);
+  expect(store.artifacts.countLatest(undefined, { flowRunIds: new Set([RUN_B]) })).toBe(1);
 });
