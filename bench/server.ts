@@ -100,6 +100,18 @@ export async function startCeiling(log: string): Promise<Running> {
   return running;
 }
 
+/** The query matrix's SQLite side over HTTP (bench/queries/sqlite-server.ts) on `dbFile`. */
+export async function startSqliteServer(dbFile: string, log: string): Promise<Running> {
+  const running = await startListening(
+    [process.execPath, join(import.meta.dir, 'queries', 'sqlite-server.ts'), dbFile],
+    /sqlite-server listening on (\d+)/,
+    log,
+    'sqlite-server',
+  );
+  await waitFor(`${running.url}/api/health`, 'sqlite-server');
+  return running;
+}
+
 // ── memory ───────────────────────────────────────────────────────────────────────────────────
 
 /** kB figures from /proc/PID/status. */

@@ -21,7 +21,7 @@ async function loop(): Promise<void> {
       const res = await fetch(`${url}/api/artifacts/${route}`, {
         method: 'POST',
         body,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' },
         signal: stop,
       });
       await res.arrayBuffer();

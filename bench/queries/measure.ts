@@ -1,25 +1,34 @@
 /**
  * Times one matrix row on both sides and checks they agree.
  *
- * - artifactd: the body POSTed with `fetch` to 127.0.0.1, one request at a time, timed from send
- *   to the last byte of the reply; the reply must be 200. A request still running at the cap is
- *   aborted (the row reports "> cap") and the server restarted (see `Server`), so a capped row
- *   cannot slow the next one; a 503 (the server's own --query-timeout) counts as the cap too.
- * - SQLite: Prefect's statement for the row (prefect-sql.ts), prepared once, then run in this
- *   process fetching every row as objects (`all()`), as Prefect fetches ORM rows; no HTTP,
- *   no serialisation — SQLite's side is what Prefect's server could at best do.
+ * Both sides are HTTP servers spoken to with the same client code: the body POSTed with
+ * `fetch` to 127.0.0.1 (`accept-encoding: identity`, so neither side compresses), one request at
+ * a time, timed from send to the last byte of the reply; the reply must be 200.
+ *
+ * - SQLite over HTTP (sqlite-server.ts, its own process): runs Prefect's statement for the row
+ *   (prefect-sql.ts) and answers Prefect's JSON — what a Prefect user would have without Python.
+ *   Its figure is the one the targets use.
+ * - artifactd: the built server. A request still running at the cap is aborted (the row reports
+ *   "> cap") and the server restarted (see `Server`), so a capped row cannot slow the next one;
+ *   a 503 (the server's own --query-timeout) counts as the cap too.
+ * - SQL only (for reference): the same statement prepared once in this process and run fetching
+ *   every row as objects (`all()`), no HTTP, no serialisation.
  *
  * Samples adapt to the row's speed: a first, unrecorded run says how long the row takes; under
  * 50 ms it is followed by 7 timed runs, under 500 ms by 5, and from 500 ms by 2 more with the
  * first one counted (3 in all). A side stops sampling once it has spent 3 × the cap and has at
  * least one sample. The figure is the median.
  *
- * SQLite goes first. artifactd's cap for the row is the larger of the run's cap and 1.5 × SQLite's
- * first run: past both, the row has missed its target whatever the exact figure, so the cap
- * never turns a pass into "> cap".
+ * SQL only goes first, then SQLite over HTTP, then artifactd, whose cap for the row is the larger
+ * of the run's cap and 1.5 × SQLite-over-HTTP's first run: past both, the row has missed its
+ * target whatever the exact figure, so the cap never turns a pass into "> cap".
  *
- * Agreement: counts must be equal; for lists, the number of rows, and for ID_DESC (a total
- * order) the ids in order too. A row that differs is still reported, marked.
+ * Agreement: counts must be equal. Pages are checked id by id, in order, on every sort, against
+ * a second statement (run once, untimed) that is Prefect's with its ORDER BY extended by
+ * artifactd's documented tie-break (prefect-sql.ts, TOTAL_ORDER), so ties Prefect leaves to the
+ * database cannot hide or fake a difference; `ties` notes rows where Prefect's own order gave a
+ * different page. SQLite-over-HTTP's answer must equal the in-process one. A row that differs is
+ * still reported, marked.
  *
  * Target class: "touch" when SQLite's plan must visit every row of the table — a count whose
  * outer table is scanned, a list that scans it without an index or sorts with a temporary
@@ -43,15 +52,21 @@ export interface RowResult {
   /** the cap artifactd's requests had for this row (ms) */
   capMs: number;
   artifactd: Timing;
+  /** SQLite over HTTP (sqlite-server.ts): the figure the targets compare with */
   sqlite: Timing;
+  /** SQLite in this process, no HTTP: for reference */
+  sqlOnly: Timing;
   /** what each side answered: a count, or the number of rows */
   artifactdAnswer?: number;
   sqliteAnswer: number;
   differs?: string;
+  /** Prefect's one-column ORDER BY gave another page than the total order the check uses */
+  ties?: boolean;
   error?: string;
   cls: 'index' | 'touch';
   plan: string;
   replyBytes?: number;
+  sqliteReplyBytes?: number;
 }
 
 export interface Budget {
@@ -69,6 +84,12 @@ export interface Budget {
 export interface Server {
   readonly url: string;
   restart(): Promise<void>;
+}
+
+/** Both servers of a row: artifactd, and SQLite over HTTP (restarted if a request to it times out). */
+export interface Servers {
+  artifactd: Server;
+  sqlite: Server;
 }
 
 async function sample(run: () => Promise<number> | number, { capMs }: Budget): Promise<Timing> {
@@ -135,6 +156,17 @@ export class SqliteSide {
     const plan = planOf(this.db, sql, params);
     return { stmt: this.db.prepare(sql), params, sql, ...plan };
   }
+
+  /** The page in the total order (artifactd's tie-break), for the check: its ids in order. */
+  checkIds(row: Row): string[] {
+    const { sql, params } = prefectSql(row.route, row.body, this.columns, { total: true });
+    const stmt = this.db.prepare(sql);
+    try {
+      return (stmt.all(...(params as never[])) as { id: string }[]).map((r) => r.id);
+    } finally {
+      stmt.finalize();
+    }
+  }
 }
 
 /** Runs the row's statement; returns [ms, rows]. */
@@ -144,16 +176,22 @@ function runSql(stmt: Statement, params: unknown[]): [number, unknown[]] {
   return [performance.now() - t0, rows];
 }
 
-async function post(url: string, route: string, body: string, capMs: number): Promise<{ ms: number; status: number; bytes: Uint8Array }> {
+/** The request both sides get: same client, same headers, nothing compressed. */
+export const REQUEST_HEADERS = { 'content-type': 'application/json', 'accept-encoding': 'identity' } as const;
+
+export async function post(url: string, route: string, body: string, timeoutMs: number): Promise<{ ms: number; status: number; bytes: Uint8Array }> {
   const t0 = performance.now();
   const res = await fetch(`${url}/api/artifacts/${route}`, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(capMs),
+    headers: REQUEST_HEADERS,
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
-  return { ms: performance.now() - t0, status: res.status, bytes };
+  const ms = performance.now() - t0;
+  const encoding = res.headers.get('content-encoding');
+  if (encoding && encoding !== 'identity') throw new Error(`${url} answered with content-encoding ${encoding} to accept-encoding: identity`);
+  return { ms, status: res.status, bytes };
 }
 
 /** Waits (up to 2 min) until /api/health answers within 20 ms twice in a row. */
@@ -163,7 +201,7 @@ export async function settle(url: string): Promise<void> {
   while (fast < 2 && Date.now() < deadline) {
     const t0 = performance.now();
     try {
-      await (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5000) })).arrayBuffer();
+      await (await fetch(`${url}/api/health`, { headers: REQUEST_HEADERS, signal: AbortSignal.timeout(5000) })).arrayBuffer();
       fast = performance.now() - t0 < 20 ? fast + 1 : 0;
     } catch {
       fast = 0;
@@ -176,76 +214,133 @@ function answerOf(route: string, rows: unknown[]): number {
   return route.endsWith('count') ? (rows[0] as { count_1: number }).count_1 : rows.length;
 }
 
-export async function measureRow(row: Row, server: Server, sqlite: SqliteSide, budget: Budget): Promise<RowResult> {
+const isTimeout = (e: unknown) => (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError';
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** The ids of a page reply, or the count. */
+function replyAnswer(bytes: Uint8Array, isCount: boolean): { answer: number; ids?: string[] } {
+  const reply = JSON.parse(text(bytes)) as number | { id: string }[];
+  if (isCount) return { answer: reply as number };
+  const ids = (reply as { id: string }[]).map((r) => r.id);
+  return { answer: ids.length, ids };
+}
+
+/** Where two id lists first differ, in words; undefined when equal. */
+function idsDiffer(got: string[], want: string[]): string | undefined {
+  if (got.length !== want.length) return `${got.length} rows, SQLite ${want.length}`;
+  const at = got.findIndex((id, i) => id !== want[i]);
+  if (at === -1) return undefined;
+  const asSets = new Set(got).size === new Set([...got, ...want]).size;
+  return `same ${got.length} rows${asSets ? ' as a set' : ''}, ids differ from position ${at + 1}${asSets ? ' (order)' : ''}`;
+}
+
+export async function measureRow(row: Row, servers: Servers, sqlite: SqliteSide, budget: Budget): Promise<RowResult> {
   const body = JSON.stringify(row.body);
   const prepared = sqlite.prepare(row);
   const isCount = row.route.endsWith('count');
 
-  // SQLite
+  // SQL only: in process, for reference.
   let sqlRows: unknown[] = [];
-  const sqliteTiming = await sample(() => {
+  const sqlOnly = await sample(() => {
     const [ms, rows] = runSql(prepared.stmt, prepared.params);
     sqlRows = rows;
     return ms;
   }, budget);
+  prepared.stmt.finalize();
   const sqliteAnswer = answerOf(row.route, sqlRows);
+  const prefectIds = isCount ? undefined : (sqlRows as { id: string }[]).map((r) => r.id);
+  sqlRows = [];
 
-  const capMs = Math.max(budget.capMs, 1.5 * sqliteTiming.samples[0]);
+  let error: string | undefined;
+  const fail = (e: unknown) => {
+    error ??= (e as Error).message;
+  };
+
+  // SQLite over HTTP. Never aborted below a generous timeout: SQLite finishes every row.
+  const sqliteTimeout = Math.max(60_000, 20 * sqlOnly.samples[0]);
+  let sqliteLast: Uint8Array | undefined;
+  let sqliteTiming: Timing = { samples: [], capped: false };
+  try {
+    sqliteTiming = await sample(async () => {
+      const r = await post(servers.sqlite.url, row.route, body, sqliteTimeout);
+      if (r.status !== 200) throw new Error(`SQLite server: HTTP ${r.status}: ${text(r.bytes).slice(0, 200)}`);
+      sqliteLast = r.bytes;
+      return r.ms;
+    }, budget);
+  } catch (e) {
+    if (isTimeout(e)) {
+      fail(new Error(`SQLite server: no answer within ${sqliteTimeout / 1000} s`));
+      await servers.sqlite.restart();
+    } else fail(e);
+  }
+  let sqliteHttp: { answer: number; ids?: string[] } | undefined;
+  if (sqliteLast) {
+    sqliteHttp = replyAnswer(sqliteLast, isCount);
+    const d = isCount ? (sqliteHttp.answer === sqliteAnswer ? undefined : `${sqliteHttp.answer}`) : idsDiffer(sqliteHttp.ids!, prefectIds!);
+    if (d) fail(new Error(`SQLite over HTTP answered otherwise than in process: ${d}`));
+  }
+
+  const capMs = Math.max(budget.capMs, 1.5 * (sqliteTiming.samples[0] ?? sqlOnly.samples[0]));
 
   // artifactd
   let last: { status: number; bytes: Uint8Array } | undefined;
-  let error: string | undefined;
-  let artifactd: Timing;
-  try {
-    artifactd = await sample(async () => {
-      try {
-        const r = await post(server.url, row.route, body, capMs);
-        last = r;
-        // 503: the server stopped the query at its own --query-timeout, i.e. past any cap here.
-        if (r.status === 503) return Math.max(capMs, r.ms);
-        if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${new TextDecoder().decode(r.bytes).slice(0, 200)}`);
-        return r.ms;
-      } catch (e) {
-        if ((e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError') return capMs;
-        throw e;
-      }
-    }, { capMs });
-  } catch (e) {
-    error = (e as Error).message;
-    artifactd = { samples: [], capped: false };
+  let artifactd: Timing = { samples: [], capped: false };
+  if (!error) {
+    try {
+      artifactd = await sample(async () => {
+        try {
+          const r = await post(servers.artifactd.url, row.route, body, capMs);
+          last = r;
+          // 503: the server stopped the query at its own --query-timeout, i.e. past any cap here.
+          if (r.status === 503) return Math.max(capMs, r.ms);
+          if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${text(r.bytes).slice(0, 200)}`);
+          return r.ms;
+        } catch (e) {
+          if (isTimeout(e)) return capMs;
+          throw e;
+        }
+      }, { capMs });
+    } catch (e) {
+      fail(e);
+      artifactd = { samples: [], capped: false };
+    }
+    if (artifactd.capped) await servers.artifactd.restart();
   }
-  if (artifactd.capped) await server.restart();
 
   let artifactdAnswer: number | undefined;
   let differs: string | undefined;
-  if (last && last.status === 200 && !artifactd.capped) {
-    const reply = JSON.parse(new TextDecoder().decode(last.bytes)) as number | { id: string }[];
-    artifactdAnswer = isCount ? (reply as number) : (reply as unknown[]).length;
-    if (artifactdAnswer !== sqliteAnswer) differs = `artifactd ${artifactdAnswer}, SQLite ${sqliteAnswer}`;
-    else if (!isCount && (row.body.sort ?? 'ID_DESC') === 'ID_DESC') {
-      const a = (reply as { id: string }[]).map((r) => r.id).join();
-      const s = (sqlRows as { id: string }[]).map((r) => r.id).join();
-      if (a !== s) differs = 'same number of rows, different ids';
+  let ties: boolean | undefined;
+  if (last && last.status === 200 && !artifactd.capped && !error) {
+    const got = replyAnswer(last.bytes, isCount);
+    artifactdAnswer = got.answer;
+    if (isCount) {
+      if (got.answer !== sqliteAnswer) differs = `artifactd ${got.answer}, SQLite ${sqliteAnswer}`;
+    } else {
+      const want = sqlite.checkIds(row);
+      ties = want.join() !== prefectIds!.join();
+      differs = idsDiffer(got.ids!, want);
     }
   }
-  prepared.stmt.finalize();
   return {
     row,
     capMs,
     artifactd,
     sqlite: sqliteTiming,
+    sqlOnly,
     artifactdAnswer,
     sqliteAnswer,
     differs,
+    ties,
     error,
     cls: row.touch || (prepared.cls === 'walk' && sqliteAnswer < (row.body.limit ?? 200)) ? 'touch' : prepared.cls === 'walk' ? 'index' : prepared.cls,
     plan: prepared.plan,
     replyBytes: last?.bytes.byteLength,
+    sqliteReplyBytes: sqliteLast?.byteLength,
   };
 }
 
 /**
- * Before the first timed row: the server's code paths are still cold (the first requests run
+ * Before the first timed row: a server's code paths are still cold (the first requests run
  * unoptimised), which would land on whichever rows come first. Sends the artifact-level rows
  * (cheap at any size) round-robin for `seconds`, unrecorded.
  */
@@ -263,12 +358,12 @@ export async function warmUp(url: string, rows: Row[], seconds: number): Promise
   await settle(url);
 }
 
-/** The median of 200 sequential `GET /api/health`: the HTTP round trip every artifactd figure includes. */
+/** The median of 200 sequential `GET /api/health`: the HTTP round trip every figure includes. */
 export async function healthFloor(url: string): Promise<number> {
   const ms: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    await (await fetch(`${url}/api/health`)).arrayBuffer();
+    await (await fetch(`${url}/api/health`, { headers: REQUEST_HEADERS })).arrayBuffer();
     ms.push(performance.now() - t0);
   }
   return median(ms);

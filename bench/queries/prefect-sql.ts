@@ -210,14 +210,39 @@ const SORT_COLUMN: Record<string, string> = {
   KEY_ASC: '"key" ASC',
 };
 
+/**
+ * The same sorts made total with artifactd's documented tie-break (README "Sorts"): ties by id
+ * descending for the time sorts; for the key sorts, by created then id (ascending for KEY_ASC,
+ * descending for KEY_DESC). Keys are unique among collections, so there the key alone is total.
+ * Not what Prefect sends: the bench's correctness check runs it (untimed) so that it can compare
+ * ids in order on every sort, where Prefect's one-column ORDER BY leaves ties to the database.
+ */
+const TOTAL_ORDER: Record<'artifact' | 'artifact_collection', Record<string, string[]>> = {
+  artifact: {
+    ID_DESC: ['id DESC'],
+    CREATED_DESC: ['created DESC', 'id DESC'],
+    UPDATED_DESC: ['updated DESC', 'id DESC'],
+    KEY_ASC: ['"key" ASC', 'created ASC', 'id ASC'],
+    KEY_DESC: ['"key" DESC', 'created DESC', 'id DESC'],
+  },
+  artifact_collection: {
+    ID_DESC: ['id DESC'],
+    CREATED_DESC: ['created DESC', 'id DESC'],
+    UPDATED_DESC: ['updated DESC', 'id DESC'],
+    KEY_ASC: ['"key" ASC'],
+    KEY_DESC: ['"key" DESC'],
+  },
+};
+
 /** The table's columns, in the order the ORM selects them (what `SELECT <Model>` lists). */
 export type Columns = (table: string) => string[];
 
 /**
  * The statement for one route and body. `columns` lists a table's columns (from the database),
- * for the select lists SQLAlchemy writes out, including those inside `EXISTS`.
+ * for the select lists SQLAlchemy writes out, including those inside `EXISTS`. `total: true`
+ * orders by TOTAL_ORDER instead of Prefect's single column (the correctness check's statement).
  */
-export function prefectSql(route: Route, body: Obj, columns: Columns): Sql {
+export function prefectSql(route: Route, body: Obj, columns: Columns, { total = false } = {}): Sql {
   const table = route.startsWith('latest') ? 'artifact_collection' : 'artifact';
   const present = (k: string) => body[k] !== undefined && body[k] !== null;
   const where: Sql[] = [];
@@ -252,8 +277,9 @@ export function prefectSql(route: Route, body: Obj, columns: Columns): Sql {
   }
   const sort = body.sort ?? 'ID_DESC';
   if (!(sort in SORT_COLUMN)) throw new Error(`prefect-sql: unknown sort ${sort}`);
+  const orderBy = total ? TOTAL_ORDER[table][sort].map((c) => `${table}.${c}`).join(', ') : `${table}.${SORT_COLUMN[sort]}`;
   return {
-    sql: `SELECT ${selectList(table, columns)} FROM ${table}${whereSql} ORDER BY ${table}.${SORT_COLUMN[sort]} LIMIT ? OFFSET ?`,
+    sql: `SELECT ${selectList(table, columns)} FROM ${table}${whereSql} ORDER BY ${orderBy} LIMIT ? OFFSET ?`,
     params: [...params, body.limit ?? 200, body.offset ?? 0],
   };
 }
