@@ -35,7 +35,11 @@ export function upgradeStore(dbs: StoreDbs, steps: readonly UpgradeStep[]): Upgr
   const newest = steps.reduce((v, s) => Math.max(v, s.version), FIRST_VERSION);
   const empty = dbs.meta.get('schema') === undefined && dbs.counters.getKeysCount({}) === 0 && dbs.artifacts.getKeysCount({}) === 0;
   if (empty) {
-    dbs.env.transactionSync(() => dbs.meta.put('schema', newest));
+    // Queued, not a synchronous transaction: lmdb-js keeps the write lock of a synchronous
+    // commit until its flush, so a second handle opened right after in the same process (the
+    // tests' side handles) would wait on a lock that only this event loop can release. It
+    // commits with the store's first batch, before any record.
+    void dbs.meta.put('schema', newest);
     return [];
   }
   const at = storeVersion(dbs);

@@ -104,6 +104,7 @@ test('the step is idempotent over a partial or stale index', async () => {
 });
 
 test('a current store is not rebuilt; a new one is stamped with the newest version', async () => {
+  await store.dbs.env.committed; // the stamp goes with the first batch
   expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
   await seedRuns(store);
   expect(upgradeStore(store.dbs, UPGRADES)).toEqual([]);
@@ -160,4 +161,13 @@ test('a store written before version 3 gets the type and collection run indexes 
   expect(store.check()).toEqual([]);
   expect(store.artifacts.count({ type: { any_: ['markdown', 'x'.repeat(700)] } })).toBe(2);
   expect(store.artifacts.countLatest(undefined, { flowRunIds: new Set([RUN_B]) })).toBe(1);
+});
+
+test('a second handle opened in the same process right after a new store is not blocked', async () => {
+  // lmdb-js holds the write lock of a synchronous commit until its flush: a stamp written that
+  // way made this open wait forever on a lock only the event loop could release.
+  const other = Store.open(dir);
+  await store.artifacts.create({ key: 'k', type: null, description: null, data: '1', metadata: null, flowRunId: null, taskRunId: null });
+  expect(other.artifacts.count(undefined)).toBe(1);
+  await other.close();
 });
