@@ -9,7 +9,15 @@ export type Nullish<T> = T | null | undefined;
 
 export const always: Predicate<unknown> = () => true;
 
+/**
+ * The condition nothing satisfies (an empty `any_`, a collection's `key.exists_: false`). Like
+ * `always` it is one shared function, so `combine` can fold it and a query can see that it
+ * needs no scan at all.
+ */
+export const never: Predicate<unknown> = () => false;
+
 export function anyOf<V>(values: V[]): Predicate<Nullish<V>> {
+  if (values.length === 0) return never;
   if (values.length === 1) {
     const only = values[0];
     return (v) => v === only;
@@ -48,19 +56,26 @@ function escapeRegex(c: string): string {
 export const isNull = (wantNull: boolean): Predicate<Nullish<unknown>> =>
   wantNull ? (v) => v === null || v === undefined : (v) => v !== null && v !== undefined;
 
-/** Combines conditions: none collected means TRUE; otherwise AND or OR. */
+/**
+ * Combines conditions: none collected means TRUE; otherwise AND or OR, with `always` and `never`
+ * folded (AND: one `never` is `never`, `always` drops out; OR: the reverse).
+ */
 export function combine<T>(conditions: Predicate<T>[], operator: 'and_' | 'or_' = 'and_'): Predicate<T> {
   if (conditions.length === 0) return always;
-  if (conditions.length === 1) return conditions[0];
-  if (operator === 'or_') return (row) => conditions.some((c) => c(row));
-  return (row) => conditions.every((c) => c(row));
+  const [absorbing, neutral] = operator === 'or_' ? [always, never] : [never, always];
+  if (conditions.includes(absorbing)) return absorbing;
+  const live = conditions.filter((c) => c !== neutral);
+  if (live.length === 0) return neutral;
+  if (live.length === 1) return live[0];
+  if (operator === 'or_') return (row) => live.some((c) => c(row));
+  return (row) => live.every((c) => c(row));
 }
 
-/** Lifts a column predicate to a row predicate. */
-export const on =
-  <T, V>(column: (row: T) => V, test: Predicate<V>): Predicate<T> =>
-  (row) =>
-    test(column(row));
+/** Lifts a column predicate to a row predicate (`always` and `never` stay themselves). */
+export function on<T, V>(column: (row: T) => V, test: Predicate<V>): Predicate<T> {
+  if (test === always || test === never) return test as unknown as Predicate<T>;
+  return (row) => test(column(row));
+}
 
 /** Datetime bounds, both inclusive; a NULL column never matches. */
 export function timeRange(before: number | undefined, after: number | undefined): Predicate<Nullish<number>> {

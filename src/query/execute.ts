@@ -120,13 +120,18 @@ function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 
 
 // The scans below reach a pause point every ROWS_PER_PAUSE rows they visit (slices.ts).
 
-function* page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page): Sliced<T[]> {
+/**
+ * A page off rows in order. With a `budget`, gives up (undefined) once that many rows were
+ * visited without filling the page: a walk tried first, before a costlier plan.
+ */
+function* page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page, budget = Infinity): Sliced<T[] | undefined> {
   const out: T[] = [];
   if (limit === 0) return out;
   let skip = offset;
   let visited = 0;
   for (const row of rows) {
     if (++visited % ROWS_PER_PAUSE === 0) yield;
+    if (visited > budget) return undefined;
     if (!test(row)) continue;
     if (skip > 0) {
       skip--;
@@ -158,20 +163,30 @@ function* count<T>(rows: Iterable<T>, test: Predicate<T>): Sliced<number> {
   return n;
 }
 
-export function findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, sort: Sort, p: Page, at: At = {}) {
+export function* findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, sort: Sort, p: Page, at: At = {}): Sliced<ArtifactRecord[]> {
   return path.kind === 'sorted'
-    ? page(artifactsInOrder(dbs, sort, at), test, p)
-    : sortedPage(artifactCandidates(dbs, path, at), test, artifactOrder(sort), p);
+    ? (yield* page(artifactsInOrder(dbs, sort, at), test, p))!
+    : yield* sortedPage(artifactCandidates(dbs, path, at), test, artifactOrder(sort), p);
+}
+
+/** The sorted walk's page if it fills within `budget` rows visited, else undefined. */
+export function walkArtifacts(dbs: StoreDbs, test: Predicate<ArtifactRecord>, sort: Sort, p: Page, at: At, budget: number) {
+  return page(artifactsInOrder(dbs, sort, at), test, p, budget);
 }
 
 export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, at: At = {}) {
   return count(path.kind === 'sorted' ? artifactsInOrder(dbs, 'ID_DESC', at) : artifactCandidates(dbs, path, at), test);
 }
 
-export function findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, sort: Sort, p: Page, at: At = {}) {
+export function* findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, sort: Sort, p: Page, at: At = {}): Sliced<CollectionRecord[]> {
   return path.kind === 'sorted'
-    ? page(collectionsInOrder(dbs, sort, at), test, p)
-    : sortedPage(collectionCandidates(dbs, path, at), test, collectionOrder(sort), p);
+    ? (yield* page(collectionsInOrder(dbs, sort, at), test, p))!
+    : yield* sortedPage(collectionCandidates(dbs, path, at), test, collectionOrder(sort), p);
+}
+
+/** The sorted walk's page of collections if it fills within `budget` rows visited, else undefined. */
+export function walkCollections(dbs: StoreDbs, test: Predicate<CollectionRecord>, sort: Sort, p: Page, at: At, budget: number) {
+  return page(collectionsInOrder(dbs, sort, at), test, p, budget);
 }
 
 export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, at: At = {}) {
@@ -179,17 +194,19 @@ export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicat
 }
 
 /**
- * The distinct keys that a `like_` pattern matches, read off the collections' keys alone: every
- * key that has an artifact has exactly one collection, so this visits each key once (not each
- * version) and decodes no record — the list `key.like_` narrows to.
+ * The distinct keys that a `like_` pattern matches — the list `key.like_` narrows to. Every key
+ * that has an artifact has exactly one collection, so this visits each key once (not each
+ * version) and decodes no record. The keys are read as the values of the collections' id index
+ * (id → key), whose pages hold nothing else: walking the keys of the collections table itself
+ * would page through every collection's record, several times the bytes.
  */
 export function* keysLike(dbs: StoreDbs, pattern: string, at: At): Sliced<string[]> {
   const matches = like(pattern);
   const keys: string[] = [];
   let visited = 0;
-  for (const key of dbs.collections.getKeys({ ...at })) { // lmdb-js writes into the options it gets
-    if (++visited % (ROWS_PER_PAUSE * 8) === 0) yield; // keys cost a fraction of a record
-    if (matches(key as string)) keys.push(key as string);
+  for (const { value: key } of dbs.collectionsById.getRange({ ...at })) {
+    if (++visited % (ROWS_PER_PAUSE * 8) === 0) yield; // a key costs a fraction of a record
+    if (matches(key)) keys.push(key);
   }
   return keys;
 }

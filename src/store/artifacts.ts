@@ -6,7 +6,7 @@
  */
 import { newId } from './ids.ts';
 import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
-import { always, type Predicate } from '../filters/leaf.ts';
+import { always, never, type Predicate } from '../filters/leaf.ts';
 import {
   artifactIdsByIndex,
   countArtifacts,
@@ -16,6 +16,8 @@ import {
   countVersions,
   findArtifacts,
   findCollections,
+  walkArtifacts,
+  walkCollections,
   keysLike,
   soleKeyLike,
   unfilteredArtifactIds,
@@ -57,6 +59,7 @@ const COLLECTIONS = 'collections';
 
 /** Adds the run conditions: the artifact's (or latest version's) run ids must be in the sets. */
 function withRuns<T extends ArtifactRecord>(test: Predicate<T>, runs: RunSets | undefined): Predicate<T> {
+  if (test === never) return test;
   const flowRunIds = runs?.flowRunIds;
   const taskRunIds = runs?.taskRunIds;
   if (!flowRunIds && !taskRunIds) return test;
@@ -379,8 +382,18 @@ export class ArtifactStore {
    */
   private *pageIds(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs: RunSets | undefined, at: At): Sliced<string[]> {
     const test = withRuns(compileArtifactFilter(filter), runs);
+    if (test === never) return [];
     if (test === always) return unfilteredArtifactIds(this.dbs, sort, page);
-    const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page), yield* this.likeKeys(filter, at));
+    const stats = this.statistics(ARTIFACTS, page);
+    let path = planArtifactQuery(filter, runs, stats);
+    if (path.kind === 'sorted' && this.likeNarrows(filter)) {
+      // Nothing else narrows, and the keys `like_` matches cost a read of every key to find:
+      // first walk the sort index for as many rows as that would cost; a common pattern fills
+      // a page long before, a rare one does not and then reads just its keys' versions.
+      const walked = yield* walkArtifacts(this.dbs, test, sort, page, at, this.keyScanBudget());
+      if (walked) return walked.map((r) => r.id);
+      path = planArtifactQuery(filter, runs, stats, yield* this.likeKeys(filter, at));
+    }
     if (path.kind !== 'sorted') {
       const ids = artifactIdsByIndex(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page);
       if (ids) return ids;
@@ -393,9 +406,20 @@ export class ArtifactStore {
    * hold: the planner may then read just those keys' versions (or collections).
    */
   private *likeKeys(filter: ArtifactFilter | ArtifactCollectionFilter | null | undefined, at: At): Sliced<string[] | undefined> {
-    const pattern = filter?.key?.like_;
-    if (pattern == null || !filterNarrows(filter)) return undefined;
-    return yield* keysLike(this.dbs, pattern, at);
+    if (!this.likeNarrows(filter)) return undefined;
+    return yield* keysLike(this.dbs, filter!.key!.like_!, at);
+  }
+
+  private likeNarrows(filter: ArtifactFilter | ArtifactCollectionFilter | null | undefined): boolean {
+    return filter?.key?.like_ != null && filterNarrows(filter);
+  }
+
+  /**
+   * Rows a walk may visit before reading every key would have cost less: a record read costs
+   * several key reads (measured on a 100k store: ~5–10 µs against ~1.2 µs), so an eighth.
+   */
+  private keyScanBudget(): number {
+    return Math.max(256, Math.floor((this.dbs.counters.get(COLLECTIONS) ?? 0) / 8));
   }
 
   /** A page of collections as stored JSON texts (see `findJson`). */
@@ -403,7 +427,9 @@ export class ArtifactStore {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
       const test = withRuns(compileCollectionFilter(filter), runs);
       const keys =
-        test === always
+        test === never
+          ? []
+          : test === always
           ? unfilteredCollectionKeys(this.dbs, sort, page)
           : (yield* this.collectionRows(filter, test, sort, page, runs, at)).map((c) => c.key);
       return keys.map((key) => this.dbs.collectionJson.get(key, at)!);
@@ -422,7 +448,14 @@ export class ArtifactStore {
     runs: RunSets | undefined,
     at: At,
   ): Sliced<CollectionRecord[]> {
-    const path = planCollectionQuery(filter, runs, this.statistics(COLLECTIONS, page), yield* this.likeKeys(filter, at));
+    const stats = this.statistics(COLLECTIONS, page);
+    let path = planCollectionQuery(filter, runs, stats);
+    if (path.kind === 'sorted' && this.likeNarrows(filter)) {
+      // As for artifacts (pageIds): walk first, for as many rows as reading every key costs.
+      const walked = yield* walkCollections(this.dbs, test, sort, page, at, this.keyScanBudget());
+      if (walked) return walked;
+      path = planCollectionQuery(filter, runs, stats, yield* this.likeKeys(filter, at));
+    }
     return yield* findCollections(this.dbs, path, test, sort, page, at);
   }
 
@@ -439,6 +472,7 @@ export class ArtifactStore {
   countSliced(filter: ArtifactFilter | null | undefined, runs?: RunSets): Sliced<number> {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
       const test = withRuns(compileArtifactFilter(filter), runs);
+      if (test === never) return 0;
       if (test === always) return this.dbs.counters.get(ARTIFACTS, at) ?? 0;
       const byIndex = yield* countArtifactsByIndexSliced(this.dbs, filter as Record<string, unknown> | null | undefined, runs, at);
       if (byIndex !== undefined) return byIndex;
@@ -461,6 +495,7 @@ export class ArtifactStore {
   countLatestSliced(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): Sliced<number> {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
       const test = withRuns(compileCollectionFilter(filter), runs);
+      if (test === never) return 0;
       if (test === always) return this.dbs.counters.get(COLLECTIONS, at) ?? 0;
       const byIndex = yield* countCollectionsByIndexSliced(this.dbs, filter as Record<string, unknown> | null | undefined, runs, at);
       if (byIndex !== undefined) return byIndex;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { anyOf, asciiLower, combine, like, noneOf } from '../../src/filters/leaf.ts';
+import { compileArtifactFilter, compileCollectionFilter } from '../../src/filters/artifacts.ts';
+import { always, anyOf, asciiLower, combine, like, never, noneOf, on } from '../../src/filters/leaf.ts';
 
 describe('like_', () => {
   test('is a case-insensitive substring match', () => {
@@ -59,5 +60,32 @@ describe('combine', () => {
     expect(combine([yes, no])(0)).toBe(false);
     expect(combine([yes, no], 'or_')(0)).toBe(true);
     expect(combine([no, no], 'or_')(0)).toBe(false);
+  });
+});
+
+describe('always and never fold', () => {
+  const yes = (v: number) => v > 0;
+  test('AND: one never is never, always drops out; OR: the reverse', () => {
+    expect(combine([yes, never])).toBe(never);
+    expect(combine([always, yes])).toBe(yes);
+    expect(combine([always, always])).toBe(always);
+    expect(combine([yes, always], 'or_')).toBe(always);
+    expect(combine([never, yes], 'or_')).toBe(yes);
+    expect(combine([never, never], 'or_')).toBe(never);
+    // Nothing present is still TRUE under either operator (filters.md).
+    expect(combine([])).toBe(always);
+    expect(combine([], 'or_')).toBe(always);
+  });
+  test('an empty any_ is never, and a lifted never or always stays itself', () => {
+    expect(anyOf([])).toBe(never);
+    expect(on((r: { k: string }) => r.k, anyOf<string>([]))).toBe(never);
+    expect(on((r: { k: string }) => r.k, always)).toBe(always);
+  });
+  test("a collection's key.exists_ is decided without a row; an artifact's is not", () => {
+    expect(compileCollectionFilter({ key: { exists_: false } })).toBe(never);
+    expect(compileCollectionFilter({ key: { exists_: true } })).toBe(always);
+    expect(compileCollectionFilter({ key: { exists_: false }, operator: 'or_', type: { any_: ['t'] } })).not.toBe(never);
+    expect(compileArtifactFilter({ key: { exists_: false } })).not.toBe(never);
+    expect(compileArtifactFilter({ id: { any_: [] }, type: { any_: ['t'] } })).toBe(never);
   });
 });
