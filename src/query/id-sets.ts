@@ -151,3 +151,127 @@ export function intersect(sets: IdSet[], tests: ((id: string) => boolean)[] = []
   const lazy = new Intersection(sets, tests);
   return lazy.size <= buildAtMost ? new Set(lazy) : lazy;
 }
+
+/** `InRange.has` reads a record until asked this many times per 100 ids in the range, then lists the range. */
+export const RANGE_READS_PER_100 = 5;
+
+/**
+ * The ids of an index's keys `[value, id]` with `low ≤ value ≤ high` (a bound left undefined is
+ * open): a time range over `flowRuns.byStartTime` and the like. Exact; its size is the range's
+ * key count, counted natively. `has` reads the id's value from its record (`valueOf`) until it
+ * has been asked often enough for its size that listing the range once is cheaper; a complete
+ * iteration is kept for the same purpose.
+ */
+export class InRange implements IdSet {
+  private counted?: number;
+  private built?: Set<string>;
+  private reads = 0;
+
+  constructor(
+    private readonly index: KeyIndex,
+    private readonly low: number | undefined,
+    private readonly high: number | undefined,
+    private readonly valueOf: (id: string) => number | null | undefined,
+    private readonly readsPer100 = RANGE_READS_PER_100,
+  ) {}
+
+  private get empty(): boolean {
+    return this.low !== undefined && this.high !== undefined && this.low > this.high;
+  }
+
+  /** A fresh options object per call (lmdb-js writes into the options it gets). */
+  private range(): { start?: Key; end?: Key } {
+    const range: { start?: Key; end?: Key } = {};
+    if (this.low !== undefined) range.start = [this.low];
+    if (this.high !== undefined) range.end = [this.high, '\uffff'];
+    return range;
+  }
+
+  get size(): number {
+    if (this.built) return this.built.size;
+    this.counted ??= this.empty ? 0 : this.index.getKeysCount(this.range());
+    return this.counted;
+  }
+
+  has(id: string): boolean {
+    if (this.built) return this.built.has(id);
+    if (++this.reads * 100 > this.size * this.readsPer100) {
+      this.built = new Set(this.keys());
+      return this.built.has(id);
+    }
+    const value = this.valueOf(id);
+    return value != null && (this.low === undefined || value >= this.low) && (this.high === undefined || value <= this.high);
+  }
+
+  private *keys(): Generator<string> {
+    if (this.empty) return;
+    for (const key of this.index.getKeys(this.range())) yield (key as Key[])[1] as string;
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    if (this.built) {
+      yield* this.built;
+      return;
+    }
+    const seen: string[] = [];
+    for (const id of this.keys()) {
+      seen.push(id);
+      yield id;
+    }
+    this.built ??= new Set(seen);
+  }
+}
+
+/**
+ * The ids in any of `sets` (each once). Its size is the sum of theirs, an upper bound (exact
+ * when they are disjoint).
+ */
+export class Union implements IdSet {
+  private summed?: number;
+  constructor(private readonly sets: IdSet[]) {}
+  get size(): number {
+    this.summed ??= this.sets.reduce((n, set) => n + set.size, 0);
+    return this.summed;
+  }
+  has(id: string): boolean {
+    return this.sets.some((set) => set.has(id));
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    if (this.sets.length === 1) {
+      yield* this.sets[0];
+      return;
+    }
+    const seen = new Set<string>();
+    for (const set of this.sets) {
+      for (const id of set) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        yield id;
+      }
+    }
+  }
+}
+
+/** The union of `sets`: one set as is, a built Set when their sizes add up to at most `buildAtMost`. */
+export function unite(sets: IdSet[], buildAtMost = BUILD_AT_MOST): IdSet {
+  if (sets.length === 1) return sets[0];
+  const union = new Union(sets);
+  return union.size <= buildAtMost ? new Set(union) : union;
+}
+
+/** The ids of `all` that are not in `minus` (a subset of it): its size is the difference, exact. */
+export class Without implements IdSet {
+  constructor(
+    private readonly all: IdSet,
+    private readonly minus: IdSet,
+  ) {}
+  get size(): number {
+    return Math.max(0, this.all.size - this.minus.size);
+  }
+  has(id: string): boolean {
+    return this.all.has(id) && !this.minus.has(id);
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    for (const id of this.all) if (!this.minus.has(id)) yield id;
+  }
+}

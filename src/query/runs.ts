@@ -6,14 +6,15 @@
  */
 import type { FilterContext } from '../filters/context.ts';
 import { compileDeploymentFilter, compileFlowFilter } from '../filters/flows.ts';
-import { always, combine, type Predicate } from '../filters/leaf.ts';
+import { always, combine, like, type Predicate } from '../filters/leaf.ts';
 import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
 import { indexString } from '../store/index-keys.ts';
 import { deploymentIdsOfFlow, stateCounter, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
-import { AllIds, bySize, intersect, UnderPrefixes, type IdSet } from './id-sets.ts';
+import { parseDateTime } from '../validation/datetime.ts';
+import { AllIds, bySize, InRange, intersect, UnderPrefixes, unite, Without, type IdSet } from './id-sets.ts';
 
 export type { IdSet } from './id-sets.ts';
 
@@ -68,15 +69,31 @@ export function flowRunSide(store: Store, filters: RunFilters, ctx = filterConte
 // ── resolving the run sides through indexes ─────────────────────────────────────────────────
 
 /**
- * One side of the run filters, compiled as an AND of three kinds of condition: sets of ids an
+ * One side of the run filters, compiled as an AND of four kinds of condition: sets of ids an
  * index yields exactly (one per ANDed condition it answers), tests of the id alone (an index
- * probe, no record), and the residual tests that need the record.
+ * probe, no record), the residual tests that need the record, and conditions that either scan
+ * an index's keys for an exact set or test the record, whichever is cheaper (`resolveSide`).
  */
 interface Compiled<R> {
   exact: IdSet[];
   idTests: ((id: string) => boolean)[];
   residual: Predicate<R>[];
+  scans: Scan<R>[];
 }
+
+/** A condition a scan of index keys answers (every key read, no record decoded), or a test of the record. */
+interface Scan<R> {
+  ids: () => IdSet;
+  test: Predicate<R>;
+}
+
+const compiled = <R>(): Compiled<R> => ({ exact: [], idTests: [], residual: [], scans: [] });
+
+/**
+ * Reading an index key costs a fraction of decoding a record: a scan of every key beats testing
+ * the records of a set only when the set holds more than this fraction of the table.
+ */
+const KEYS_PER_RECORD = 16;
 
 type Conditions = { operator?: string | null } & Record<string, any>;
 
@@ -120,6 +137,78 @@ function runsInStates(store: Store, types: string[]): IdSet {
   });
 }
 
+/** Flow runs named any of `names`. */
+function runsNamed(store: Store, names: string[]): IdSet {
+  return new UnderPrefixes(store.dbs.flowRunsByName, names.map(indexString), {
+    disjoint: true,
+    firstsOf: flowRunFirsts(store, (r) => indexString(r.name)),
+  });
+}
+
+/**
+ * Flow runs whose name matches a `like_` pattern, read off `flowRuns.byName`'s keys: a short
+ * name is in its key (`s` + name); a long one is hashed (`h` + SHA-256), so only those runs'
+ * records are read. Equal names are adjacent keys and tested once.
+ */
+function runsNamedLike(store: Store, pattern: string): Set<string> {
+  const { dbs } = store;
+  const matches = like(pattern);
+  const ids = new Set<string>();
+  let last: string | undefined;
+  let lastMatched = false;
+  for (const key of dbs.flowRunsByName.getKeys({})) {
+    const [name, id] = key as [string, string];
+    if (name.startsWith('s')) {
+      if (name !== last) {
+        last = name;
+        lastMatched = matches(name.slice(1));
+      }
+      if (lastMatched) ids.add(id);
+    } else if (matches(dbs.flowRuns.get(id)?.name)) ids.add(id);
+  }
+  return ids;
+}
+
+const TIME_COLUMNS = {
+  start_time: { index: 'flowRunsByStartTime', column: (r: FlowRunRecord) => r.start_time },
+  expected_start_time: { index: 'flowRunsByExpectedStartTime', column: (r: FlowRunRecord) => r.expected_start_time },
+  end_time: { index: 'flowRunsByEndTime', column: (r: FlowRunRecord) => r.end_time },
+} as const;
+
+type TimeBounds = { before_?: string | null; after_?: string | null; is_null_?: boolean | null };
+
+/**
+ * A flow-run time filter (`before_`/`after_` inclusive, `is_null_`) as ranges of its time index,
+ * which holds every run whose time is not null: a range, all of it, or every run outside it.
+ */
+function compileTimeBounds(
+  store: Store,
+  field: keyof typeof TIME_COLUMNS,
+  sub: TimeBounds,
+  out: Compiled<FlowRunRecord>,
+  options: ResolveOptions,
+): void {
+  const { dbs } = store;
+  const { index, column } = TIME_COLUMNS[field];
+  const range = (low: number | undefined, high: number | undefined) =>
+    new InRange(
+      dbs[index],
+      low,
+      high,
+      (id) => {
+        const run = dbs.flowRuns.get(id);
+        return run && column(run);
+      },
+      options.rangeReadsPer100,
+    );
+  const time = (s: string | null | undefined) => (s == null ? undefined : parseDateTime(s));
+  if (sub.before_ != null || sub.after_ != null) out.exact.push(range(time(sub.after_), time(sub.before_)));
+  if (sub.is_null_ === false) out.exact.push(range(undefined, undefined));
+  if (sub.is_null_ === true) out.exact.push(new Without(allFlowRuns(store), range(undefined, undefined)));
+}
+
+const allFlowRuns = (store: Store) => new AllIds(store.dbs.flowRuns, () => store.dbs.counters.get('flowRuns') ?? 0);
+
 /** The state types some stored run has (a counter exists for each type ever stored). */
 function storedStateTypes(store: Store): string[] {
   const prefix = stateCounter('');
@@ -130,10 +219,36 @@ function storedStateTypes(store: Store): string[] {
   return types;
 }
 
-/** The `flow_runs` filter's conditions, split into index sets, id tests and residual tests. */
-function compileFlowRuns(store: Store, f: FlowRunFilter, ctx: FilterContext, out: Compiled<FlowRunRecord>): void {
+/**
+ * The `flow_runs` filter's conditions, split into index sets, id tests, scans and residual
+ * tests. Under `or_`, each condition is resolved on its own and the answer is their union: an
+ * index set when no condition needs a record; when some do (each on the records of an index
+ * set of its own), a scan, so that a small set elsewhere in the query has its records tested
+ * instead; and when one would have to test every run's record, a test of every record.
+ */
+function compileFlowRuns(
+  store: Store,
+  f: FlowRunFilter,
+  ctx: FilterContext,
+  out: Compiled<FlowRunRecord>,
+  options: ResolveOptions = {},
+): void {
   const { dbs } = store;
-  if (!allMustHold(f)) return addResidual(out, compileFlowRunFilter(f, ctx));
+  if (!allMustHold(f)) {
+    const branches = present(f).map(([field, sub]) => {
+      const branch = compiled<FlowRunRecord>();
+      compileFlowRuns(store, { [field]: sub } as FlowRunFilter, ctx, branch, options);
+      return branch;
+    });
+    const test = compileFlowRunFilter(f, ctx);
+    if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
+    // A condition that always holds (an empty object) makes the union every run.
+    if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
+    const union = () => unite(branches.map((b) => resolveSide(b, flowRunTable(store), options)), options.buildAtMost);
+    if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
+    else out.scans.push({ ids: union, test });
+    return;
+  }
   for (const [field, sub] of present(f)) {
     const rest = (part: object) => addResidual(out, compileFlowRunFilter({ [field]: part } as FlowRunFilter, ctx));
     switch (field) {
@@ -188,6 +303,19 @@ function compileFlowRuns(store: Store, f: FlowRunFilter, ctx: FilterContext, out
         if (sub.name != null) rest({ name: sub.name });
         break;
       }
+      case 'name': {
+        if (sub.any_ != null) out.exact.push(runsNamed(store, sub.any_));
+        if (sub.like_ != null) {
+          const pattern = sub.like_ as string;
+          out.scans.push({ ids: () => runsNamedLike(store, pattern), test: compileFlowRunFilter({ name: { like_: pattern } }, ctx) });
+        }
+        break;
+      }
+      case 'start_time':
+      case 'expected_start_time':
+      case 'end_time':
+        compileTimeBounds(store, field, sub, out, options);
+        break;
       case 'parent_flow_run_id': {
         // Sub-flow runs of the listed runs: those runs' task runs, then the runs they started.
         if (sub.any_ == null) break;
@@ -281,16 +409,21 @@ function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out
 }
 
 /**
- * The ids of one side's records that meet every condition. Without residual tests, the
- * intersection of the index sets (all records when there is none), lazy when large: no record
- * is decoded. With residual tests, the records of the smallest index set (or of the whole
- * table) that pass the other sets, the id tests and the residual.
+ * The ids of one side's records that meet every condition. Scans first become index sets
+ * (their keys read), or residual tests when an index set is small enough that testing its
+ * records costs less. Without residual tests, the intersection of the index sets (all records
+ * when there is none), lazy when large: no record is decoded. With residual tests, the records
+ * of the smallest index set (or of the whole table) that pass the other sets, the id tests and
+ * the residual.
  */
-function resolveSide<R extends { id: string }>(
-  c: Compiled<R>,
-  table: { all: () => IdSet; get: (id: string) => R | undefined; records: () => Iterable<R> },
-  options: ResolveOptions,
-): IdSet {
+function resolveSide<R extends { id: string }>(c: Compiled<R>, table: Table<R>, options: ResolveOptions): IdSet {
+  if (c.scans.length > 0) {
+    const smallest = c.exact.reduce((n, set) => Math.min(n, set.size), Infinity);
+    c =
+      smallest * KEYS_PER_RECORD < table.all().size
+        ? { ...c, residual: [...c.residual, ...c.scans.map((s) => s.test)], scans: [] }
+        : { ...c, exact: [...c.exact, ...c.scans.map((s) => s.ids())], scans: [] };
+  }
   if (c.residual.length === 0) return intersect(c.exact.length > 0 ? c.exact : [table.all()], c.idTests, options.buildAtMost);
   const test = combine(c.residual);
   const passes = (id: string, others: IdSet[]) => others.every((set) => set.has(id)) && c.idTests.every((t) => t(id));
@@ -308,23 +441,30 @@ function resolveSide<R extends { id: string }>(
   return ids;
 }
 
+interface Table<R> {
+  all: () => IdSet;
+  get: (id: string) => R | undefined;
+  records: () => Iterable<R>;
+}
+
+const flowRunTable = (store: Store): Table<FlowRunRecord> => ({
+  all: () => allFlowRuns(store),
+  get: (id) => store.dbs.flowRuns.get(id),
+  records: () => store.flowRuns.all(),
+});
+
 /** The flow runs that match the flow-run side (`flowRunSide`), resolved through indexes. */
 function resolveFlowRunIds(store: Store, filters: RunFilters, ctx: FilterContext, options: ResolveOptions): IdSet {
-  const out: Compiled<FlowRunRecord> = { exact: [], idTests: [], residual: [] };
-  if (filters.flow_runs) compileFlowRuns(store, filters.flow_runs, ctx, out);
+  const out = compiled<FlowRunRecord>();
+  if (filters.flow_runs) compileFlowRuns(store, filters.flow_runs, ctx, out, options);
   if (filters.flows) out.exact.push(runsOfFlows(store, filters.flows, ctx));
   if (filters.deployments) out.exact.push(runsOfDeployments(store, filters.deployments, ctx));
-  const { dbs } = store;
-  return resolveSide(out, {
-    all: () => new AllIds(dbs.flowRuns, () => dbs.counters.get('flowRuns') ?? 0),
-    get: (id) => dbs.flowRuns.get(id),
-    records: () => store.flowRuns.all(),
-  }, options);
+  return resolveSide(out, flowRunTable(store), options);
 }
 
 /** The task runs that match `task_runs`, resolved through indexes. */
 function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, options: ResolveOptions): IdSet {
-  const out: Compiled<TaskRunRecord> = { exact: [], idTests: [], residual: [] };
+  const out = compiled<TaskRunRecord>();
   compileTaskRuns(store, f, ctx, out);
   const { dbs } = store;
   return resolveSide(out, {
@@ -335,8 +475,10 @@ function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, o
 }
 
 export interface ResolveOptions {
-  /** A lazy intersection of index sets whose smallest holds at most this many ids is built as a Set. */
+  /** A lazy intersection (or union) of index sets that holds at most this many ids is built as a Set. */
   buildAtMost?: number;
+  /** A time range's `has` reads records until asked this many times per 100 ids it holds (`InRange`). */
+  rangeReadsPer100?: number;
 }
 
 /**

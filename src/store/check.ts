@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, collectionJson, mirroredFields, type ArtifactRecord } from './records.ts';
-import { deploymentKey, idempotencyKey, stateCounter } from './rows.ts';
+import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -112,6 +112,11 @@ function checkCompanions(
   expect('flowRuns.byIdempotencyKey', dbs.flowRunsByIdempotencyKey.getKeys({}), keys(runs.filter((r) => r.idempotency_key !== null).map((r) => idempotencyKey(r.flow_id, r.idempotency_key!))));
   expect('flowRuns.byState', dbs.flowRunsByState.getKeys({}), keys(runs.map((r) => [r.state_type ?? '', r.id])));
   expect('flowRuns.byTag', dbs.flowRunsByTag.getKeys({}), keys(runs.flatMap((r) => [...new Set(r.tags)].map((tag) => [indexString(tag), r.id]))));
+  const timeName = runs.map(flowRunTimeNameKeys);
+  const timeNameIndexes = { byStartTime: dbs.flowRunsByStartTime, byExpectedStartTime: dbs.flowRunsByExpectedStartTime, byEndTime: dbs.flowRunsByEndTime, byName: dbs.flowRunsByName };
+  for (const [name, db] of Object.entries(timeNameIndexes) as [keyof typeof timeNameIndexes, StoreDbs['flowRunsByName']][]) {
+    expect(`flowRuns.${name}`, db.getKeys({}), keys(timeName.map((k) => k[name]).filter((k) => k !== undefined)));
+  }
   expect('taskRuns.byFlowRun', dbs.taskRunsByFlowRun.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.id])));
   expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', indexString(t.task_key), indexString(t.dynamic_key)])));
   expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => deploymentKey(d.flow_id, d.name))));

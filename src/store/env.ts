@@ -63,6 +63,14 @@ export interface StoreDbs {
   flowRunsByState: Database<Buffer, Key[]>;
   /** [indexString(tag), id] → empty: one entry per distinct tag of a run (layout version 2) */
   flowRunsByTag: Database<Buffer, Key[]>;
+  /** [start_time, id] → empty: runs that have started (layout version 4) */
+  flowRunsByStartTime: Database<Buffer, Key[]>;
+  /** [expected_start_time, id] → empty: runs that have one (layout version 4) */
+  flowRunsByExpectedStartTime: Database<Buffer, Key[]>;
+  /** [end_time, id] → empty: runs that have ended (layout version 4) */
+  flowRunsByEndTime: Database<Buffer, Key[]>;
+  /** [indexString(name), id] → empty: `s` + the name itself unless long (layout version 4) */
+  flowRunsByName: Database<Buffer, Key[]>;
   /** id → task run */
   taskRuns: Database<TaskRunRecord, string>;
   /** [flow_run_id or "", id] → empty */
@@ -125,6 +133,10 @@ export function openDbs(path: string): StoreDbs {
     flowRunsByIdempotencyKey: keyIndex('flowRuns.byIdempotencyKey'),
     flowRunsByState: index('flowRuns.byState'),
     flowRunsByTag: index('flowRuns.byTag'),
+    flowRunsByStartTime: index('flowRuns.byStartTime'),
+    flowRunsByExpectedStartTime: index('flowRuns.byExpectedStartTime'),
+    flowRunsByEndTime: index('flowRuns.byEndTime'),
+    flowRunsByName: index('flowRuns.byName'),
     taskRuns: env.openDB<TaskRunRecord, string>({ name: 'taskRuns' }),
     taskRunsByFlowRun: index('taskRuns.byFlowRun'),
     taskRunsByKeys: keyIndex('taskRuns.byKeys'),

@@ -3,6 +3,7 @@
  * with every index entry that points at it, and removals cascade as Prefect's foreign keys do
  * (`shared/spec/companions.md`, storage relationships). Call only inside a write transaction.
  */
+import type { Key } from 'lmdb';
 import type { StoreDbs } from './env.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
 import { indexString } from './index-keys.ts';
@@ -54,7 +55,35 @@ function flowRunIndexKeys(r: FlowRunRecord) {
     byIdempotencyKey: r.idempotency_key === null ? undefined : idempotencyKey(r.flow_id, r.idempotency_key),
     byState: [r.state_type ?? '', r.id],
     byTag: flowRunTagKeys(r),
+    ...flowRunTimeNameKeys(r),
   };
+}
+
+/**
+ * `flowRuns.byStartTime`, `byExpectedStartTime`, `byEndTime` and `byName` keys of a run (layout
+ * version 4): a time range or a name is then a range of keys, no record read. A null time has
+ * no entry.
+ */
+export const flowRunTimeNameKeys = (r: Pick<FlowRunRecord, 'id' | 'name' | 'start_time' | 'expected_start_time' | 'end_time'>) => ({
+  byStartTime: r.start_time === null ? undefined : [r.start_time, r.id],
+  byExpectedStartTime: r.expected_start_time === null ? undefined : [r.expected_start_time, r.id],
+  byEndTime: r.end_time === null ? undefined : [r.end_time, r.id],
+  byName: [indexString(r.name), r.id],
+});
+
+/** Writes (or, with `remove`, deletes) a run's version-4 index entries. */
+function putTimeNameKeys(dbs: StoreDbs, keys: ReturnType<typeof flowRunTimeNameKeys>, remove = false): void {
+  const entries: [StoreDbs['flowRunsByName'], Key[] | undefined][] = [
+    [dbs.flowRunsByStartTime, keys.byStartTime],
+    [dbs.flowRunsByExpectedStartTime, keys.byExpectedStartTime],
+    [dbs.flowRunsByEndTime, keys.byEndTime],
+    [dbs.flowRunsByName, keys.byName],
+  ];
+  for (const [index, key] of entries) {
+    if (key === undefined) continue;
+    if (remove) index.remove(key);
+    else index.put(key, EMPTY);
+  }
 }
 
 /** `flowRuns.byTag` keys of a run: one per distinct tag (a run may list a tag twice). */
@@ -72,6 +101,7 @@ export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecor
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.put(keys.byIdempotencyKey, run.id);
   dbs.flowRunsByState.put(keys.byState, EMPTY);
   for (const key of keys.byTag) dbs.flowRunsByTag.put(key, EMPTY);
+  putTimeNameKeys(dbs, keys);
   bump(dbs, stateCounter(run.state_type), 1);
 }
 
@@ -86,6 +116,7 @@ function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.remove(keys.byIdempotencyKey);
   dbs.flowRunsByState.remove(keys.byState);
   for (const key of keys.byTag) dbs.flowRunsByTag.remove(key);
+  putTimeNameKeys(dbs, keys, true);
   bump(dbs, stateCounter(run.state_type), -1);
 }
 
@@ -113,6 +144,21 @@ export const FLOW_RUN_TAG_INDEX: UpgradeStep = {
     for (const { value: run } of dbs.flowRuns.getRange({})) {
       for (const key of flowRunTagKeys(run)) dbs.flowRunsByTag.put(key, EMPTY);
     }
+  },
+};
+
+/**
+ * Layout version 4 adds `flowRuns.byStartTime`, `byExpectedStartTime`, `byEndTime` and
+ * `byName`, built from the runs already stored (each emptied first, so a rerun ends the same).
+ */
+export const FLOW_RUN_TIME_NAME_INDEXES: UpgradeStep = {
+  version: 4,
+  adds: 'flow runs by start, expected start and end time, and by name',
+  build(dbs) {
+    for (const index of [dbs.flowRunsByStartTime, dbs.flowRunsByExpectedStartTime, dbs.flowRunsByEndTime, dbs.flowRunsByName]) {
+      for (const key of [...index.getKeys({})]) index.remove(key);
+    }
+    for (const { value: run } of dbs.flowRuns.getRange({})) putTimeNameKeys(dbs, flowRunTimeNameKeys(run));
   },
 };
 

@@ -1,18 +1,23 @@
 /**
  * `resolveRunSets` against brute force: on random stores (flows, deployments — some deleted or
- * never stored —, flow runs with tags, states, parent task runs, task runs, retags and deletes)
- * and random run filters (every sub-filter, `and_`/`or_` at each level, empty objects, nulls),
+ * never stored —, flow runs with tags, names — long ones hashed, duplicates, renames —, several
+ * states over time moving start/expected/end times, parent task runs, task runs, retags and
+ * deletes) and random run filters (every sub-filter, `and_`/`or_` at each level, time bounds on
+ * stored instants, empty objects, nulls),
  * the resolved id sets hold exactly the runs `flowRunSide` / `compileTaskRunFilter` accept over
  * every stored run: by iteration (each id once, twice alike), by `has`, and with `size` never
- * below the true count. Each filter is resolved twice: with small intersections built as Sets
- * (the default) and with every intersection left lazy.
+ * below the true count, `has` asked before and after iterating. Each filter is resolved twice:
+ * with the defaults (small intersections and unions built as Sets) and with every set left lazy
+ * (time ranges answering `has` from records, never listed until iterated).
  */
 import { afterEach, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { rmSync } from 'node:fs';
 import { compileTaskRunFilter } from '../../src/filters/runs.ts';
 import { filterContext, flowRunSide, resolveRunSets, type IdSet, type RunFilters } from '../../src/query/runs.ts';
+import { indexString } from '../../src/store/index-keys.ts';
 import { Store } from '../../src/store/store.ts';
+import { formatMicros } from '../../src/time.ts';
 import { tempDir } from '../helpers.ts';
 
 const STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
@@ -20,6 +25,10 @@ const STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCE
 const TAGS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'x'.repeat(500), 'nul\0tag'];
 const UNKNOWN = '0f0f0f0f-0000-4000-8000-00000000ffff';
 const TIMES = ['2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z'];
+/** Scheduled times a SCHEDULED state gives a run as its expected start (inclusive bounds meet them exactly). */
+const SCHEDULES = ['1999-12-31T23:59:59.999999Z', '2000-01-01T00:00:00Z', '2050-06-01T12:00:00.5Z', '2100-01-01T00:00:00Z'];
+/** Names the name index hashes (long, or holding a NUL), and ones several runs share. */
+const ODD_NAMES = ['x'.repeat(500) + '-Late', 'nul\0late', 'dup', 'Dup', 'Ünïcode-late'];
 
 /** A small deterministic PRNG: the world is built from a seed, the filters come from fast-check. */
 function prng(seed: number): () => number {
@@ -45,6 +54,9 @@ interface World {
   parentTaskIds: string[];
   /** an instant between the first and the last run written */
   midway: string;
+  /** start, expected start and end times some runs have, exactly */
+  instants: string[];
+  runNames: string[];
 }
 
 let dirs: string[] = [];
@@ -57,7 +69,7 @@ async function buildWorld(store: Store, seed: number, runs: number, flows: numbe
   const rand = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
   const some = <T>(items: readonly T[], max: number): T[] => Array.from({ length: Math.floor(rand() * (max + 1)) }, () => pick(items));
-  const w: World = { flowIds: [], flowNames: [], deploymentIds: [], deploymentNames: [], runIds: [], taskIds: [], parentRunIds: [], parentTaskIds: [], midway: TIMES[0] };
+  const w: World = { flowIds: [], flowNames: [], deploymentIds: [], deploymentNames: [], runIds: [], taskIds: [], parentRunIds: [], parentTaskIds: [], midway: TIMES[0], instants: [], runNames: [] };
 
   for (let i = 0; i < flows; i++) {
     const name = `${pick(['etl', 'ml', 'Report'])}-${i}`;
@@ -89,9 +101,9 @@ async function buildWorld(store: Store, seed: number, runs: number, flows: numbe
     const run = (
       await store.flowRuns.create({
         flow_id: pick(w.flowIds),
-        name: `${pick(['happy', 'sad', 'Late'])}-${i}`,
+        name: rand() < 0.25 ? pick(ODD_NAMES) : `${pick(['happy', 'sad', 'Late'])}-${i}`,
         tags: some(TAGS, 5),
-        state: { type: pick(STATES) },
+        state: rand() < 0.3 ? { type: 'SCHEDULED', state_details: { scheduled_time: pick(SCHEDULES) } } : { type: pick(STATES) },
         deployment_id: deployment,
         parent_task_run_id: parent,
         flow_version: rand() < 0.5 ? pick(['1.0', '2.0']) : null,
@@ -111,8 +123,14 @@ async function buildWorld(store: Store, seed: number, runs: number, flows: numbe
       } as never);
       w.taskIds.push(task.record.id);
     }
-    if (rand() < 0.2) await store.flowRuns.setState(run.id, { type: pick(STATES) } as never);
+    // States over time: each moves start, end and next scheduled times (a terminal state ends a
+    // started run, a later non-terminal one clears its end).
+    for (let k = Math.floor(rand() * 4); k > 0; k--) {
+      const state = rand() < 0.2 ? { type: 'SCHEDULED', state_details: { scheduled_time: pick(SCHEDULES) } } : { type: pick(STATES) };
+      await store.flowRuns.setState(run.id, state as never);
+    }
     if (rand() < 0.15) await store.flowRuns.update(run.id, { tags: some(TAGS, 3) } as never);
+    if (rand() < 0.1) await store.flowRuns.update(run.id, { name: pick(ODD_NAMES) } as never);
   }
   // Deletes: a run (its task runs go), a task run (its sub-flow runs lose their parent), a
   // deployment (its scheduled runs go, the rest keep a dangling id), sometimes a whole flow.
@@ -124,6 +142,8 @@ async function buildWorld(store: Store, seed: number, runs: number, flows: numbe
   await gone(w.deploymentIds, (id) => store.deployments.delete(id));
   if (flows > 1 && rand() < 0.3) await store.flows.delete(pick(w.flowIds));
   for (const run of store.flowRuns.all()) {
+    for (const t of [run.start_time, run.expected_start_time, run.end_time]) if (t !== null && rand() < 0.2) w.instants.push(formatMicros(t));
+    w.runNames.push(run.name);
     const task = run.parent_task_run_id === null ? undefined : store.taskRuns.get(run.parent_task_run_id);
     if (task) w.parentTaskIds.push(task.id);
     if (task?.flow_run_id) w.parentRunIds.push(task.flow_run_id);
@@ -155,10 +175,10 @@ function obj<T extends Record<string, fc.Arbitrary<unknown>>>(fields: T, most = 
     );
 }
 const ids = (pool: string[], maxLength = 3) => list([...pool, UNKNOWN], maxLength);
-const times = (w: World) => list([...TIMES, w.midway], 1).map((xs) => xs[0] ?? TIMES[0]);
+const times = (w: World) => list([...TIMES, ...SCHEDULES, w.midway, ...w.instants], 1).map((xs) => xs[0] ?? TIMES[0]);
 const bounds = (w: World, withNull: boolean) =>
   obj(withNull ? { before_: times(w), after_: times(w), is_null_: fc.boolean() } : { before_: times(w), after_: times(w) });
-const like = fc.constantFrom('', 'a', 'E', '%p', 'd_1', 'late', 'nightly');
+const like = fc.constantFrom('', 'a', 'E', '%p', 'd_1', 'late', 'nightly', 'xx', 'x%-l', 'dup', 'ü', 'L_te');
 
 /** Flow-run sub-filters an index can answer, and the rest; a filter draws from the first more often. */
 const indexedFlowRunFields = (w: World) => ({
@@ -172,21 +192,23 @@ const indexedFlowRunFields = (w: World) => ({
   }),
   parent_flow_run_id: obj({ operator, any_: ids([...w.runIds, ...w.parentRunIds, ...w.parentRunIds]) }),
   parent_task_run_id: obj({ operator, any_: ids([...w.taskIds, ...w.parentTaskIds, ...w.parentTaskIds]), is_null_: fc.boolean() }),
+  name: obj({ any_: list([...w.runNames.slice(0, 6), ...ODD_NAMES, 'happy-0', 'nope']), like_: like }),
+  start_time: bounds(w, true),
+  expected_start_time: bounds(w, false),
+  end_time: bounds(w, true),
 });
 const flowRunFilter = (w: World) =>
   fc.oneof(
     obj({ operator, ...indexedFlowRunFields(w) }, 3),
+    // `or_` of conditions indexes answer: a union of their sets.
+    obj({ operator: fc.constant('or_' as const), ...indexedFlowRunFields(w) }, 3, 2),
     obj({
       operator,
       ...indexedFlowRunFields(w),
-      name: obj({ any_: list(['happy-0', 'sad-1', 'Late-2']), like_: like }),
       work_queue_name: obj({ operator, any_: list(['q-a', 'q-b']), is_null_: fc.boolean() }),
       flow_version: obj({ any_: list(['1.0', '2.0']) }),
-      start_time: bounds(w, true),
-      expected_start_time: bounds(w, false),
       next_scheduled_start_time: bounds(w, false),
       idempotency_key: obj({ any_: list(['key-0', 'key-1', 'key-3']), not_any_: list(['key-0', 'key-2']) }),
-      end_time: bounds(w, true),
       created_by: obj({ operator, id_: ids([]), type_: list(['USER']), is_null_: fc.boolean() }),
     }, 3),
   );
@@ -231,12 +253,14 @@ const runFilters = (w: World) =>
 
 // ── the comparison ───────────────────────────────────────────────────────────────────────────
 
-function expectSame(label: string, set: IdSet | undefined, expected: Set<string> | undefined, probe: string[]): void {
+function expectSame(label: string, set: IdSet | undefined, expected: Set<string> | undefined, probe: string[], unlisted?: IdSet): void {
   if (expected === undefined) {
     expect(set, label).toBeUndefined();
     return;
   }
   expect(set, label).toBeDefined();
+  // `has` before any iteration (a lazy set has listed nothing yet).
+  for (const id of probe) expect(unlisted!.has(id), `${label}: has(${id}) before iterating`).toBe(expected.has(id));
   const listed = [...set!];
   expect(listed.length, `${label}: each id once`).toBe(new Set(listed).size);
   expect(listed.sort(), label).toEqual([...expected].sort());
@@ -296,11 +320,12 @@ test('resolved run sets equal brute force over every run, for random stores and 
         for (let i = 0; i < FILTERS_PER_WORLD; i++) {
           const filters = gen(runFilters, w) as RunFilters;
           const want = bruteForce(store, filters);
-          for (const buildAtMost of [undefined, -1]) {
-            const got = resolveRunSets(store, filters, { buildAtMost });
-            const label = `${JSON.stringify(filters)} (buildAtMost ${buildAtMost})`;
-            expectSame(`flow runs of ${label}`, got.flowRunIds, want.flowRunIds, probe);
-            expectSame(`task runs of ${label}`, got.taskRunIds, want.taskRunIds, probe);
+          for (const options of [{}, { buildAtMost: -1, rangeReadsPer100: Infinity }]) {
+            const got = resolveRunSets(store, filters, options);
+            const unlisted = resolveRunSets(store, filters, options);
+            const label = `${JSON.stringify(filters)} (${JSON.stringify(options)})`;
+            expectSame(`flow runs of ${label}`, got.flowRunIds, want.flowRunIds, probe, unlisted.flowRunIds);
+            expectSame(`task runs of ${label}`, got.taskRunIds, want.taskRunIds, probe, unlisted.taskRunIds);
           }
           checked++;
         }
@@ -321,10 +346,15 @@ test('the measured shapes resolve without decoding a run', async () => {
   const store = Store.open(dir);
   try {
     const w = await buildWorld(store, 7, 20, 3);
+    // More runs, so that a one-run set is cheaper to test than every name is to read.
+    const flowId = store.flowRuns.get(w.runIds.find((id) => store.flowRuns.get(id))!)!.flow_id;
+    for (let i = 0; i < 20; i++) await store.flowRuns.create({ flow_id: flowId, name: `more-${i}`, state: { type: 'RUNNING' } } as never);
+    // Names the index hashes are the only records a name pattern reads.
+    const hashed = new Set([...store.flowRuns.all()].filter((r) => indexString(r.name).startsWith('h')).map((r) => r.id));
     const decodes = { n: 0 };
     const get = store.dbs.flowRuns.get.bind(store.dbs.flowRuns);
     store.dbs.flowRuns.get = ((id: string) => {
-      decodes.n++;
+      if (!hashed.has(id)) decodes.n++;
       return get(id);
     }) as typeof store.dbs.flowRuns.get;
     const shapes: RunFilters[] = [
@@ -335,17 +365,39 @@ test('the measured shapes resolve without decoding a run', async () => {
       { flow_runs: { state: { type: { not_any_: ['FAILED'] } }, deployment_id: { any_: w.deploymentIds } } },
       { flows: {}, deployments: {}, flow_runs: { parent_task_run_id: { any_: w.taskIds }, parent_flow_run_id: { any_: w.runIds } } },
       { flow_runs: { operator: 'or_', tags: { all_: ['a'] } }, deployments: { paused: { eq_: false } } },
+      { flow_runs: { start_time: { after_: w.midway } } },
+      { flow_runs: { expected_start_time: { before_: w.midway, after_: TIMES[0] }, end_time: { is_null_: true } } },
+      { flow_runs: { name: { like_: 'happ' } } },
+      { flow_runs: { operator: 'or_', state: { type: { any_: ['FAILED'] } }, tags: { all_: ['a'] } } },
+      { flow_runs: { operator: 'or_', start_time: { after_: w.midway }, name: { like_: 'sad' }, id: { any_: w.runIds.slice(0, 3) } } },
     ] as RunFilters[];
     for (const filters of shapes) {
+      // Iterated first: a time range's `has` reads a record until the range is listed.
       const set = resolveRunSets(store, filters).flowRunIds!;
-      for (const id of w.runIds) set.has(id);
       void [...set];
+      for (const id of w.runIds) set.has(id);
       void set.size;
     }
     expect(decodes.n).toBe(0);
-    // A residual test decodes only the candidates of the smallest index set.
-    resolveRunSets(store, { flow_runs: { id: { any_: w.runIds.slice(0, 2) }, name: { like_: 'a' } } } as RunFilters);
+    // A large range asked about a few runs (the candidates of a small set) reads their records.
+    const named = resolveRunSets(store, { flow_runs: { start_time: { is_null_: false }, name: { any_: ['happy-1', 'more-1'] } } } as RunFilters);
+    expect([...named.flowRunIds!].length).toBeGreaterThan(0);
     expect(decodes.n).toBeLessThanOrEqual(2);
+    decodes.n = 0;
+    // A residual test decodes only the candidates of the smallest index set.
+    resolveRunSets(store, { flow_runs: { id: { any_: w.runIds.slice(0, 2) }, work_queue_name: { any_: ['q-a'] } } } as RunFilters);
+    expect(decodes.n).toBeLessThanOrEqual(2);
+    // So does a name pattern when the other set is that small (rather than reading every name).
+    const scanned = { n: 0 };
+    const getKeys = store.dbs.flowRunsByName.getKeys.bind(store.dbs.flowRunsByName);
+    store.dbs.flowRunsByName.getKeys = ((options: object) => {
+      scanned.n++;
+      return getKeys(options);
+    }) as typeof store.dbs.flowRunsByName.getKeys;
+    decodes.n = 0;
+    const more = [...store.flowRuns.all()].find((r) => r.name === 'more-0')!.id;
+    const one = resolveRunSets(store, { flow_runs: { id: { any_: [more] }, name: { like_: 'E-' } } } as RunFilters);
+    expect([[...one.flowRunIds!], decodes.n, scanned.n]).toEqual([[more], 1, 0]);
   } finally {
     await store.close();
   }
