@@ -1,10 +1,10 @@
 /**
  * `ArtifactFilter` and `ArtifactCollectionFilter` compiled once per request into predicates over
- * stored records (`shared/spec/filters.md` §1–3). Each present sub-object adds one condition (an
+ * stored views (a record is a view too) (`shared/spec/filters.md` §1–3). Each present sub-object adds one condition (an
  * empty one adds TRUE); the object's operator joins them.
  */
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
-import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
+import type { ArtifactView, CollectionView } from '../store/records.ts';
 import { always, anyOf, combine, isNull, like, never, noneOf, on, type Predicate } from './leaf.ts';
 
 type KeyFilter = { any_?: string[] | null; like_?: string | null; exists_?: boolean | null };
@@ -12,7 +12,7 @@ type TypeFilter = { any_?: string[] | null; not_any_?: string[] | null };
 type IdsFilter = { any_?: string[] | null };
 
 /** `keyAlwaysSet`: a collection always has a key, so `exists_` is decided without a row. */
-function keyCondition<T extends ArtifactRecord>(f: KeyFilter, keyAlwaysSet: boolean): Predicate<T> {
+function keyCondition<T extends ArtifactView>(f: KeyFilter, keyAlwaysSet: boolean): Predicate<T> {
   const parts: Predicate<T>[] = [];
   if (f.any_ != null) parts.push(on((r: T) => r.key, anyOf(f.any_)));
   if (f.like_ != null) parts.push(on((r: T) => r.key, like(f.like_)));
@@ -20,7 +20,7 @@ function keyCondition<T extends ArtifactRecord>(f: KeyFilter, keyAlwaysSet: bool
   return combine(parts);
 }
 
-function typeCondition<T extends ArtifactRecord>(f: TypeFilter): Predicate<T> {
+function typeCondition<T extends ArtifactView>(f: TypeFilter): Predicate<T> {
   const parts: Predicate<T>[] = [];
   if (f.any_ != null) parts.push(on((r: T) => r.type, anyOf(f.any_)));
   if (f.not_any_ != null) parts.push(on((r: T) => r.type, noneOf(f.not_any_)));
@@ -32,7 +32,7 @@ function idsCondition<T>(f: IdsFilter, column: (r: T) => string | null): Predica
 }
 
 /** The conditions both filters share; they differ only in which id they name. */
-function compile<T extends ArtifactRecord>(
+function compile<T extends ArtifactView>(
   filter: ArtifactFilter | ArtifactCollectionFilter,
   ids: { filter: IdsFilter | null | undefined; column: (r: T) => string | null; keyAlwaysSet: boolean },
 ): Predicate<T> {
@@ -45,12 +45,12 @@ function compile<T extends ArtifactRecord>(
   return combine(parts, filter.operator ?? 'and_');
 }
 
-export function compileArtifactFilter(filter: ArtifactFilter | null | undefined): Predicate<ArtifactRecord> {
+export function compileArtifactFilter(filter: ArtifactFilter | null | undefined): Predicate<ArtifactView> {
   return filter == null ? always : compile(filter, { filter: filter.id, column: (r) => r.id, keyAlwaysSet: false });
 }
 
 export function compileCollectionFilter(
   filter: ArtifactCollectionFilter | null | undefined,
-): Predicate<CollectionRecord> {
+): Predicate<CollectionView> {
   return filter == null ? always : compile(filter, { filter: filter.latest_id, column: (r) => r.latestId, keyAlwaysSet: true });
 }

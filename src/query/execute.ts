@@ -8,7 +8,7 @@ import type { Sort } from '../schemas/artifacts.ts';
 import type { StoreDbs } from '../store/env.ts';
 import { storableKey } from '../store/index-keys.ts';
 import { prefixRange, runRange, typeKey, versionsRange } from '../store/keys.ts';
-import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
+import type { ArtifactView, CollectionView } from '../store/records.ts';
 import { like, type Predicate } from '../filters/leaf.ts';
 import type { AccessPath } from './plan.ts';
 import type { RunSets } from './runs.ts';
@@ -22,17 +22,17 @@ export interface Page {
 
 const lastId = (key: unknown[]) => key[key.length - 1] as string;
 
-/** Every artifact, in the order of `sort`, read straight off the matching index. */
-function* artifactsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<ArtifactRecord> {
+/** Every artifact's view, in the order of `sort`, read straight off the matching index. */
+function* artifactsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<ArtifactView> {
   if (sort === 'ID_DESC') {
-    for (const { value } of dbs.artifacts.getRange({ reverse: true, ...at })) yield value;
+    for (const { value } of dbs.artifactViews.getRange({ reverse: true, ...at })) yield value;
     return;
   }
   const index =
     sort === 'CREATED_DESC' ? dbs.artifactsByCreated : sort === 'UPDATED_DESC' ? dbs.artifactsByUpdated : dbs.artifactsByKey;
   for (const key of index.getKeys({ reverse: sort !== 'KEY_ASC', ...at })) {
-    const record = dbs.artifacts.get(lastId(key as unknown[]), at);
-    if (record) yield record;
+    const view = dbs.artifactViews.get(lastId(key as unknown[]), at);
+    if (view) yield view;
   }
 }
 
@@ -42,7 +42,7 @@ function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], prefixes: st
 }
 
 /** The artifacts a narrow path can match (each once), in no particular order. */
-function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<ArtifactRecord> {
+function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<ArtifactView> {
   let ids: Iterable<string>;
   switch (path.kind) {
     case 'ids':
@@ -66,27 +66,27 @@ function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 's
       break;
   }
   for (const id of ids) {
-    const record = dbs.artifacts.get(id, at);
-    if (record) yield record;
+    const view = dbs.artifactViews.get(id, at);
+    if (view) yield view;
   }
 }
 
-/** Every collection, in the order of `sort`. */
-function* collectionsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<CollectionRecord> {
+/** Every collection's view, in the order of `sort`. */
+function* collectionsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<CollectionView> {
   if (sort === 'KEY_ASC' || sort === 'KEY_DESC') {
-    for (const { value } of dbs.collections.getRange({ reverse: sort === 'KEY_DESC', ...at })) yield value;
+    for (const { value } of dbs.collectionViews.getRange({ reverse: sort === 'KEY_DESC', ...at })) yield value;
     return;
   }
   const index =
     sort === 'ID_DESC' ? dbs.collectionsById : sort === 'CREATED_DESC' ? dbs.collectionsByCreated : dbs.collectionsByUpdated;
   for (const { value: key } of index.getRange({ reverse: true, ...at })) {
-    const record = dbs.collections.get(key, at);
-    if (record) yield record;
+    const view = dbs.collectionViews.get(key, at);
+    if (view) yield view;
   }
 }
 
 /** The collections a narrow path can match (each once). */
-function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<CollectionRecord> {
+function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<CollectionView> {
   let keys: Iterable<string> | undefined;
   switch (path.kind) {
     case 'keys':
@@ -105,16 +105,16 @@ function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 
   }
   if (keys !== undefined) {
     for (const key of keys) {
-      const record = dbs.collections.get(key, at);
-      if (record) yield record;
+      const view = dbs.collectionViews.get(key, at);
+      if (view) yield view;
     }
     return;
   }
   // Through the artifact side: a collection qualifies through the artifact that is its latest.
   for (const artifact of artifactCandidates(dbs, path, at)) {
     if (artifact.key === null) continue;
-    const record = dbs.collections.get(artifact.key, at);
-    if (record && record.latestId === artifact.id) yield record;
+    const view = dbs.collectionViews.get(artifact.key, at);
+    if (view && view.latestId === artifact.id) yield view;
   }
 }
 
@@ -163,33 +163,33 @@ function* count<T>(rows: Iterable<T>, test: Predicate<T>): Sliced<number> {
   return n;
 }
 
-export function* findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, sort: Sort, p: Page, at: At = {}): Sliced<ArtifactRecord[]> {
+export function* findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactView>, sort: Sort, p: Page, at: At = {}): Sliced<ArtifactView[]> {
   return path.kind === 'sorted'
     ? (yield* page(artifactsInOrder(dbs, sort, at), test, p))!
     : yield* sortedPage(artifactCandidates(dbs, path, at), test, artifactOrder(sort), p);
 }
 
 /** The sorted walk's page if it fills within `budget` rows visited, else undefined. */
-export function walkArtifacts(dbs: StoreDbs, test: Predicate<ArtifactRecord>, sort: Sort, p: Page, at: At, budget: number) {
+export function walkArtifacts(dbs: StoreDbs, test: Predicate<ArtifactView>, sort: Sort, p: Page, at: At, budget: number) {
   return page(artifactsInOrder(dbs, sort, at), test, p, budget);
 }
 
-export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactRecord>, at: At = {}) {
+export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactView>, at: At = {}) {
   return count(path.kind === 'sorted' ? artifactsInOrder(dbs, 'ID_DESC', at) : artifactCandidates(dbs, path, at), test);
 }
 
-export function* findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, sort: Sort, p: Page, at: At = {}): Sliced<CollectionRecord[]> {
+export function* findCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionView>, sort: Sort, p: Page, at: At = {}): Sliced<CollectionView[]> {
   return path.kind === 'sorted'
     ? (yield* page(collectionsInOrder(dbs, sort, at), test, p))!
     : yield* sortedPage(collectionCandidates(dbs, path, at), test, collectionOrder(sort), p);
 }
 
 /** The sorted walk's page of collections if it fills within `budget` rows visited, else undefined. */
-export function walkCollections(dbs: StoreDbs, test: Predicate<CollectionRecord>, sort: Sort, p: Page, at: At, budget: number) {
+export function walkCollections(dbs: StoreDbs, test: Predicate<CollectionView>, sort: Sort, p: Page, at: At, budget: number) {
   return page(collectionsInOrder(dbs, sort, at), test, p, budget);
 }
 
-export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionRecord>, at: At = {}) {
+export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionView>, at: At = {}) {
   return count(path.kind === 'sorted' ? collectionsInOrder(dbs, 'KEY_ASC', at) : collectionCandidates(dbs, path, at), test);
 }
 

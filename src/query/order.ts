@@ -4,7 +4,7 @@
  * time and then id, so paging through equal keys or timestamps is stable.
  */
 import type { Sort } from '../schemas/artifacts.ts';
-import type { ArtifactRecord, CollectionRecord } from '../store/records.ts';
+import type { ArtifactView, CollectionView } from '../store/records.ts';
 
 type Compare<T> = (a: T, b: T) => number;
 
@@ -28,7 +28,7 @@ function timeOrIdOrder<T extends Row>(sort: 'CREATED_DESC' | 'UPDATED_DESC' | 'I
   return (a, b) => desc(a.id, b.id);
 }
 
-export function artifactOrder(sort: Sort): Compare<ArtifactRecord> {
+export function artifactOrder(sort: Sort): Compare<ArtifactView> {
   switch (sort) {
     case 'KEY_ASC':
       return (a, b) => keyAsc(a.key, b.key) || a.created - b.created || asc(a.id, b.id);
@@ -39,7 +39,7 @@ export function artifactOrder(sort: Sort): Compare<ArtifactRecord> {
   }
 }
 
-export function collectionOrder(sort: Sort): Compare<CollectionRecord> {
+export function collectionOrder(sort: Sort): Compare<CollectionView> {
   switch (sort) {
     case 'KEY_ASC':
       return (a, b) => asc(a.key, b.key);

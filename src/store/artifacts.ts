@@ -39,11 +39,15 @@ import type { UpgradeStep } from './upgrade.ts';
 import type { Key } from 'lmdb';
 import {
   artifactJson,
+  artifactView,
   collectionJson,
+  collectionView,
   latestByKeyJson,
   mirroredFields,
   type ArtifactRecord,
+  type ArtifactView,
   type CollectionRecord,
+  type CollectionView,
   type MirroredFields,
 } from './records.ts';
 
@@ -58,7 +62,7 @@ const ARTIFACTS = 'artifacts';
 const COLLECTIONS = 'collections';
 
 /** Adds the run conditions: the artifact's (or latest version's) run ids must be in the sets. */
-function withRuns<T extends ArtifactRecord>(test: Predicate<T>, runs: RunSets | undefined): Predicate<T> {
+function withRuns<T extends ArtifactView>(test: Predicate<T>, runs: RunSets | undefined): Predicate<T> {
   if (test === never) return test;
   const flowRunIds = runs?.flowRunIds;
   const taskRunIds = runs?.taskRunIds;
@@ -107,6 +111,19 @@ export const TYPE_AND_COLLECTION_RUN_INDEXES: UpgradeStep = {
   },
 };
 
+/**
+ * Layout version 5: the views queries scan (records.ts `ArtifactView`, `CollectionView`), built
+ * from the records of an older store.
+ */
+export const QUERY_VIEWS: UpgradeStep = {
+  version: 5,
+  adds: 'artifact and collection views for queries',
+  build(dbs) {
+    for (const { value } of dbs.artifacts.getRange({})) dbs.artifactViews.put(value.id, artifactView(value));
+    for (const { value } of dbs.collections.getRange({})) dbs.collectionViews.put(value.key, collectionView(value));
+  },
+};
+
 export class ArtifactStore {
   constructor(private readonly dbs: StoreDbs) {}
 
@@ -138,6 +155,7 @@ export class ArtifactStore {
       this.dbs.artifactsByUpdated.remove(byTimeKey(old.updated, id));
       this.dbs.artifactsByUpdated.put(byTimeKey(now, id), EMPTY);
       this.dbs.artifacts.put(id, record);
+      this.dbs.artifactViews.put(id, artifactView(record));
       this.dbs.artifactJson.put(id, artifactJson(record));
       const collection = record.key === null ? undefined : this.dbs.collections.get(record.key);
       if (collection && collection.latestId === id) {
@@ -215,6 +233,7 @@ export class ArtifactStore {
   private putArtifact(r: ArtifactRecord): void {
     const { dbs } = this;
     dbs.artifacts.put(r.id, r);
+    dbs.artifactViews.put(r.id, artifactView(r));
     dbs.artifactJson.put(r.id, artifactJson(r));
     dbs.artifactsByKey.put(byKeyKey(r.key, r.created, r.id), EMPTY);
     dbs.artifactsByCreated.put(byTimeKey(r.created, r.id), EMPTY);
@@ -227,6 +246,7 @@ export class ArtifactStore {
   private removeArtifact(r: ArtifactRecord): void {
     const { dbs } = this;
     dbs.artifacts.remove(r.id);
+    dbs.artifactViews.remove(r.id);
     dbs.artifactJson.remove(r.id);
     dbs.artifactsByKey.remove(byKeyKey(r.key, r.created, r.id));
     dbs.artifactsByCreated.remove(byTimeKey(r.created, r.id));
@@ -283,6 +303,7 @@ export class ArtifactStore {
     if (old) unindexCollectionFields(dbs, old, next);
     indexCollectionFields(dbs, next, old);
     dbs.collections.put(next.key, next);
+    dbs.collectionViews.put(next.key, collectionView(next));
     dbs.collectionJson.put(next.key, collectionJson(next));
     if (movesCreated) dbs.collectionsByCreated.put(byTimeKey(next.created, next.id), next.key);
     if (movesUpdated) dbs.collectionsByUpdated.put(byTimeKey(next.updated, next.id), next.key);
@@ -291,6 +312,7 @@ export class ArtifactStore {
   private removeCollection(c: CollectionRecord): void {
     const { dbs } = this;
     dbs.collections.remove(c.key);
+    dbs.collectionViews.remove(c.key);
     dbs.collectionJson.remove(c.key);
     dbs.collectionsById.remove(c.id);
     dbs.collectionsByCreated.remove(byTimeKey(c.created, c.id));
@@ -442,12 +464,12 @@ export class ArtifactStore {
 
   private *collectionRows(
     filter: ArtifactCollectionFilter | null | undefined,
-    test: Predicate<CollectionRecord>,
+    test: Predicate<CollectionView>,
     sort: Sort,
     page: Page,
     runs: RunSets | undefined,
     at: At,
-  ): Sliced<CollectionRecord[]> {
+  ): Sliced<CollectionView[]> {
     const stats = this.statistics(COLLECTIONS, page);
     let path = planCollectionQuery(filter, runs, stats);
     if (path.kind === 'sorted' && this.likeNarrows(filter)) {
@@ -459,7 +481,7 @@ export class ArtifactStore {
     return yield* findCollections(this.dbs, path, test, sort, page, at);
   }
 
-  find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactRecord[] {
+  find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactView[] {
     const test = withRuns(compileArtifactFilter(filter), runs);
     return toEnd(
       snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
@@ -487,7 +509,7 @@ export class ArtifactStore {
     return toEnd(this.countSliced(filter, runs));
   }
 
-  findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionRecord[] {
+  findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionView[] {
     const test = withRuns(compileCollectionFilter(filter), runs);
     return toEnd(snapshot(this.dbs.env, (at) => this.collectionRows(filter, test, sort, page, runs, at)));
   }

@@ -6,7 +6,7 @@
 import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
-import { artifactJson, collectionJson, mirroredFields, type ArtifactRecord } from './records.ts';
+import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
 import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
@@ -48,6 +48,13 @@ export function checkStore(dbs: StoreDbs): string[] {
     for (const key of wanted.keys()) findings.push(`${name}: ${JSON.stringify(key)} is missing`);
   };
   renderedAs('artifacts.json', dbs.artifactJson, new Map(artifacts.map((r) => [r.id, artifactJson(r)])));
+  // The views queries scan must be exactly the records' projections.
+  const projected = <V>(name: string, db: { getRange(o: object): Iterable<{ key: string; value: V }> }, wanted: Map<string, string>) => {
+    const asText = new Map<string, string>();
+    for (const { key, value } of db.getRange({})) asText.set(key, JSON.stringify(value));
+    renderedAs(name, { getRange: () => [...asText].map(([key, value]) => ({ key, value })) } as never, wanted);
+  };
+  projected('artifacts.view', dbs.artifactViews, new Map(artifacts.map((r) => [r.id, JSON.stringify(artifactView(r))])));
 
   const keys = new Set(artifacts.flatMap((r) => (r.key === null ? [] : [r.key])));
   const collections = [...dbs.collections.getRange({})].map(({ value }) => value);
@@ -70,6 +77,7 @@ export function checkStore(dbs: StoreDbs): string[] {
   }
   for (const key of keys) if (!dbs.collections.get(key)) findings.push(`collections: key ${JSON.stringify(key)} has no collection`);
   renderedAs('collections.json', dbs.collectionJson, new Map(collections.map((c) => [c.key, collectionJson(c)])));
+  projected('collections.view', dbs.collectionViews, new Map(collections.map((c) => [c.key, JSON.stringify(collectionView(c))])));
   const wantCollections = (make: (c: (typeof collections)[number]) => unknown) => new Set(collections.map(make).map(keyString));
   expect('collections.byId', dbs.collectionsById.getKeys({}), wantCollections((c) => c.id));
   expect('collections.byCreated', dbs.collectionsByCreated.getKeys({}), wantCollections((c) => byTimeKey(c.created, c.id)));

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
 import type { CsrfTokenRecord } from './csrf-tokens.ts';
-import type { ArtifactRecord, CollectionRecord } from './records.ts';
+import type { ArtifactRecord, ArtifactView, CollectionRecord, CollectionView } from './records.ts';
 
 export interface StoreDbs {
   env: RootDatabase;
@@ -22,6 +22,8 @@ export interface StoreDbs {
   artifactsByFlowRun: Database<Buffer, Key[]>;
   /** [task_run_id, id] → empty */
   artifactsByTaskRun: Database<Buffer, Key[]>;
+  /** id → the artifact's view: the fields queries read, without the payload (layout version 5) */
+  artifactViews: Database<ArtifactView, string>;
   /** [typeKey(type), id] → empty: artifacts by type, counted per type (layout version 3) */
   artifactsByType: Database<Buffer, Key[]>;
   /** id → the artifact's JSON as clients read it, rendered once per write and served as is */
@@ -36,6 +38,8 @@ export interface StoreDbs {
   collectionsByCreated: Database<string, Key[]>;
   /** [updated, collection id] → key */
   collectionsByUpdated: Database<string, Key[]>;
+  /** key → the collection's view (layout version 5) */
+  collectionViews: Database<CollectionView, string>;
   /** [typeKey(type), key] → empty: collections by their latest version's type (layout version 3) */
   collectionsByType: Database<Buffer, Key[]>;
   /** [flow_run_id, key] → empty: collections by their latest version's flow run (layout version 3) */
@@ -114,6 +118,7 @@ export function openDbs(path: string): StoreDbs {
     artifactsByFlowRun: index('artifacts.byFlowRun'),
     artifactsByTaskRun: index('artifacts.byTaskRun'),
     artifactsByType: index('artifacts.byType'),
+    artifactViews: env.openDB<ArtifactView, string>({ name: 'artifacts.view', sharedStructuresKey: Symbol.for('structures') }),
     artifactJson: env.openDB<string, string>({ name: 'artifacts.json', encoding: 'string' }),
     collections: env.openDB<CollectionRecord, string>({ name: 'collections', sharedStructuresKey: Symbol.for('structures') }),
     collectionJson: env.openDB<string, string>({ name: 'collections.json', encoding: 'string' }),
@@ -121,6 +126,7 @@ export function openDbs(path: string): StoreDbs {
     collectionsByCreated: keyIndex('collections.byCreated'),
     collectionsByUpdated: keyIndex('collections.byUpdated'),
     collectionsByType: index('collections.byType'),
+    collectionViews: env.openDB<CollectionView, string>({ name: 'collections.view', sharedStructuresKey: Symbol.for('structures') }),
     collectionsByFlowRun: index('collections.byFlowRun'),
     collectionsByTaskRun: index('collections.byTaskRun'),
     counters: env.openDB<number, string>({ name: 'counters' }),

@@ -24,6 +24,26 @@ export interface CollectionRecord extends ArtifactRecord {
   latestId: string;
 }
 
+/**
+ * What queries read of an artifact: the fields filters test and sorts order by, kept apart from
+ * the payload (`data`, `description`, `metadata`), so a scan decodes a few short fields per row
+ * instead of the whole record (layout version 5).
+ */
+export type ArtifactView = Pick<ArtifactRecord, 'id' | 'created' | 'updated' | 'key' | 'type' | 'flowRunId' | 'taskRunId'>;
+
+/** What queries read of a collection (its own id and times, its latest version's fields). */
+export type CollectionView = ArtifactView & { key: string; latestId: string };
+
+export function artifactView(r: ArtifactRecord): ArtifactView {
+  const { id, created, updated, key, type, flowRunId, taskRunId } = r;
+  return { id, created, updated, key, type, flowRunId, taskRunId };
+}
+
+export function collectionView(c: CollectionRecord): CollectionView {
+  const { id, created, updated, key, type, flowRunId, taskRunId, latestId } = c;
+  return { id, created, updated, key, type, flowRunId, taskRunId, latestId };
+}
+
 /** Fields a new version copies into its collection, and a PATCH of the latest version too. */
 export type MirroredFields = Pick<ArtifactRecord, 'type' | 'description' | 'data' | 'metadata' | 'flowRunId' | 'taskRunId'>;
 

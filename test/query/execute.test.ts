@@ -11,7 +11,7 @@ import { SORTS } from '../../src/schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../src/schemas/filters.ts';
 import type { ArtifactStore } from '../../src/store/artifacts.ts';
 import { Store } from '../../src/store/store.ts';
-import type { ArtifactRecord, CollectionRecord } from '../../src/store/records.ts';
+import type { ArtifactRecord, CollectionView } from '../../src/store/records.ts';
 import { tempDir } from '../helpers.ts';
 
 const RUNS = ['10000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000002'];
@@ -139,7 +139,7 @@ test('collection queries agree with brute force', () => {
     for (const sort of SORTS) {
       const expected = collections.filter(test).sort(collectionOrder(sort));
       const got = store.findLatest(filter, sort, { offset: 1, limit: 3 });
-      expect(got.map((c: CollectionRecord) => c.id)).toEqual(expected.slice(1, 4).map((c) => c.id));
+      expect(got.map((c: CollectionView) => c.id)).toEqual(expected.slice(1, 4).map((c) => c.id));
     }
     expect(store.countLatest(filter)).toBe(collections.filter(test).length);
   }
@@ -187,9 +187,9 @@ test('collection counts the indexes answer equal brute force', () => {
     expect(countCollectionsByIndex(root.dbs, filter, undefined)).toBe(collections.filter(compileCollectionFilter(filter)).length);
   }
   for (const [runs, test] of [
-    [{ flowRunIds: new Set([RUNS[1]]) }, (c: CollectionRecord) => c.flowRunId === RUNS[1]],
-    [{ flowRunIds: new Set(RUNS) }, (c: CollectionRecord) => c.flowRunId !== null],
-    [{ taskRunIds: new Set([TASKS[0], 'x']) }, (c: CollectionRecord) => c.taskRunId === TASKS[0]],
+    [{ flowRunIds: new Set([RUNS[1]]) }, (c: CollectionView) => c.flowRunId === RUNS[1]],
+    [{ flowRunIds: new Set(RUNS) }, (c: CollectionView) => c.flowRunId !== null],
+    [{ taskRunIds: new Set([TASKS[0], 'x']) }, (c: CollectionView) => c.taskRunId === TASKS[0]],
   ] as const) {
     expect(countCollectionsByIndex(root.dbs, undefined, runs)).toBe(collections.filter(test).length);
     expect(store.countLatest(undefined, runs)).toBe(collections.filter(test).length);

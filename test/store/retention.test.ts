@@ -26,7 +26,7 @@ const artifact = (key: string | null, data = 'null'): NewArtifact => ({
   taskRunId: null,
 });
 const create = (key: string | null, data?: string) => store.artifacts.create(artifact(key, data));
-const ids = (records: ArtifactRecord[]) => records.map((r) => r.id).sort();
+const ids = (records: { id: string }[]) => records.map((r) => r.id).sort();
 const remaining = () => ids(store.artifacts.find(null, 'CREATED_DESC', { offset: 0, limit: 10_000 }));
 
 beforeEach(() => {
