@@ -71,16 +71,25 @@ export const flowRunTimeNameKeys = (r: Pick<FlowRunRecord, 'id' | 'name' | 'star
   byName: [indexString(r.name), r.id],
 });
 
-/** Writes (or, with `remove`, deletes) a run's version-4 index entries. */
-function putTimeNameKeys(dbs: StoreDbs, keys: ReturnType<typeof flowRunTimeNameKeys>, remove = false): void {
-  const entries: [StoreDbs['flowRunsByName'], Key[] | undefined][] = [
-    [dbs.flowRunsByStartTime, keys.byStartTime],
-    [dbs.flowRunsByExpectedStartTime, keys.byExpectedStartTime],
-    [dbs.flowRunsByEndTime, keys.byEndTime],
-    [dbs.flowRunsByName, keys.byName],
+type TimeNameKeys = ReturnType<typeof flowRunTimeNameKeys>;
+
+const sameKey = (a: Key[] | undefined, b: Key[] | undefined) => a !== undefined && b !== undefined && a[0] === b[0] && a[1] === b[1];
+
+/**
+ * Writes (or, with `remove`, deletes) a run's version-4 index entries, but those equal in
+ * `other` (the run's other version, when a write replaces one): a state change moves one or two
+ * of its times and keeps its name.
+ */
+function putTimeNameKeys(dbs: StoreDbs, keys: TimeNameKeys, remove = false, other?: TimeNameKeys): void {
+  const entries: [StoreDbs['flowRunsByName'], keyof TimeNameKeys][] = [
+    [dbs.flowRunsByStartTime, 'byStartTime'],
+    [dbs.flowRunsByExpectedStartTime, 'byExpectedStartTime'],
+    [dbs.flowRunsByEndTime, 'byEndTime'],
+    [dbs.flowRunsByName, 'byName'],
   ];
-  for (const [index, key] of entries) {
-    if (key === undefined) continue;
+  for (const [index, name] of entries) {
+    const key = keys[name];
+    if (key === undefined || sameKey(key, other?.[name])) continue;
     if (remove) index.remove(key);
     else index.put(key, EMPTY);
   }
@@ -91,7 +100,7 @@ const flowRunTagKeys = (r: Pick<FlowRunRecord, 'id' | 'tags'>) => [...new Set(r.
 
 /** Writes a flow run, moving its index entries from `old` when it replaces one. */
 export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecord): void {
-  if (old) unindexFlowRun(dbs, old);
+  if (old) unindexFlowRun(dbs, old, run);
   else bump(dbs, 'flowRuns', 1);
   dbs.flowRuns.put(run.id, run);
   const keys = flowRunIndexKeys(run);
@@ -101,14 +110,15 @@ export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecor
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.put(keys.byIdempotencyKey, run.id);
   dbs.flowRunsByState.put(keys.byState, EMPTY);
   for (const key of keys.byTag) dbs.flowRunsByTag.put(key, EMPTY);
-  putTimeNameKeys(dbs, keys);
+  putTimeNameKeys(dbs, keys, false, old && flowRunTimeNameKeys(old));
   bump(dbs, stateCounter(run.state_type), 1);
 }
 
 /** Runs per state type, so the planner can size a state filter without reading the index. */
 export const stateCounter = (stateType: string | null) => `flowRuns.state:${stateType ?? ''}`;
 
-function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
+/** Removes a run's index entries (but the version-4 ones `next`, its replacement, keeps). */
+function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord, next?: FlowRunRecord): void {
   const keys = flowRunIndexKeys(run);
   dbs.flowRunsByFlow.remove(keys.byFlow);
   if (keys.byDeployment) dbs.flowRunsByDeployment.remove(keys.byDeployment);
@@ -116,7 +126,7 @@ function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord): void {
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.remove(keys.byIdempotencyKey);
   dbs.flowRunsByState.remove(keys.byState);
   for (const key of keys.byTag) dbs.flowRunsByTag.remove(key);
-  putTimeNameKeys(dbs, keys, true);
+  putTimeNameKeys(dbs, keys, true, next && flowRunTimeNameKeys(next));
   bump(dbs, stateCounter(run.state_type), -1);
 }
 
