@@ -7,7 +7,6 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import type { NewArtifact } from '../../src/store/artifacts.ts';
-import type { ArtifactRecord } from '../../src/store/records.ts';
 import { pruneArtifacts } from '../../src/store/retention.ts';
 import { Store } from '../../src/store/store.ts';
 import { nowMicros } from '../../src/time.ts';
