@@ -14,7 +14,7 @@ import { indexString } from '../store/index-keys.ts';
 import { deploymentIdsOfFlow, stateCounter, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import { parseDateTime } from '../validation/datetime.ts';
-import { AllIds, bySize, InRange, intersect, UnderPrefixes, unite, Without, type IdSet } from './id-sets.ts';
+import { AllIds, bySize, InRange, intersect, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
 
 export type { IdSet } from './id-sets.ts';
 
@@ -110,53 +110,80 @@ function addResidual<R>(out: Compiled<R>, test: Predicate<R>): void {
   if (test !== always) out.residual.push(test);
 }
 
+/** The state, tag and name indexes of flow runs or of task runs, and their records. */
+interface RunIndexes<R extends { name: string; tags: string[]; state_type: string | null }> {
+  get: (id: string) => R | undefined;
+  byState: KeyIndex;
+  byTag: KeyIndex;
+  byName: KeyIndex;
+  /** Runs per state type, when counters hold them (else the index is counted). */
+  stateCount?: (type: string) => number;
+}
+
+const flowRunIndexes = (store: Store): RunIndexes<FlowRunRecord> => {
+  const { dbs } = store;
+  return {
+    get: (id) => dbs.flowRuns.get(id),
+    byState: dbs.flowRunsByState,
+    byTag: dbs.flowRunsByTag,
+    byName: dbs.flowRunsByName,
+    stateCount: (type) => dbs.counters.get(stateCounter(type)) ?? 0,
+  };
+};
+
+const taskRunIndexes = (store: Store): RunIndexes<TaskRunRecord> => {
+  const { dbs } = store;
+  return { get: (id) => dbs.taskRuns.get(id), byState: dbs.taskRunsByState, byTag: dbs.taskRunsByTag, byName: dbs.taskRunsByName };
+};
+
 /** The first key elements a run's record puts it under in an index (UnderPrefixes' `has` with many prefixes). */
-function flowRunFirsts(store: Store, first: (r: FlowRunRecord) => string | null | string[]) {
+function firstsFrom<R>(get: (id: string) => R | undefined, first: (r: R) => string | null | string[]) {
   return (id: string) => {
-    const run = store.dbs.flowRuns.get(id);
+    const run = get(id);
     if (!run) return undefined;
     const value = first(run);
     return value === null ? [] : Array.isArray(value) ? value : [value];
   };
 }
 
-/** Flow runs carrying any of `tags` (one tag: carrying it). */
-function runsWithTags(store: Store, tags: string[]): IdSet {
-  return new UnderPrefixes(store.dbs.flowRunsByTag, tags.map(indexString), {
+const flowRunFirsts = (store: Store, first: (r: FlowRunRecord) => string | null | string[]) => firstsFrom((id) => store.dbs.flowRuns.get(id), first);
+
+/** Runs carrying any of `tags` (one tag: carrying it). */
+function runsWithTags<R extends RunRecord>(runs: RunIndexes<R>, tags: string[]): IdSet {
+  return new UnderPrefixes(runs.byTag, tags.map(indexString), {
     disjoint: false,
-    firstsOf: flowRunFirsts(store, (r) => r.tags.map(indexString)),
+    firstsOf: firstsFrom(runs.get, (r) => r.tags.map(indexString)),
   });
 }
 
-/** Flow runs in any of the state types (`''` for none), sized by the per-state counters. */
-function runsInStates(store: Store, types: string[]): IdSet {
-  return new UnderPrefixes(store.dbs.flowRunsByState, types, {
+/** Runs in any of the state types (`''` for none), sized by the per-state counters when there are. */
+function runsInStates<R extends RunRecord>(runs: RunIndexes<R>, types: string[]): IdSet {
+  return new UnderPrefixes(runs.byState, types, {
     disjoint: true,
-    count: (type) => store.dbs.counters.get(stateCounter(type)) ?? 0,
-    firstsOf: flowRunFirsts(store, (r) => r.state_type ?? ''),
+    count: runs.stateCount,
+    firstsOf: firstsFrom(runs.get, (r) => r.state_type ?? ''),
   });
 }
 
-/** Flow runs named any of `names`. */
-function runsNamed(store: Store, names: string[]): IdSet {
-  return new UnderPrefixes(store.dbs.flowRunsByName, names.map(indexString), {
+/** Runs named any of `names`. */
+function runsNamed<R extends RunRecord>(runs: RunIndexes<R>, names: string[]): IdSet {
+  return new UnderPrefixes(runs.byName, names.map(indexString), {
     disjoint: true,
-    firstsOf: flowRunFirsts(store, (r) => indexString(r.name)),
+    firstsOf: firstsFrom(runs.get, (r) => indexString(r.name)),
   });
 }
 
 /**
- * Flow runs whose name matches a `like_` pattern, read off `flowRuns.byName`'s keys: a short
- * name is in its key (`s` + name); a long one is hashed (`h` + SHA-256), so only those runs'
- * records are read. Equal names are adjacent keys and tested once.
+ * Runs whose name matches a `like_` pattern, read off the name index's keys: a short name is in
+ * its key (`s` + name); a long one is hashed (`h` + SHA-256), so only those runs' records are
+ * read. Equal names are adjacent keys and tested once.
  */
-function runsNamedLike(store: Store, pattern: string): Set<string> {
-  const { dbs } = store;
+function runsNamedLike<R extends RunRecord>(runs: RunIndexes<R>, pattern: string): Set<string> {
   const matches = like(pattern);
   const ids = new Set<string>();
   let last: string | undefined;
   let lastMatched = false;
-  for (const key of dbs.flowRunsByName.getKeys({})) {
+  for (const key of runs.byName.getKeys({})) {
     const [name, id] = key as [string, string];
     if (name.startsWith('s')) {
       if (name !== last) {
@@ -164,10 +191,12 @@ function runsNamedLike(store: Store, pattern: string): Set<string> {
         lastMatched = matches(name.slice(1));
       }
       if (lastMatched) ids.add(id);
-    } else if (matches(dbs.flowRuns.get(id)?.name)) ids.add(id);
+    } else if (matches(runs.get(id)?.name)) ids.add(id);
   }
   return ids;
 }
+
+type RunRecord = { name: string; tags: string[]; state_type: string | null };
 
 const TIME_COLUMNS = {
   start_time: { index: 'flowRunsByStartTime', column: (r: FlowRunRecord) => r.start_time },
@@ -266,8 +295,8 @@ function compileFlowRuns(
           break;
         }
         // all_: a set per tag, intersected; any_: one set of the union ([] matches nothing).
-        if (sub.all_ != null) for (const tag of new Set(sub.all_ as string[])) out.exact.push(runsWithTags(store, [tag]));
-        if (sub.any_ != null) out.exact.push(runsWithTags(store, sub.any_));
+        if (sub.all_ != null) for (const tag of new Set(sub.all_ as string[])) out.exact.push(runsWithTags(flowRunIndexes(store), [tag]));
+        if (sub.any_ != null) out.exact.push(runsWithTags(flowRunIndexes(store), sub.any_));
         if (sub.is_null_ != null) rest({ is_null_: sub.is_null_ });
         break;
       }
@@ -294,20 +323,20 @@ function compileFlowRuns(
           rest(sub);
           break;
         }
-        if (sub.type?.any_ != null) out.exact.push(runsInStates(store, sub.type.any_));
+        if (sub.type?.any_ != null) out.exact.push(runsInStates(flowRunIndexes(store), sub.type.any_));
         if (sub.type?.not_any_ != null && sub.type.not_any_.length > 0) {
           // A run without a state never matches not_any_; every other stored type does unless listed.
           const excluded = new Set<string>(sub.type.not_any_);
-          out.exact.push(runsInStates(store, storedStateTypes(store).filter((type) => type !== '' && !excluded.has(type))));
+          out.exact.push(runsInStates(flowRunIndexes(store), storedStateTypes(store).filter((type) => type !== '' && !excluded.has(type))));
         }
         if (sub.name != null) rest({ name: sub.name });
         break;
       }
       case 'name': {
-        if (sub.any_ != null) out.exact.push(runsNamed(store, sub.any_));
+        if (sub.any_ != null) out.exact.push(runsNamed(flowRunIndexes(store), sub.any_));
         if (sub.like_ != null) {
           const pattern = sub.like_ as string;
-          out.scans.push({ ids: () => runsNamedLike(store, pattern), test: compileFlowRunFilter({ name: { like_: pattern } }, ctx) });
+          out.scans.push({ ids: () => runsNamedLike(flowRunIndexes(store), pattern), test: compileFlowRunFilter({ name: { like_: pattern } }, ctx) });
         }
         break;
       }
@@ -371,10 +400,28 @@ function runsOfDeployments(store: Store, f: DeploymentFilter, ctx: FilterContext
 
 const defined = <T>(items: (T | undefined)[]) => items.filter((item): item is T => item !== undefined);
 
-/** The `task_runs` filter's conditions, split as the flow runs' are. */
-function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out: Compiled<TaskRunRecord>): void {
+/**
+ * The `task_runs` filter's conditions, split as the flow runs' are: ids, flow run ids, state
+ * types, tags and names from indexes, sub-flow runs by an id test, the rest on records; `or_`
+ * the union of its conditions' sets, as `compileFlowRuns`.
+ */
+function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out: Compiled<TaskRunRecord>, options: ResolveOptions = {}): void {
   const { dbs } = store;
-  if (!allMustHold(f)) return addResidual(out, compileTaskRunFilter(f, ctx));
+  if (!allMustHold(f)) {
+    const branches = present(f).map(([field, sub]) => {
+      const branch = compiled<TaskRunRecord>();
+      compileTaskRuns(store, { [field]: sub } as TaskRunFilter, ctx, branch, options);
+      return branch;
+    });
+    const test = compileTaskRunFilter(f, ctx);
+    if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
+    if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
+    const union = () => unite(branches.map((b) => resolveSide(b, taskRunTable(store), options)), options.buildAtMost);
+    if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
+    else out.scans.push({ ids: union, test });
+    return;
+  }
+  const runs = taskRunIndexes(store);
   const byFlowRun = (firsts: string[]) =>
     new UnderPrefixes(dbs.taskRunsByFlowRun, firsts, {
       disjoint: true,
@@ -384,6 +431,7 @@ function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out
       },
     });
   for (const [field, sub] of present(f)) {
+    const rest = (part: object) => addResidual(out, compileTaskRunFilter({ [field]: part } as TaskRunFilter, ctx));
     switch (field) {
       case 'id':
         if (sub.any_ != null) out.exact.push(new Set((sub.any_ as string[]).filter((id) => dbs.taskRuns.doesExist(id))));
@@ -402,8 +450,38 @@ function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out
           out.idTests.push((id) => ctx.hasSubflowRuns(id) === exists);
         }
         break;
+      case 'tags': {
+        if (!allMustHold(sub)) {
+          rest(sub);
+          break;
+        }
+        if (sub.all_ != null) for (const tag of new Set(sub.all_ as string[])) out.exact.push(runsWithTags(runs, [tag]));
+        if (sub.any_ != null) out.exact.push(runsWithTags(runs, sub.any_));
+        if (sub.is_null_ != null) rest({ is_null_: sub.is_null_ });
+        break;
+      }
+      case 'state': {
+        // Flattened across `type` and `name`, as the flow runs' (Prefect 3.0.0 has only any_ on each).
+        const leaves = [sub.type?.any_, sub.type?.not_any_, sub.name?.any_, sub.name?.not_any_].filter((v) => v != null).length;
+        if (!allMustHold(sub, leaves)) {
+          rest(sub);
+          break;
+        }
+        if (sub.type?.any_ != null) out.exact.push(runsInStates(runs, sub.type.any_));
+        if (sub.type?.not_any_ != null) rest({ type: { not_any_: sub.type.not_any_ } });
+        if (sub.name != null) rest({ name: sub.name });
+        break;
+      }
+      case 'name': {
+        if (sub.any_ != null) out.exact.push(runsNamed(runs, sub.any_));
+        if (sub.like_ != null) {
+          const pattern = sub.like_ as string;
+          out.scans.push({ ids: () => runsNamedLike(runs, pattern), test: compileTaskRunFilter({ name: { like_: pattern } }, ctx) });
+        }
+        break;
+      }
       default:
-        addResidual(out, compileTaskRunFilter({ [field]: sub } as TaskRunFilter, ctx));
+        rest(sub);
     }
   }
 }
@@ -462,16 +540,17 @@ function resolveFlowRunIds(store: Store, filters: RunFilters, ctx: FilterContext
   return resolveSide(out, flowRunTable(store), options);
 }
 
+const taskRunTable = (store: Store): Table<TaskRunRecord> => ({
+  all: () => new AllIds(store.dbs.taskRuns, () => store.dbs.counters.get('taskRuns') ?? 0),
+  get: (id) => store.dbs.taskRuns.get(id),
+  records: () => store.taskRuns.all(),
+});
+
 /** The task runs that match `task_runs`, resolved through indexes. */
 function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, options: ResolveOptions): IdSet {
   const out = compiled<TaskRunRecord>();
-  compileTaskRuns(store, f, ctx, out);
-  const { dbs } = store;
-  return resolveSide(out, {
-    all: () => new AllIds(dbs.taskRuns, () => dbs.counters.get('taskRuns') ?? 0),
-    get: (id) => dbs.taskRuns.get(id),
-    records: () => store.taskRuns.all(),
-  }, options);
+  compileTaskRuns(store, f, ctx, out, options);
+  return resolveSide(out, taskRunTable(store), options);
 }
 
 export interface ResolveOptions {

@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
-import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter } from './rows.ts';
+import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter, taskRunQueryKeys } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -127,6 +127,10 @@ function checkCompanions(
   }
   expect('taskRuns.byFlowRun', dbs.taskRunsByFlowRun.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', t.id])));
   expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', indexString(t.task_key), indexString(t.dynamic_key)])));
+  const taskQuery = tasks.map(taskRunQueryKeys);
+  expect('taskRuns.byState', dbs.taskRunsByState.getKeys({}), keys(taskQuery.map((k) => k.byState)));
+  expect('taskRuns.byTag', dbs.taskRunsByTag.getKeys({}), keys(taskQuery.flatMap((k) => k.byTag)));
+  expect('taskRuns.byName', dbs.taskRunsByName.getKeys({}), keys(taskQuery.map((k) => k.byName)));
   expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => deploymentKey(d.flow_id, d.name))));
 
   const flowIds = new Set(flows.map((f) => f.id));

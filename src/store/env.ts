@@ -81,6 +81,12 @@ export interface StoreDbs {
   taskRunsByFlowRun: Database<Buffer, Key[]>;
   /** [flow_run_id or "", task_key, dynamic_key] → task run id (unique) */
   taskRunsByKeys: Database<string, Key[]>;
+  /** [state_type or "", id] → empty (layout version 6) */
+  taskRunsByState: Database<Buffer, Key[]>;
+  /** [indexString(tag), id] → empty: one entry per distinct tag of a task run (layout version 6) */
+  taskRunsByTag: Database<Buffer, Key[]>;
+  /** [indexString(name), id] → empty (layout version 6) */
+  taskRunsByName: Database<Buffer, Key[]>;
   /** id → deployment */
   deployments: Database<DeploymentRecord, string>;
   /** [flow_id, name] → deployment id (unique) */
@@ -146,6 +152,9 @@ export function openDbs(path: string): StoreDbs {
     taskRuns: env.openDB<TaskRunRecord, string>({ name: 'taskRuns' }),
     taskRunsByFlowRun: index('taskRuns.byFlowRun'),
     taskRunsByKeys: keyIndex('taskRuns.byKeys'),
+    taskRunsByState: index('taskRuns.byState'),
+    taskRunsByTag: index('taskRuns.byTag'),
+    taskRunsByName: index('taskRuns.byName'),
     deployments: env.openDB<DeploymentRecord, string>({ name: 'deployments' }),
     deploymentsByFlowName: keyIndex('deployments.byFlowName'),
     csrfTokens: env.openDB<CsrfTokenRecord, string>({ name: 'csrfTokens' }),

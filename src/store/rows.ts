@@ -186,8 +186,35 @@ export function taskRunIdByKeys(dbs: StoreDbs, keys: Pick<TaskRunRecord, 'flow_r
   return dbs.taskRunsByKeys.get(taskKeys(keys));
 }
 
+/**
+ * `taskRuns.byState`, `byTag` (one per distinct tag) and `byName` keys of a task run (layout
+ * version 6): a state, tag or name condition is then a set of keys, no record read.
+ */
+export const taskRunQueryKeys = (t: Pick<TaskRunRecord, 'id' | 'name' | 'tags' | 'state_type'>) => ({
+  byState: [t.state_type ?? '', t.id],
+  byTag: [...new Set(t.tags)].map((tag) => [indexString(tag), t.id]),
+  byName: [indexString(t.name), t.id],
+});
+
+/** Writes (or, with `remove`, deletes) a task run's version-6 index entries. */
+function putTaskRunQueryKeys(dbs: StoreDbs, t: TaskRunRecord, remove = false): void {
+  const keys = taskRunQueryKeys(t);
+  const entries: [StoreDbs['taskRunsByName'], Key[]][] = [
+    [dbs.taskRunsByState, keys.byState],
+    [dbs.taskRunsByName, keys.byName],
+    ...keys.byTag.map((key): [StoreDbs['taskRunsByName'], Key[]] => [dbs.taskRunsByTag, key]),
+  ];
+  for (const [index, key] of entries) {
+    if (remove) index.remove(key);
+    else index.put(key, EMPTY);
+  }
+}
+
 export function putTaskRun(dbs: StoreDbs, task: TaskRunRecord, isNew: boolean): void {
+  const old = isNew ? undefined : dbs.taskRuns.get(task.id);
+  if (old) putTaskRunQueryKeys(dbs, old, true);
   dbs.taskRuns.put(task.id, task);
+  putTaskRunQueryKeys(dbs, task);
   if (isNew) {
     dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
     dbs.taskRunsByKeys.put(taskKeys(task), task.id);
@@ -202,12 +229,28 @@ export function removeTaskRun(dbs: StoreDbs, task: TaskRunRecord): void {
     putFlowRun(dbs, { ...sub, parent_task_run_id: null }, sub);
   }
   dbs.taskRuns.remove(task.id);
+  putTaskRunQueryKeys(dbs, task, true);
   dbs.taskRunsByFlowRun.remove([task.flow_run_id ?? '', task.id]);
   dbs.taskRunsByKeys.remove(taskKeys(task));
   bump(dbs, 'taskRuns', -1);
 }
 
 export const taskRunIdsOfFlowRun = (dbs: StoreDbs, flowRunId: string) => idsUnder(dbs.taskRunsByFlowRun, flowRunId);
+
+/**
+ * Layout version 6 adds `taskRuns.byState`, `byTag` and `byName`, built from the task runs
+ * already stored (each emptied first, so a rerun over any partial state ends the same).
+ */
+export const TASK_RUN_QUERY_INDEXES: UpgradeStep = {
+  version: 6,
+  adds: 'task runs by state, tag and name',
+  build(dbs) {
+    for (const index of [dbs.taskRunsByState, dbs.taskRunsByTag, dbs.taskRunsByName]) {
+      for (const key of [...index.getKeys({})]) index.remove(key);
+    }
+    for (const { value: task } of dbs.taskRuns.getRange({})) putTaskRunQueryKeys(dbs, task);
+  },
+};
 
 // ── deployments ────────────────────────────────────────────────────────────────────────────
 
