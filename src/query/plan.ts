@@ -61,12 +61,25 @@ function mustHold(filter: { operator?: string | null }, present: number): boolea
  * pageEnd × total / C rows when C rows match, spread evenly. The list wins when C² ≤ pageEnd ×
  * total — always for counts, rarely for a short page of a list that covers much of the table.
  */
-function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): AccessPath {
+function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): Plan {
   let best: Narrowing | undefined;
   for (const option of options) if (option && (!best || option.size < best.size)) best = option;
-  if (!best) return { kind: 'sorted' };
+  if (!best) return { path: { kind: 'sorted' } };
   const walk = best.size === 0 ? Infinity : (ctx.pageEnd * ctx.total) / best.size;
-  return best.size <= walk ? best.path() : { kind: 'sorted' };
+  if (best.size <= walk) return { path: best.path() };
+  // Matches need not be spread evenly (a run set of the oldest runs sits at the far end of a
+  // newest-first walk): the walk gets a budget, past which the list is read after all.
+  return { path: { kind: 'sorted' }, fallback: { path: best.path(), walkBudget: Math.max(256, Math.ceil(4 * walk)) } };
+}
+
+/**
+ * The planner's decision: the access path, and — when it chose to walk the sort index over a
+ * usable list — that list, to read instead once the walk has visited `walkBudget` rows without
+ * filling the page. Both together cost at most about five times the cheaper of the two.
+ */
+export interface Plan {
+  path: AccessPath;
+  fallback?: { path: AccessPath; walkBudget: number };
 }
 
 /** The largest list that still beats the walk (C² ≤ pageEnd × total): counting stops there. */
@@ -128,7 +141,7 @@ function plan<F extends { operator?: string | null }>(
   runs: RunSets | undefined,
   ctx: PlanContext,
   lists: (filter: F) => (Narrowing | undefined)[],
-): AccessPath {
+): Plan {
   const always = runNarrowings(runs, ctx);
   if (filter == null || !mustHold(filter, countPresent(filter))) return cheapest(always, ctx);
   return cheapest([...always, ...lists(filter)], ctx);
@@ -152,6 +165,16 @@ export function planArtifactQuery(
   ctx: PlanContext = NO_STATISTICS,
   likeKeys?: string[],
 ): AccessPath {
+  return planArtifacts(filter, runs, ctx, likeKeys).path;
+}
+
+/** `planArtifactQuery` with the fallback list of a walk (see `Plan`). */
+export function planArtifacts(
+  filter: ArtifactFilter | null | undefined,
+  runs?: RunSets,
+  ctx: PlanContext = NO_STATISTICS,
+  likeKeys?: string[],
+): Plan {
   return plan(filter, runs, ctx, (f) => [
     list('ids', f.id?.any_, 1),
     list('keys', f.key?.any_, ctx.perKey),
@@ -173,6 +196,16 @@ export function planCollectionQuery(
   ctx: PlanContext = NO_STATISTICS,
   likeKeys?: string[],
 ): AccessPath {
+  return planCollections(filter, runs, ctx, likeKeys).path;
+}
+
+/** `planCollectionQuery` with the fallback list of a walk (see `Plan`). */
+export function planCollections(
+  filter: ArtifactCollectionFilter | null | undefined,
+  runs?: RunSets,
+  ctx: PlanContext = NO_STATISTICS,
+  likeKeys?: string[],
+): Plan {
   return plan(filter, runs, ctx, (f) => [
     list('keys', f.key?.any_, 1),
     list('keys', likeKeys, 1),

@@ -24,7 +24,7 @@ import {
   unfilteredCollectionKeys,
   type Page,
 } from '../query/execute.ts';
-import { filterNarrows, planArtifactQuery, planCollectionQuery, type PlanContext } from '../query/plan.ts';
+import { filterNarrows, planArtifactQuery, planArtifacts, planCollectionQuery, planCollections, type PlanContext } from '../query/plan.ts';
 import { snapshot, toEnd, type At, type Sliced } from '../query/slices.ts';
 import type { RunSets } from '../query/runs.ts';
 import type { Sort } from '../schemas/artifacts.ts';
@@ -407,15 +407,22 @@ export class ArtifactStore {
     if (test === never) return [];
     if (test === always) return unfilteredArtifactIds(this.dbs, sort, page);
     const stats = this.statistics(ARTIFACTS, page);
-    let path = planArtifactQuery(filter, runs, stats);
-    if (path.kind === 'sorted' && this.likeNarrows(filter)) {
+    let plan = planArtifacts(filter, runs, stats);
+    if (plan.path.kind === 'sorted' && this.likeNarrows(filter)) {
       // Nothing else narrows, and the keys `like_` matches cost a read of every key to find:
       // first walk the sort index for as many rows as that would cost; a common pattern fills
       // a page long before, a rare one does not and then reads just its keys' versions.
       const walked = yield* walkArtifacts(this.dbs, test, sort, page, at, this.keyScanBudget());
       if (walked) return walked.map((r) => r.id);
-      path = planArtifactQuery(filter, runs, stats, yield* this.likeKeys(filter, at));
+      plan = planArtifacts(filter, runs, stats, yield* this.likeKeys(filter, at));
     }
+    if (plan.fallback) {
+      // The walk the planner chose, within its budget; past it, the list it passed over.
+      const walked = yield* walkArtifacts(this.dbs, test, sort, page, at, plan.fallback.walkBudget);
+      if (walked) return walked.map((r) => r.id);
+      plan = { path: plan.fallback.path };
+    }
+    const path = plan.path;
     if (path.kind !== 'sorted') {
       const ids = artifactIdsByIndex(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page);
       if (ids) return ids;
@@ -471,14 +478,19 @@ export class ArtifactStore {
     at: At,
   ): Sliced<CollectionView[]> {
     const stats = this.statistics(COLLECTIONS, page);
-    let path = planCollectionQuery(filter, runs, stats);
-    if (path.kind === 'sorted' && this.likeNarrows(filter)) {
+    let plan = planCollections(filter, runs, stats);
+    if (plan.path.kind === 'sorted' && this.likeNarrows(filter)) {
       // As for artifacts (pageIds): walk first, for as many rows as reading every key costs.
       const walked = yield* walkCollections(this.dbs, test, sort, page, at, this.keyScanBudget());
       if (walked) return walked;
-      path = planCollectionQuery(filter, runs, stats, yield* this.likeKeys(filter, at));
+      plan = planCollections(filter, runs, stats, yield* this.likeKeys(filter, at));
     }
-    return yield* findCollections(this.dbs, path, test, sort, page, at);
+    if (plan.fallback) {
+      const walked = yield* walkCollections(this.dbs, test, sort, page, at, plan.fallback.walkBudget);
+      if (walked) return walked;
+      plan = { path: plan.fallback.path };
+    }
+    return yield* findCollections(this.dbs, plan.path, test, sort, page, at);
   }
 
   find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactView[] {

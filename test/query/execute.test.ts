@@ -196,3 +196,31 @@ test('collection counts the indexes answer equal brute force', () => {
   }
   expect(countCollectionsByIndex(root.dbs, { type: { any_: ['table'] } }, { flowRunIds: new Set(RUNS) })).toBeUndefined();
 });
+
+test('a walk that finds its matches at the far end gives up at its budget and reads the list', async () => {
+  const own = tempDir();
+  const s = Store.open(own);
+  try {
+    // The oldest 600 artifacts belong to 60 runs; 2,400 newer ones to none. The planner expects
+    // a newest-first walk to find 10 of the 600 within ~50 rows and picks it; they are all at
+    // the far end, so the walk stops at its budget and the runs' artifacts are read instead.
+    const runs = Array.from({ length: 60 }, (_, i) => `30000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const make = (i: number, flowRunId: string | null) =>
+      s.artifacts.create({ key: `k-${i % 7}`, type: 'table', description: null, data: String(i), metadata: null, flowRunId, taskRunId: null });
+    for (let from = 0; from < 600; from += 100) await Promise.all(Array.from({ length: 100 }, (_, i) => make(from + i, runs[(from + i) % 60])));
+    for (let from = 600; from < 3000; from += 400) await Promise.all(Array.from({ length: 400 }, (_, i) => make(from + i, null)));
+    const set = new Set(runs);
+    const all = s.artifacts.find(undefined, 'ID_DESC', { offset: 0, limit: 10_000 });
+    for (const sort of SORTS) {
+      const expected = all.filter((a) => a.flowRunId !== null && set.has(a.flowRunId)).sort(artifactOrder(sort));
+      for (const [offset, limit] of [[0, 10], [5, 20]]) {
+        const got = s.artifacts.findJson(undefined, sort, { offset, limit }, { flowRunIds: set }).map((json) => JSON.parse(json).id);
+        expect(got).toEqual(expected.slice(offset, offset + limit).map((r) => r.id));
+      }
+    }
+    expect(s.check()).toEqual([]);
+  } finally {
+    await s.close();
+    rmSync(own, { recursive: true, force: true });
+  }
+});

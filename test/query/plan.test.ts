@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { NO_STATISTICS, planArtifactQuery, planCollectionQuery, type PlanContext } from '../../src/query/plan.ts';
+import { NO_STATISTICS, planArtifactQuery, planArtifacts, planCollectionQuery, type PlanContext } from '../../src/query/plan.ts';
 
 const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -69,6 +69,18 @@ describe('run filters resolved to id sets', () => {
     const many = new Set(Array.from({ length: 3000 }, (_, i) => `run-${i}`));
     expect(planArtifactQuery(undefined, { flowRunIds: many }, stats({}))).toEqual({ kind: 'sorted' });
     expect(planCollectionQuery(undefined, { flowRunIds: many }, stats({}))).toEqual({ kind: 'sorted' });
+  });
+  test('a walk chosen over a list carries the list, to read once the walk passes its budget', () => {
+    const many = new Set(Array.from({ length: 3000 }, (_, i) => `run-${i}`));
+    // 30,000 candidates; the walk expects 10 × 100,000 / 30,000 ≈ 33 rows: budget 4× that, at least 256.
+    expect(planArtifacts(undefined, { flowRunIds: many }, stats({}))).toEqual({
+      path: { kind: 'sorted' },
+      fallback: { path: { kind: 'flowRuns', ids: [...many] }, walkBudget: 256 },
+    });
+    expect(planArtifacts(undefined, { flowRunIds: many }, stats({ pageEnd: 200 })).fallback?.walkBudget).toBe(2667);
+    // A list read directly, or no list at all, has no fallback.
+    expect(planArtifacts(undefined, { flowRunIds: new Set(['run-1']) }, stats({})).fallback).toBeUndefined();
+    expect(planArtifacts({ type: { not_any_: ['t'] } }, undefined, stats({})).fallback).toBeUndefined();
   });
   test('the same list is read directly for a count, or when it is small next to the walk', () => {
     const many = new Set(Array.from({ length: 3000 }, (_, i) => `run-${i}`));
