@@ -37,34 +37,44 @@ function* artifactsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<Artifact
 }
 
 /** The last part of every key under these prefixes of a two-part index ([run id, id], [type key, key], …). */
-function* artifactIdsOnIndex(index: StoreDbs['artifactsByFlowRun'], prefixes: string[], at: At): Iterable<string> {
+function* lastPartsUnder(index: StoreDbs['artifactsByFlowRun'], prefixes: string[], at: At): Iterable<string> {
   for (const prefix of prefixes) for (const key of index.getKeys({ ...prefixRange(prefix), ...at })) yield lastId(key as unknown[]);
+}
+
+/**
+ * A run or type list read off one side's two-part index: [run id or type key, artifact id] on
+ * the artifact side, [run id or type key, key] in the collections' indexes of the fields they
+ * mirror from their latest version. Undefined for the other kinds of path.
+ */
+function onRunOrTypeIndex(
+  path: Exclude<AccessPath, { kind: 'sorted' }>,
+  indexes: { flowRuns: StoreDbs['artifactsByFlowRun']; taskRuns: StoreDbs['artifactsByFlowRun']; types: StoreDbs['artifactsByFlowRun'] },
+  at: At,
+): Iterable<string> | undefined {
+  switch (path.kind) {
+    case 'flowRuns':
+      return lastPartsUnder(indexes.flowRuns, path.ids, at);
+    case 'taskRuns':
+      return lastPartsUnder(indexes.taskRuns, path.ids, at);
+    case 'types':
+      return lastPartsUnder(indexes.types, path.types.map(typeKey), at);
+    default:
+      return undefined;
+  }
 }
 
 /** The artifacts a narrow path can match (each once), in no particular order. */
 function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<ArtifactView> {
-  let ids: Iterable<string>;
-  switch (path.kind) {
-    case 'ids':
-      ids = path.ids;
-      break;
-    case 'keys':
-      ids = (function* () {
-        for (const key of path.keys.filter(storableKey)) {
-          for (const k of dbs.artifactsByKey.getKeys({ ...versionsRange(key), ...at })) yield lastId(k as unknown[]);
-        }
-      })();
-      break;
-    case 'flowRuns':
-      ids = artifactIdsOnIndex(dbs.artifactsByFlowRun, path.ids, at);
-      break;
-    case 'taskRuns':
-      ids = artifactIdsOnIndex(dbs.artifactsByTaskRun, path.ids, at);
-      break;
-    case 'types':
-      ids = artifactIdsOnIndex(dbs.artifactsByType, path.types.map(typeKey), at);
-      break;
-  }
+  const ids: Iterable<string> =
+    path.kind === 'ids'
+      ? path.ids
+      : path.kind === 'keys'
+        ? (function* () {
+            for (const key of path.keys.filter(storableKey)) {
+              for (const k of dbs.artifactsByKey.getKeys({ ...versionsRange(key), ...at })) yield lastId(k as unknown[]);
+            }
+          })()
+        : onRunOrTypeIndex(path, { flowRuns: dbs.artifactsByFlowRun, taskRuns: dbs.artifactsByTaskRun, types: dbs.artifactsByType }, at)!;
   for (const id of ids) {
     const view = dbs.artifactViews.get(id, at);
     if (view) yield view;
@@ -87,22 +97,10 @@ function* collectionsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<Collec
 
 /** The collections a narrow path can match (each once). */
 function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<CollectionView> {
-  let keys: Iterable<string> | undefined;
-  switch (path.kind) {
-    case 'keys':
-      keys = path.keys.filter(storableKey);
-      break;
-    // The indexes of the fields a collection mirrors from its latest version: [value, key].
-    case 'flowRuns':
-      keys = artifactIdsOnIndex(dbs.collectionsByFlowRun, path.ids, at);
-      break;
-    case 'taskRuns':
-      keys = artifactIdsOnIndex(dbs.collectionsByTaskRun, path.ids, at);
-      break;
-    case 'types':
-      keys = artifactIdsOnIndex(dbs.collectionsByType, path.types.map(typeKey), at);
-      break;
-  }
+  const keys =
+    path.kind === 'keys'
+      ? path.keys.filter(storableKey)
+      : onRunOrTypeIndex(path, { flowRuns: dbs.collectionsByFlowRun, taskRuns: dbs.collectionsByTaskRun, types: dbs.collectionsByType }, at);
   if (keys !== undefined) {
     for (const key of keys) {
       const view = dbs.collectionViews.get(key, at);
