@@ -6,13 +6,15 @@
 import { expect, test } from 'bun:test';
 import { QueryDeadlineError, SLICE_MS, inSlices, toEnd, type Sliced } from '../../src/query/slices.ts';
 
-/** Busy work of about `ms`, pausing every 0.05 ms; `closed` records that its finally ran. */
-function* busy(ms: number, state: { closed: boolean }): Sliced<string> {
+/**
+ * Busy work in `pauses` stretches, each spinning past SLICE_MS before its pause point (so every
+ * pause ends a slice, however fast or loaded the machine); `closed` records that its finally ran.
+ */
+function* busy(pauses: number, state: { closed: boolean }): Sliced<string> {
   try {
-    const end = performance.now() + ms;
-    while (performance.now() < end) {
-      const pauseAt = performance.now() + 0.05;
-      while (performance.now() < pauseAt) {}
+    for (let i = 0; i < pauses; i++) {
+      const until = performance.now() + 2 * SLICE_MS;
+      while (performance.now() < until) {}
       yield;
     }
     return 'done';
@@ -31,24 +33,25 @@ test('a long query gives other work turns while it runs, and returns its answer'
       turns++;
     }
   })();
-  const answer = await inSlices(busy(20 * SLICE_MS, state), performance.now() + 60_000);
+  const answer = await inSlices(busy(20, state), performance.now() + 60_000);
   running = false;
   await other;
   expect(answer).toBe('done');
-  expect(turns).toBeGreaterThanOrEqual(5); // ~20 slices; each let the other loop in
+  expect(turns).toBeGreaterThanOrEqual(10); // 20 slices, each followed by a turn of the loop
   expect(state.closed).toBe(true);
 });
 
 test('past its deadline a query is stopped: QueryDeadlineError, its finally blocks run', async () => {
   const state = { closed: false };
   const started = performance.now();
-  await expect(inSlices(busy(60_000, state), performance.now() + 20)).rejects.toBeInstanceOf(QueryDeadlineError);
-  expect(performance.now() - started).toBeLessThan(30_000); // stopped, not run for its 60 s
+  // 10 million pauses would take over an hour; the deadline stops it after ~20 ms.
+  await expect(inSlices(busy(10_000_000, state), performance.now() + 20)).rejects.toBeInstanceOf(QueryDeadlineError);
+  expect(performance.now() - started).toBeLessThan(30_000);
   expect(state.closed).toBe(true);
 });
 
 test('toEnd runs the same work synchronously', () => {
   const state = { closed: false };
-  expect(toEnd(busy(3, state))).toBe('done');
+  expect(toEnd(busy(5, state))).toBe('done');
   expect(state.closed).toBe(true);
 });
