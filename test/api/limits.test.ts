@@ -101,9 +101,9 @@ describe('over a real connection, whatever the framing', () => {
     const count = await fetch(`${server.url}/api/artifacts/count`, { method: 'POST', body: '{}' });
     expect(await count.json()).toBe(0);
     const body = JSON.stringify({ key: 'fits', data: 'y'.repeat(LIMIT - 100) });
-    const sized = await exchange(port, Buffer.concat([head(`Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n`), Buffer.from(body)]), { halfClose: false });
+    const sized = await exchange(port, Buffer.concat([head(`Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n`), Buffer.from(body)]), { halfClose: false, timeoutMs: 10_000 });
     expect(sized.responses[0].status).toBe(201);
-    const chunked = await exchange(port, Buffer.concat([head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`)]), { halfClose: false });
+    const chunked = await exchange(port, Buffer.concat([head('Transfer-Encoding: chunked\r\nConnection: close\r\n'), Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`)]), { halfClose: false, timeoutMs: 10_000 });
     expect(chunked.responses[0].status).toBe(201);
   });
 });
