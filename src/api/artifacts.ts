@@ -21,7 +21,7 @@ import {
   ReadLatestArtifactsBody,
 } from '../schemas/bodies.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
-import { resolveRunSets, type RunFilters } from '../query/runs.ts';
+import { resolveRunSetsSliced, type RunFilters, type RunSets } from '../query/runs.ts';
 import { inSlices, type Sliced } from '../query/slices.ts';
 import type { ArtifactPatch } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
@@ -38,9 +38,17 @@ function rawData(body: JsonBody, model: { data?: unknown }): string | undefined 
 export function artifactRoutes(root: Store, config: Config) {
   const limit = { max: config.defaultLimit };
   const store = root.artifacts;
-  const runSets = (values: Record<string, unknown>) => resolveRunSets(root, values as RunFilters);
-  // Filters and counts run in slices, letting other requests in, until the query deadline.
-  const sliced = <T>(work: Sliced<T>) => inSlices(work, performance.now() + config.queryTimeoutMs);
+  /**
+   * A filter or count: the run filters resolved to run-id sets, then the artifact query on them,
+   * all in slices that let other requests in, until the query deadline.
+   */
+  const query = <T>(values: Record<string, unknown>, work: (runs: RunSets) => Sliced<T>) =>
+    inSlices(
+      (function* () {
+        return yield* work(yield* resolveRunSetsSliced(root, values as RunFilters));
+      })(),
+      performance.now() + config.queryTimeoutMs,
+    );
 
   return new Elysia({ prefix: '/artifacts' })
     .post(
@@ -84,12 +92,14 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
-        const rows = await sliced(store.findJsonSliced(
-          values.artifacts as ArtifactFilter | undefined,
-          (values.sort as Sort) ?? 'ID_DESC',
-          { offset: (values.offset as number) ?? 0, limit: take },
-          runSets(values),
-        ));
+        const rows = await query(values, (runs) =>
+          store.findJsonSliced(
+            values.artifacts as ArtifactFilter | undefined,
+            (values.sort as Sort) ?? 'ID_DESC',
+            { offset: (values.offset as number) ?? 0, limit: take },
+            runs,
+          ),
+        );
         return jsonText(200, jsonArray(rows));
       },
       { parse: 'none', detail: docs.readArtifacts },
@@ -100,12 +110,14 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
-        const rows = await sliced(store.findLatestJsonSliced(
-          values.artifacts as ArtifactCollectionFilter | undefined,
-          (values.sort as Sort) ?? 'ID_DESC',
-          { offset: (values.offset as number) ?? 0, limit: take },
-          runSets(values),
-        ));
+        const rows = await query(values, (runs) =>
+          store.findLatestJsonSliced(
+            values.artifacts as ArtifactCollectionFilter | undefined,
+            (values.sort as Sort) ?? 'ID_DESC',
+            { offset: (values.offset as number) ?? 0, limit: take },
+            runs,
+          ),
+        );
         return jsonText(200, jsonArray(rows));
       },
       { parse: 'none', detail: docs.readLatestArtifacts },
@@ -116,7 +128,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountArtifactsBody));
-        return jsonText(200, String(await sliced(store.countSliced(values.artifacts as ArtifactFilter | undefined, runSets(values)))));
+        return jsonText(200, String(await query(values, (runs) => store.countSliced(values.artifacts as ArtifactFilter | undefined, runs))));
       },
       { parse: 'none', detail: docs.countArtifacts },
     )
@@ -128,7 +140,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const { values } = readEmbeddedBody(body, bodyParams(CountLatestArtifactsBody));
         return jsonText(
           200,
-          String(await sliced(store.countLatestSliced(values.artifacts as ArtifactCollectionFilter | undefined, runSets(values)))),
+          String(await query(values, (runs) => store.countLatestSliced(values.artifacts as ArtifactCollectionFilter | undefined, runs))),
         );
       },
       { parse: 'none', detail: docs.countLatestArtifacts },

@@ -17,6 +17,7 @@ import { parseDateTime } from '../validation/datetime.ts';
 import { AllIds, bySize, InRange, intersect, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
 
 export type { IdSet } from './id-sets.ts';
+import { ROWS_PER_PAUSE, toEnd, type Sliced } from './slices.ts';
 
 /** The run-related filters of a request; absent (or null) ones are undefined. */
 export interface RunFilters {
@@ -83,7 +84,7 @@ interface Compiled<R> {
 
 /** A condition a scan of index keys answers (every key read, no record decoded), or a test of the record. */
 interface Scan<R> {
-  ids: () => IdSet;
+  ids: () => Sliced<IdSet>;
   test: Predicate<R>;
 }
 
@@ -178,12 +179,14 @@ function runsNamed<R extends RunRecord>(runs: RunIndexes<R>, names: string[]): I
  * its key (`s` + name); a long one is hashed (`h` + SHA-256), so only those runs' records are
  * read. Equal names are adjacent keys and tested once.
  */
-function runsNamedLike<R extends RunRecord>(runs: RunIndexes<R>, pattern: string): Set<string> {
+function* runsNamedLike<R extends RunRecord>(runs: RunIndexes<R>, pattern: string): Sliced<Set<string>> {
   const matches = like(pattern);
   const ids = new Set<string>();
   let last: string | undefined;
   let lastMatched = false;
+  let visited = 0;
   for (const key of runs.byName.getKeys({})) {
+    if (++visited % (ROWS_PER_PAUSE * 8) === 0) yield; // keys: a fraction of a record each
     const [name, id] = key as [string, string];
     if (name.startsWith('s')) {
       if (name !== last) {
@@ -273,9 +276,9 @@ function compileFlowRuns(
     if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
     // A condition that always holds (an empty object) makes the union every run.
     if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
-    const union = () => unite(branches.map((b) => resolveSide(b, flowRunTable(store), options)), options.buildAtMost);
+    const union = () => unite(branches.map((b) => toEnd(resolveSide(b, flowRunTable(store), options))), options.buildAtMost);
     if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
-    else out.scans.push({ ids: union, test });
+    else out.scans.push({ ids: function* () { return union(); }, test });
     return;
   }
   for (const [field, sub] of present(f)) {
@@ -416,9 +419,9 @@ function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out
     const test = compileTaskRunFilter(f, ctx);
     if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
     if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
-    const union = () => unite(branches.map((b) => resolveSide(b, taskRunTable(store), options)), options.buildAtMost);
+    const union = () => unite(branches.map((b) => toEnd(resolveSide(b, taskRunTable(store), options))), options.buildAtMost);
     if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
-    else out.scans.push({ ids: union, test });
+    else out.scans.push({ ids: function* () { return union(); }, test });
     return;
   }
   const runs = taskRunIndexes(store);
@@ -494,24 +497,33 @@ function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out
  * of the smallest index set (or of the whole table) that pass the other sets, the id tests and
  * the residual.
  */
-function resolveSide<R extends { id: string }>(c: Compiled<R>, table: Table<R>, options: ResolveOptions): IdSet {
+function* resolveSide<R extends { id: string }>(c: Compiled<R>, table: Table<R>, options: ResolveOptions): Sliced<IdSet> {
   if (c.scans.length > 0) {
     const smallest = c.exact.reduce((n, set) => Math.min(n, set.size), Infinity);
-    c =
-      smallest * KEYS_PER_RECORD < table.all().size
-        ? { ...c, residual: [...c.residual, ...c.scans.map((s) => s.test)], scans: [] }
-        : { ...c, exact: [...c.exact, ...c.scans.map((s) => s.ids())], scans: [] };
+    if (smallest * KEYS_PER_RECORD < table.all().size) {
+      c = { ...c, residual: [...c.residual, ...c.scans.map((s) => s.test)], scans: [] };
+    } else {
+      const scanned: IdSet[] = [];
+      for (const scan of c.scans) scanned.push(yield* scan.ids());
+      c = { ...c, exact: [...c.exact, ...scanned], scans: [] };
+    }
   }
   if (c.residual.length === 0) return intersect(c.exact.length > 0 ? c.exact : [table.all()], c.idTests, options.buildAtMost);
   const test = combine(c.residual);
   const passes = (id: string, others: IdSet[]) => others.every((set) => set.has(id)) && c.idTests.every((t) => t(id));
   const ids = new Set<string>();
+  // Testing records is the long part: pause points let the server answer others meanwhile.
+  let visited = 0;
   if (c.exact.length === 0) {
-    for (const record of table.records()) if (passes(record.id, []) && test(record)) ids.add(record.id);
+    for (const record of table.records()) {
+      if (++visited % ROWS_PER_PAUSE === 0) yield;
+      if (passes(record.id, []) && test(record)) ids.add(record.id);
+    }
     return ids;
   }
   const [smallest, ...others] = bySize(c.exact);
   for (const id of smallest) {
+    if (++visited % ROWS_PER_PAUSE === 0) yield;
     if (!passes(id, others)) continue;
     const record = table.get(id);
     if (record && test(record)) ids.add(id);
@@ -532,7 +544,7 @@ const flowRunTable = (store: Store): Table<FlowRunRecord> => ({
 });
 
 /** The flow runs that match the flow-run side (`flowRunSide`), resolved through indexes. */
-function resolveFlowRunIds(store: Store, filters: RunFilters, ctx: FilterContext, options: ResolveOptions): IdSet {
+function resolveFlowRunIds(store: Store, filters: RunFilters, ctx: FilterContext, options: ResolveOptions): Sliced<IdSet> {
   const out = compiled<FlowRunRecord>();
   if (filters.flow_runs) compileFlowRuns(store, filters.flow_runs, ctx, out, options);
   if (filters.flows) out.exact.push(runsOfFlows(store, filters.flows, ctx));
@@ -547,7 +559,7 @@ const taskRunTable = (store: Store): Table<TaskRunRecord> => ({
 });
 
 /** The task runs that match `task_runs`, resolved through indexes. */
-function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, options: ResolveOptions): IdSet {
+function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, options: ResolveOptions): Sliced<IdSet> {
   const out = compiled<TaskRunRecord>();
   compileTaskRuns(store, f, ctx, out, options);
   return resolveSide(out, taskRunTable(store), options);
@@ -565,10 +577,15 @@ export interface ResolveOptions {
  * ANDed condition an index answers exactly becomes a set, the others are tested on the records
  * of the smallest such set only (see `resolveSide`). Sets may be lazy (see `id-sets.ts`).
  */
-export function resolveRunSets(store: Store, filters: RunFilters, options: ResolveOptions = {}): RunSets {
+export function* resolveRunSetsSliced(store: Store, filters: RunFilters, options: ResolveOptions = {}): Sliced<RunSets> {
   const sets: RunSets = {};
   const ctx = filterContext(store);
-  if (filters.flow_runs || filters.flows || filters.deployments) sets.flowRunIds = resolveFlowRunIds(store, filters, ctx, options);
-  if (filters.task_runs) sets.taskRunIds = resolveTaskRunIds(store, filters.task_runs, ctx, options);
+  if (filters.flow_runs || filters.flows || filters.deployments) sets.flowRunIds = yield* resolveFlowRunIds(store, filters, ctx, options);
+  if (filters.task_runs) sets.taskRunIds = yield* resolveTaskRunIds(store, filters.task_runs, ctx, options);
   return sets;
+}
+
+/** `resolveRunSetsSliced` run to its end at once (commands, tests). */
+export function resolveRunSets(store: Store, filters: RunFilters, options: ResolveOptions = {}): RunSets {
+  return toEnd(resolveRunSetsSliced(store, filters, options));
 }
