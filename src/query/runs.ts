@@ -11,7 +11,7 @@ import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
 import { indexString } from '../store/index-keys.ts';
-import { deploymentIdsOfFlow, stateCounter, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
+import { deploymentIdsOfFlow, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { AllIds, bySize, InRange, intersect, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
@@ -112,9 +112,10 @@ function addResidual<R>(out: Compiled<R>, test: Predicate<R>): void {
 }
 
 /** The state, tag and name indexes of flow runs or of task runs, and their records. */
-interface RunIndexes<R extends { name: string; tags: string[]; state_type: string | null }> {
+interface RunIndexes<R extends RunRecord> {
   get: (id: string) => R | undefined;
   byState: KeyIndex;
+  byStateName: KeyIndex;
   byTag: KeyIndex;
   byName: KeyIndex;
   /** Runs per state type, when counters hold them (else the index is counted). */
@@ -126,6 +127,7 @@ const flowRunIndexes = (store: Store): RunIndexes<FlowRunRecord> => {
   return {
     get: (id) => dbs.flowRuns.get(id),
     byState: dbs.flowRunsByState,
+    byStateName: dbs.flowRunsByStateName,
     byTag: dbs.flowRunsByTag,
     byName: dbs.flowRunsByName,
     stateCount: (type) => dbs.counters.get(stateCounter(type)) ?? 0,
@@ -134,7 +136,13 @@ const flowRunIndexes = (store: Store): RunIndexes<FlowRunRecord> => {
 
 const taskRunIndexes = (store: Store): RunIndexes<TaskRunRecord> => {
   const { dbs } = store;
-  return { get: (id) => dbs.taskRuns.get(id), byState: dbs.taskRunsByState, byTag: dbs.taskRunsByTag, byName: dbs.taskRunsByName };
+  return {
+    get: (id) => dbs.taskRuns.get(id),
+    byState: dbs.taskRunsByState,
+    byStateName: dbs.taskRunsByStateName,
+    byTag: dbs.taskRunsByTag,
+    byName: dbs.taskRunsByName,
+  };
 };
 
 /** The first key elements a run's record puts it under in an index (UnderPrefixes' `has` with many prefixes). */
@@ -157,22 +165,25 @@ function runsWithTags<R extends RunRecord>(runs: RunIndexes<R>, tags: string[]):
   });
 }
 
-/** Runs in any of the state types (`''` for none), sized by the per-state counters when there are. */
-function runsInStates<R extends RunRecord>(runs: RunIndexes<R>, types: string[]): IdSet {
-  return new UnderPrefixes(runs.byState, types, {
-    disjoint: true,
-    count: runs.stateCount,
-    firstsOf: firstsFrom(runs.get, (r) => r.state_type ?? ''),
-  });
+/**
+ * Runs under any of `firsts` in an index holding one entry per run (`firstOf` the first key
+ * element a run's record puts it under), sized by `count` when counters hold the sizes.
+ */
+function runsUnder<R extends RunRecord>(runs: RunIndexes<R>, index: KeyIndex, firsts: string[], firstOf: (r: R) => string, count?: (first: string) => number): IdSet {
+  return new UnderPrefixes(index, firsts, { disjoint: true, count, firstsOf: firstsFrom(runs.get, firstOf) });
 }
 
+/** Runs in any of the state types (`''` for none), sized by the per-state counters when there are. */
+const runsInStates = <R extends RunRecord>(runs: RunIndexes<R>, types: string[]) =>
+  runsUnder(runs, runs.byState, types, (r) => r.state_type ?? '', runs.stateCount);
+
+/** Runs whose state is named any of `names` (a run without a state name matches none). */
+const runsInStateNames = <R extends RunRecord>(runs: RunIndexes<R>, names: string[]) =>
+  runsUnder(runs, runs.byStateName, names.map(indexString), (r) => stateNameKey(r)[0]);
+
 /** Runs named any of `names`. */
-function runsNamed<R extends RunRecord>(runs: RunIndexes<R>, names: string[]): IdSet {
-  return new UnderPrefixes(runs.byName, names.map(indexString), {
-    disjoint: true,
-    firstsOf: firstsFrom(runs.get, (r) => indexString(r.name)),
-  });
-}
+const runsNamed = <R extends RunRecord>(runs: RunIndexes<R>, names: string[]) =>
+  runsUnder(runs, runs.byName, names.map(indexString), (r) => indexString(r.name));
 
 /**
  * Runs whose name matches a `like_` pattern, read off the name index's keys: a short name is in
@@ -199,7 +210,7 @@ function* runsNamedLike<R extends RunRecord>(runs: RunIndexes<R>, pattern: strin
   return ids;
 }
 
-type RunRecord = { name: string; tags: string[]; state_type: string | null };
+type RunRecord = { id: string; name: string; tags: string[]; state_type: string | null; state_name: string | null };
 
 const TIME_COLUMNS = {
   start_time: { index: 'flowRunsByStartTime', column: (r: FlowRunRecord) => r.start_time },
@@ -332,7 +343,8 @@ function compileFlowRuns(
           const excluded = new Set<string>(sub.type.not_any_);
           out.exact.push(runsInStates(flowRunIndexes(store), storedStateTypes(store).filter((type) => type !== '' && !excluded.has(type))));
         }
-        if (sub.name != null) rest({ name: sub.name });
+        if (sub.name?.any_ != null) out.exact.push(runsInStateNames(flowRunIndexes(store), sub.name.any_));
+        if (sub.name?.not_any_ != null) rest({ name: { not_any_: sub.name.not_any_ } });
         break;
       }
       case 'name': {
@@ -405,7 +417,7 @@ const defined = <T>(items: (T | undefined)[]) => items.filter((item): item is T 
 
 /**
  * The `task_runs` filter's conditions, split as the flow runs' are: ids, flow run ids, state
- * types, tags and names from indexes, sub-flow runs by an id test, the rest on records; `or_`
+ * types and names, tags and names from indexes, sub-flow runs by an id test, the rest on records; `or_`
  * the union of its conditions' sets, as `compileFlowRuns`.
  */
 function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out: Compiled<TaskRunRecord>, options: ResolveOptions = {}): void {
@@ -472,7 +484,8 @@ function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out
         }
         if (sub.type?.any_ != null) out.exact.push(runsInStates(runs, sub.type.any_));
         if (sub.type?.not_any_ != null) rest({ type: { not_any_: sub.type.not_any_ } });
-        if (sub.name != null) rest({ name: sub.name });
+        if (sub.name?.any_ != null) out.exact.push(runsInStateNames(runs, sub.name.any_));
+        if (sub.name?.not_any_ != null) rest({ name: { not_any_: sub.name.not_any_ } });
         break;
       }
       case 'name': {

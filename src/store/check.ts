@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
-import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter, taskRunQueryKeys } from './rows.ts';
+import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -119,6 +119,7 @@ function checkCompanions(
   expect('flowRuns.byParentTask', dbs.flowRunsByParentTask.getKeys({}), keys(runs.filter((r) => r.parent_task_run_id).map((r) => [r.parent_task_run_id, r.id])));
   expect('flowRuns.byIdempotencyKey', dbs.flowRunsByIdempotencyKey.getKeys({}), keys(runs.filter((r) => r.idempotency_key !== null).map((r) => idempotencyKey(r.flow_id, r.idempotency_key!))));
   expect('flowRuns.byState', dbs.flowRunsByState.getKeys({}), keys(runs.map((r) => [r.state_type ?? '', r.id])));
+  expect('flowRuns.byStateName', dbs.flowRunsByStateName.getKeys({}), keys(runs.map(stateNameKey)));
   expect('flowRuns.byTag', dbs.flowRunsByTag.getKeys({}), keys(runs.flatMap((r) => [...new Set(r.tags)].map((tag) => [indexString(tag), r.id]))));
   const timeName = runs.map(flowRunTimeNameKeys);
   const timeNameIndexes = { byStartTime: dbs.flowRunsByStartTime, byExpectedStartTime: dbs.flowRunsByExpectedStartTime, byEndTime: dbs.flowRunsByEndTime, byName: dbs.flowRunsByName };
@@ -129,6 +130,7 @@ function checkCompanions(
   expect('taskRuns.byKeys', dbs.taskRunsByKeys.getKeys({}), keys(tasks.map((t) => [t.flow_run_id ?? '', indexString(t.task_key), indexString(t.dynamic_key)])));
   const taskQuery = tasks.map(taskRunQueryKeys);
   expect('taskRuns.byState', dbs.taskRunsByState.getKeys({}), keys(taskQuery.map((k) => k.byState)));
+  expect('taskRuns.byStateName', dbs.taskRunsByStateName.getKeys({}), keys(tasks.map(stateNameKey)));
   expect('taskRuns.byTag', dbs.taskRunsByTag.getKeys({}), keys(taskQuery.flatMap((k) => k.byTag)));
   expect('taskRuns.byName', dbs.taskRunsByName.getKeys({}), keys(taskQuery.map((k) => k.byName)));
   expect('deployments.byFlowName', dbs.deploymentsByFlowName.getKeys({}), keys(deployments.map((d) => deploymentKey(d.flow_id, d.name))));

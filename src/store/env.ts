@@ -65,6 +65,8 @@ export interface StoreDbs {
   flowRunsByIdempotencyKey: Database<string, Key[]>;
   /** [state_type, id] → empty */
   flowRunsByState: Database<Buffer, Key[]>;
+  /** [indexString(state_name) or "" for none, id] → empty (layout version 7) */
+  flowRunsByStateName: Database<Buffer, Key[]>;
   /** [indexString(tag), id] → empty: one entry per distinct tag of a run (layout version 2) */
   flowRunsByTag: Database<Buffer, Key[]>;
   /** [start_time, id] → empty: runs that have started (layout version 4) */
@@ -83,6 +85,8 @@ export interface StoreDbs {
   taskRunsByKeys: Database<string, Key[]>;
   /** [state_type or "", id] → empty (layout version 6) */
   taskRunsByState: Database<Buffer, Key[]>;
+  /** [indexString(state_name) or "" for none, id] → empty (layout version 7) */
+  taskRunsByStateName: Database<Buffer, Key[]>;
   /** [indexString(tag), id] → empty: one entry per distinct tag of a task run (layout version 6) */
   taskRunsByTag: Database<Buffer, Key[]>;
   /** [indexString(name), id] → empty (layout version 6) */
@@ -144,6 +148,7 @@ export function openDbs(path: string): StoreDbs {
     flowRunsByParentTask: index('flowRuns.byParentTask'),
     flowRunsByIdempotencyKey: keyIndex('flowRuns.byIdempotencyKey'),
     flowRunsByState: index('flowRuns.byState'),
+    flowRunsByStateName: index('flowRuns.byStateName'),
     flowRunsByTag: index('flowRuns.byTag'),
     flowRunsByStartTime: index('flowRuns.byStartTime'),
     flowRunsByExpectedStartTime: index('flowRuns.byExpectedStartTime'),
@@ -153,6 +158,7 @@ export function openDbs(path: string): StoreDbs {
     taskRunsByFlowRun: index('taskRuns.byFlowRun'),
     taskRunsByKeys: keyIndex('taskRuns.byKeys'),
     taskRunsByState: index('taskRuns.byState'),
+    taskRunsByStateName: index('taskRuns.byStateName'),
     taskRunsByTag: index('taskRuns.byTag'),
     taskRunsByName: index('taskRuns.byName'),
     deployments: env.openDB<DeploymentRecord, string>({ name: 'deployments' }),

@@ -7,6 +7,7 @@ import type { Key } from 'lmdb';
 import type { StoreDbs } from './env.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
 import { indexString } from './index-keys.ts';
+import { typeKey } from './keys.ts';
 import type { UpgradeStep } from './upgrade.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -54,6 +55,7 @@ function flowRunIndexKeys(r: FlowRunRecord) {
     byParentTask: r.parent_task_run_id === null ? undefined : [r.parent_task_run_id, r.id],
     byIdempotencyKey: r.idempotency_key === null ? undefined : idempotencyKey(r.flow_id, r.idempotency_key),
     byState: [r.state_type ?? '', r.id],
+    byStateName: stateNameKey(r),
     byTag: flowRunTagKeys(r),
     ...flowRunTimeNameKeys(r),
   };
@@ -98,6 +100,12 @@ function putTimeNameKeys(dbs: StoreDbs, keys: TimeNameKeys, remove = false, othe
 /** `flowRuns.byTag` keys of a run: one per distinct tag (a run may list a tag twice). */
 const flowRunTagKeys = (r: Pick<FlowRunRecord, 'id' | 'tags'>) => [...new Set(r.tags)].map((tag) => [indexString(tag), r.id]);
 
+/**
+ * `flowRuns.byStateName` and `taskRuns.byStateName` key of a run (layout version 7): its state
+ * name through `indexString`, NULL as "" (which `indexString` never returns), as `typeKey` does.
+ */
+export const stateNameKey = (r: Pick<FlowRunRecord, 'id' | 'state_name'>) => [typeKey(r.state_name), r.id];
+
 /** Writes a flow run, moving its index entries from `old` when it replaces one. */
 export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecord): void {
   if (old) unindexFlowRun(dbs, old, run);
@@ -109,6 +117,7 @@ export function putFlowRun(dbs: StoreDbs, run: FlowRunRecord, old?: FlowRunRecor
   if (keys.byParentTask) dbs.flowRunsByParentTask.put(keys.byParentTask, EMPTY);
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.put(keys.byIdempotencyKey, run.id);
   dbs.flowRunsByState.put(keys.byState, EMPTY);
+  dbs.flowRunsByStateName.put(keys.byStateName, EMPTY);
   for (const key of keys.byTag) dbs.flowRunsByTag.put(key, EMPTY);
   putTimeNameKeys(dbs, keys, false, old && flowRunTimeNameKeys(old));
   bump(dbs, stateCounter(run.state_type), 1);
@@ -125,6 +134,7 @@ function unindexFlowRun(dbs: StoreDbs, run: FlowRunRecord, next?: FlowRunRecord)
   if (keys.byParentTask) dbs.flowRunsByParentTask.remove(keys.byParentTask);
   if (keys.byIdempotencyKey) dbs.flowRunsByIdempotencyKey.remove(keys.byIdempotencyKey);
   dbs.flowRunsByState.remove(keys.byState);
+  dbs.flowRunsByStateName.remove(keys.byStateName);
   for (const key of keys.byTag) dbs.flowRunsByTag.remove(key);
   putTimeNameKeys(dbs, keys, true, next && flowRunTimeNameKeys(next));
   bump(dbs, stateCounter(run.state_type), -1);
@@ -212,9 +222,13 @@ function putTaskRunQueryKeys(dbs: StoreDbs, t: TaskRunRecord, remove = false): v
 
 export function putTaskRun(dbs: StoreDbs, task: TaskRunRecord, isNew: boolean): void {
   const old = isNew ? undefined : dbs.taskRuns.get(task.id);
-  if (old) putTaskRunQueryKeys(dbs, old, true);
+  if (old) {
+    putTaskRunQueryKeys(dbs, old, true);
+    dbs.taskRunsByStateName.remove(stateNameKey(old));
+  }
   dbs.taskRuns.put(task.id, task);
   putTaskRunQueryKeys(dbs, task);
+  dbs.taskRunsByStateName.put(stateNameKey(task), EMPTY);
   if (isNew) {
     dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
     dbs.taskRunsByKeys.put(taskKeys(task), task.id);
@@ -230,6 +244,7 @@ export function removeTaskRun(dbs: StoreDbs, task: TaskRunRecord): void {
   }
   dbs.taskRuns.remove(task.id);
   putTaskRunQueryKeys(dbs, task, true);
+  dbs.taskRunsByStateName.remove(stateNameKey(task));
   dbs.taskRunsByFlowRun.remove([task.flow_run_id ?? '', task.id]);
   dbs.taskRunsByKeys.remove(taskKeys(task));
   bump(dbs, 'taskRuns', -1);
@@ -249,6 +264,22 @@ export const TASK_RUN_QUERY_INDEXES: UpgradeStep = {
       for (const key of [...index.getKeys({})]) index.remove(key);
     }
     for (const { value: task } of dbs.taskRuns.getRange({})) putTaskRunQueryKeys(dbs, task);
+  },
+};
+
+/**
+ * Layout version 7 adds `flowRuns.byStateName` and `taskRuns.byStateName`, built from the runs
+ * already stored (each emptied first, so a rerun over any partial state ends the same).
+ */
+export const RUN_STATE_NAME_INDEXES: UpgradeStep = {
+  version: 7,
+  adds: 'flow runs and task runs by state name',
+  build(dbs) {
+    for (const index of [dbs.flowRunsByStateName, dbs.taskRunsByStateName]) {
+      for (const key of [...index.getKeys({})]) index.remove(key);
+    }
+    for (const { value: run } of dbs.flowRuns.getRange({})) dbs.flowRunsByStateName.put(stateNameKey(run), EMPTY);
+    for (const { value: task } of dbs.taskRuns.getRange({})) dbs.taskRunsByStateName.put(stateNameKey(task), EMPTY);
   },
 };
 

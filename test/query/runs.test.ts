@@ -31,6 +31,15 @@ const SCHEDULES = ['1999-12-31T23:59:59.999999Z', '2000-01-01T00:00:00Z', '2050-
 /** Names the name index hashes (long, or holding a NUL), and ones several runs share. */
 const ODD_NAMES = ['x'.repeat(500) + '-Late', 'nul\0late', 'dup', 'Dup', 'Ünïcode-late'];
 
+/** Custom state names (some hashed by the state-name index) beside the defaults ('Running', 'Failed', …). */
+const STATE_NAMES = ['Late', 'Retrying', 'z'.repeat(500), 'nul\0state'];
+/** A state of any type, with a custom name one time in five. */
+const someState = (rand: () => number, pick: <T>(xs: readonly T[]) => T) => {
+  const state: Record<string, unknown> = rand() < 0.2 ? { type: 'SCHEDULED', state_details: { scheduled_time: pick(SCHEDULES) } } : { type: pick(STATES) };
+  if (rand() < 0.2) state.name = pick(STATE_NAMES);
+  return state;
+};
+
 /** A small deterministic PRNG: the world is built from a seed, the filters come from fast-check. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -104,7 +113,7 @@ async function buildWorld(store: Store, seed: number, runs: number, flows: numbe
         flow_id: pick(w.flowIds),
         name: rand() < 0.25 ? pick(ODD_NAMES) : `${pick(['happy', 'sad', 'Late'])}-${i}`,
         tags: some(TAGS, 5),
-        state: rand() < 0.3 ? { type: 'SCHEDULED', state_details: { scheduled_time: pick(SCHEDULES) } } : { type: pick(STATES) },
+        state: someState(rand, pick),
         deployment_id: deployment,
         parent_task_run_id: parent,
         flow_version: rand() < 0.5 ? pick(['1.0', '2.0']) : null,
@@ -121,15 +130,14 @@ async function buildWorld(store: Store, seed: number, runs: number, flows: numbe
         dynamic_key: `${k}`,
         name: rand() < 0.3 ? pick(ODD_NAMES) : pick(['extract', 'load', `load-${i}`]),
         tags: some(TASK_TAGS, 3),
-        ...(rand() < 0.15 ? {} : { state: { type: pick(STATES) } }),
+        ...(rand() < 0.15 ? {} : { state: rand() < 0.2 ? { type: pick(STATES), name: pick(STATE_NAMES) } : { type: pick(STATES) } }),
       } as never);
       w.taskIds.push(task.record.id);
     }
     // States over time: each moves start, end and next scheduled times (a terminal state ends a
     // started run, a later non-terminal one clears its end).
     for (let k = Math.floor(rand() * 4); k > 0; k--) {
-      const state = rand() < 0.2 ? { type: 'SCHEDULED', state_details: { scheduled_time: pick(SCHEDULES) } } : { type: pick(STATES) };
-      await store.flowRuns.setState(run.id, state as never);
+      await store.flowRuns.setState(run.id, someState(rand, pick) as never);
     }
     if (rand() < 0.15) await store.flowRuns.update(run.id, { tags: some(TAGS, 3) } as never);
     if (rand() < 0.1) await store.flowRuns.update(run.id, { name: pick(ODD_NAMES) } as never);
@@ -190,7 +198,7 @@ const indexedFlowRunFields = (w: World) => ({
   state: obj({
     operator,
     type: obj({ any_: list(STATES), not_any_: list(STATES) }),
-    name: obj({ any_: list(['Running', 'Late', 'Failed']), not_any_: list(['Running', 'Failed']) }),
+    name: obj({ any_: list(['Running', 'Failed', 'Completed', 'Scheduled', 'nope', ...STATE_NAMES]), not_any_: list(['Running', 'Failed', 'Late']) }),
   }),
   parent_flow_run_id: obj({ operator, any_: ids([...w.runIds, ...w.parentRunIds, ...w.parentRunIds]) }),
   parent_task_run_id: obj({ operator, any_: ids([...w.taskIds, ...w.parentTaskIds, ...w.parentTaskIds]), is_null_: fc.boolean() }),
@@ -220,7 +228,7 @@ const taskRunFields = (w: World) => ({
   id: obj({ any_: ids(w.taskIds) }),
   name: obj({ any_: list(['extract', 'load', 'load-1', 'nope', ...ODD_NAMES]), like_: like }),
   tags: obj({ operator, all_: list(TASK_TAGS), is_null_: fc.boolean() }),
-  state: obj({ operator, type: obj({ any_: list(STATES) }), name: obj({ any_: list(['Running', 'Failed']) }) }),
+  state: obj({ operator, type: obj({ any_: list(STATES) }), name: obj({ any_: list(['Running', 'Failed', 'Completed', 'nope', ...STATE_NAMES]) }) }),
   start_time: bounds(w, true),
   expected_start_time: bounds(w, false),
   subflow_runs: obj({ exists_: fc.boolean() }),
@@ -369,6 +377,9 @@ test('the measured shapes resolve without decoding a run', async () => {
       { flow_runs: { tags: { all_: ['a', 'b'] } } },
       { flow_runs: { tags: { any_: ['a', 'b'] } } },
       { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+      { flow_runs: { state: { name: { any_: ['Completed', 'Late'] } } } },
+      { flow_runs: { state: { type: { any_: ['SCHEDULED'] }, name: { any_: ['Late'] } }, tags: { all_: ['a'] } } },
+      { flow_runs: { operator: 'or_', state: { name: { any_: ['Failed'] } }, tags: { all_: ['a'] } } },
       { flow_runs: { state: { type: { not_any_: ['FAILED'] } }, deployment_id: { any_: w.deploymentIds } } },
       { flows: {}, deployments: {}, flow_runs: { parent_task_run_id: { any_: w.taskIds.slice(0, 8) }, parent_flow_run_id: { any_: w.runIds } } },
       { flow_runs: { operator: 'or_', tags: { all_: ['a'] } }, deployments: { paused: { eq_: false } } },
@@ -417,6 +428,7 @@ test('the measured shapes resolve without decoding a run', async () => {
     }) as typeof store.dbs.taskRuns.get;
     const taskShapes: RunFilters[] = [
       { task_runs: { state: { type: { any_: ['FAILED'] } } } },
+      { task_runs: { state: { name: { any_: ['Failed', 'Retrying'] } } } },
       { task_runs: { tags: { all_: ['io', 'cpu'] } } },
       { task_runs: { name: { any_: ['extract'] } } },
       { task_runs: { name: { like_: 'LOA' } } },
