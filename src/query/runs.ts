@@ -263,6 +263,33 @@ function storedStateTypes(store: Store): string[] {
 }
 
 /**
+ * Conditions under `or_` (flow runs or task runs alike): each is compiled on its own (`branch`)
+ * and the answer is the union of their sets — an index set when no condition needs a record, a
+ * scan when some test the records of an index set of their own, and `test` on every record
+ * when one would have to read them all. A condition that always holds (an empty object) makes
+ * the union every run: no condition at all.
+ */
+function compileOr<R extends { id: string }>(
+  f: Conditions,
+  branch: (field: string, sub: unknown, into: Compiled<R>) => void,
+  test: Predicate<R>,
+  table: Table<R>,
+  out: Compiled<R>,
+  options: ResolveOptions,
+): void {
+  const branches = present(f).map(([field, sub]) => {
+    const into = compiled<R>();
+    branch(field, sub, into);
+    return into;
+  });
+  if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
+  if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
+  const union = () => unite(branches.map((b) => toEnd(resolveSide(b, table, options))), options.buildAtMost);
+  if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
+  else out.scans.push({ ids: function* () { return union(); }, test });
+}
+
+/**
  * The `flow_runs` filter's conditions, split into index sets, id tests, scans and residual
  * tests. Under `or_`, each condition is resolved on its own and the answer is their union: an
  * index set when no condition needs a record; when some do (each on the records of an index
@@ -278,19 +305,9 @@ function compileFlowRuns(
 ): void {
   const { dbs } = store;
   if (!allMustHold(f)) {
-    const branches = present(f).map(([field, sub]) => {
-      const branch = compiled<FlowRunRecord>();
-      compileFlowRuns(store, { [field]: sub } as FlowRunFilter, ctx, branch, options);
-      return branch;
-    });
-    const test = compileFlowRunFilter(f, ctx);
-    if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
-    // A condition that always holds (an empty object) makes the union every run.
-    if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
-    const union = () => unite(branches.map((b) => toEnd(resolveSide(b, flowRunTable(store), options))), options.buildAtMost);
-    if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
-    else out.scans.push({ ids: function* () { return union(); }, test });
-    return;
+    const branch = (field: string, sub: unknown, into: Compiled<FlowRunRecord>) =>
+      compileFlowRuns(store, { [field]: sub } as FlowRunFilter, ctx, into, options);
+    return compileOr(f, branch, compileFlowRunFilter(f, ctx), flowRunTable(store), out, options);
   }
   for (const [field, sub] of present(f)) {
     const rest = (part: object) => addResidual(out, compileFlowRunFilter({ [field]: part } as FlowRunFilter, ctx));
@@ -423,18 +440,9 @@ const defined = <T>(items: (T | undefined)[]) => items.filter((item): item is T 
 function compileTaskRuns(store: Store, f: TaskRunFilter, ctx: FilterContext, out: Compiled<TaskRunRecord>, options: ResolveOptions = {}): void {
   const { dbs } = store;
   if (!allMustHold(f)) {
-    const branches = present(f).map(([field, sub]) => {
-      const branch = compiled<TaskRunRecord>();
-      compileTaskRuns(store, { [field]: sub } as TaskRunFilter, ctx, branch, options);
-      return branch;
-    });
-    const test = compileTaskRunFilter(f, ctx);
-    if (branches.some((b) => b.residual.length > 0 && b.exact.length === 0)) return addResidual(out, test);
-    if (branches.some((b) => b.exact.length + b.idTests.length + b.residual.length + b.scans.length === 0)) return;
-    const union = () => unite(branches.map((b) => toEnd(resolveSide(b, taskRunTable(store), options))), options.buildAtMost);
-    if (branches.every((b) => b.residual.length === 0)) out.exact.push(union());
-    else out.scans.push({ ids: function* () { return union(); }, test });
-    return;
+    const branch = (field: string, sub: unknown, into: Compiled<TaskRunRecord>) =>
+      compileTaskRuns(store, { [field]: sub } as TaskRunFilter, ctx, into, options);
+    return compileOr(f, branch, compileTaskRunFilter(f, ctx), taskRunTable(store), out, options);
   }
   const runs = taskRunIndexes(store);
   const byFlowRun = (firsts: string[]) =>
