@@ -9,12 +9,15 @@ const JSON_HEADERS = new Headers({ 'content-type': 'application/json' });
  * nothing measurable over a plain Response (a WeakMap beside it cost ~60 ns per reply).
  */
 export class JsonResponse extends Response {
+  /** Only `content-type: application/json` (the gzip step then reuses one set of headers). */
+  readonly hasPlainHeaders: boolean;
   constructor(
     status: number,
     readonly bodyText: string,
     headers: Headers | Record<string, string> = JSON_HEADERS,
   ) {
     super(bodyText, { status, headers });
+    this.hasPlainHeaders = headers === JSON_HEADERS;
   }
 }
 

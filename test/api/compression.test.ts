@@ -114,3 +114,18 @@ test('Accept-Encoding: gzip anywhere in the list, or *, accepts it; q=0 or other
   expect(accepts('gzip;q=0.0, br')).toBe(false);
   expect(accepts('x-gzip2')).toBe(false);
 });
+
+test('a gzipped reply keeps the headers added after the route: CORS on a direct read and a filter', async () => {
+  open();
+  const made = await h.create({ key: 'k', data: 'z'.repeat(2000) });
+  for (const [method, path, body] of [
+    ['GET', `/api/artifacts/${made.id}`, undefined],
+    ['POST', '/api/artifacts/filter', {}],
+  ] as const) {
+    const { response, bytes } = await raw(method, path, body, { ...GZIP, origin: 'https://ui.example' });
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(JSON.stringify(gunzip(bytes))).toContain('z'.repeat(2000));
+  }
+});
