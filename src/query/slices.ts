@@ -3,8 +3,9 @@
  * generator that reaches a pause point every few dozen rows (`yield`); the server drives it with
  * `inSlices`, which gives the event loop a turn whenever a slice has run for `SLICE_MS`, and
  * stops it at its deadline. Commands and tests drive the same generator to its end at once with
- * `toEnd`. A pause point costs a counter check; a turn costs a `setImmediate` (~10 µs), so a
- * query that never reaches SLICE_MS pays nothing and a long one pays about 1%.
+ * `toEnd`. A pause point costs a counter check and a clock read; a turn costs a `setImmediate`
+ * (~10 µs) and whatever else the loop has to do, so a query shorter than SLICE_MS pays nothing
+ * and a long one a few percent: the price of a server that keeps answering while it runs.
  *
  * Every read of one query goes through one LMDB read transaction (`snapshot`): across turns the
  * store may commit writes, and a page must still come from one consistent state, as a SQL
