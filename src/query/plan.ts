@@ -69,7 +69,7 @@ function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): Plan {
   if (best.size <= walk) return { path: best.path() };
   // Matches need not be spread evenly (a run set of the oldest runs sits at the far end of a
   // newest-first walk): the walk gets a budget, past which the list is read after all.
-  return { path: { kind: 'sorted' }, fallback: { path: best.path(), walkBudget: Math.max(256, Math.ceil(4 * walk)) } };
+  return { path: { kind: 'sorted' }, fallback: { path: best.path, walkBudget: Math.max(256, Math.ceil(4 * walk)) } };
 }
 
 /**
@@ -79,7 +79,8 @@ function cheapest(options: (Narrowing | undefined)[], ctx: PlanContext): Plan {
  */
 export interface Plan {
   path: AccessPath;
-  fallback?: { path: AccessPath; walkBudget: number };
+  /** Built only when needed: a run list's path lists every id of a possibly lazy set. */
+  fallback?: { path: () => AccessPath; walkBudget: number };
 }
 
 /** The largest list that still beats the walk (C² ≤ pageEnd × total): counting stops there. */

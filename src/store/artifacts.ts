@@ -420,7 +420,7 @@ export class ArtifactStore {
       // The walk the planner chose, within its budget; past it, the list it passed over.
       const walked = yield* walkArtifacts(this.dbs, test, sort, page, at, plan.fallback.walkBudget);
       if (walked) return walked.map((r) => r.id);
-      plan = { path: plan.fallback.path };
+      plan = { path: plan.fallback.path() };
     }
     const path = plan.path;
     if (path.kind !== 'sorted') {
@@ -488,7 +488,7 @@ export class ArtifactStore {
     if (plan.fallback) {
       const walked = yield* walkCollections(this.dbs, test, sort, page, at, plan.fallback.walkBudget);
       if (walked) return walked;
-      plan = { path: plan.fallback.path };
+      plan = { path: plan.fallback.path() };
     }
     return yield* findCollections(this.dbs, plan.path, test, sort, page, at);
   }
