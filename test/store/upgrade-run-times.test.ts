@@ -12,6 +12,7 @@ import { Store } from '../../src/store/store.ts';
 import { storeVersion } from '../../src/store/upgrade.ts';
 import { formatMicros } from '../../src/time.ts';
 import { tempDir } from '../helpers.ts';
+import { asWrittenAt } from './layout.ts';
 
 let dir: string;
 let store: Store;
@@ -86,10 +87,7 @@ test('check reports a missing and a stale time or name entry', async () => {
 for (const stamp of [2, 3]) {
   test(`a store written at version ${stamp} gets the time and name indexes on open`, async () => {
     const runs = await seedRuns(store);
-    store.dbs.env.transactionSync(() => {
-      for (const index of INDEXES) for (const key of [...store.dbs[index].getKeys({})]) store.dbs[index].remove(key);
-      store.dbs.meta.put('schema', stamp);
-    });
+    asWrittenAt(store, stamp, INDEXES);
     expect(store.check().some((f) => f.startsWith('flowRuns.byName: record entry'))).toBe(true);
     await store.close();
 

@@ -11,6 +11,7 @@ import { putTaskRun, RUN_STATE_NAME_INDEXES } from '../../src/store/rows.ts';
 import { LAYOUT_VERSION, Store } from '../../src/store/store.ts';
 import { storeVersion } from '../../src/store/upgrade.ts';
 import { tempDir } from '../helpers.ts';
+import { asWrittenAt } from './layout.ts';
 
 let dir: string;
 let store: Store;
@@ -95,10 +96,7 @@ test('check reports a missing and a stale state-name entry', async () => {
 for (const stamp of [1, 6]) {
   test(`a store written at version ${stamp} gets the state-name indexes on open`, async () => {
     const seeded = await seed(store);
-    store.dbs.env.transactionSync(() => {
-      for (const index of INDEXES) for (const key of [...store.dbs[index].getKeys({})]) store.dbs[index].remove(key);
-      store.dbs.meta.put('schema', stamp);
-    });
+    asWrittenAt(store, stamp, INDEXES);
     expect(store.check().some((f) => f.startsWith('flowRuns.byStateName: record entry'))).toBe(true);
     await store.close();
 

@@ -11,6 +11,7 @@ import { TASK_RUN_QUERY_INDEXES } from '../../src/store/rows.ts';
 import { LAYOUT_VERSION, Store } from '../../src/store/store.ts';
 import { storeVersion } from '../../src/store/upgrade.ts';
 import { tempDir } from '../helpers.ts';
+import { asWrittenAt } from './layout.ts';
 
 let dir: string;
 let store: Store;
@@ -97,10 +98,7 @@ test('check reports a missing and a stale task-run entry', async () => {
 for (const stamp of [1, 4, 5]) {
   test(`a store written at version ${stamp} gets the task-run indexes on open`, async () => {
     const tasks = await seedTasks(store);
-    store.dbs.env.transactionSync(() => {
-      for (const index of INDEXES) for (const key of [...store.dbs[index].getKeys({})]) store.dbs[index].remove(key);
-      store.dbs.meta.put('schema', stamp);
-    });
+    asWrittenAt(store, stamp, INDEXES);
     expect(store.check().some((f) => f.startsWith('taskRuns.byState: record entry'))).toBe(true);
     await store.close();
 

@@ -10,6 +10,7 @@ import { FLOW_RUN_TAG_INDEX } from '../../src/store/rows.ts';
 import { LAYOUT_VERSION, Store, UPGRADES } from '../../src/store/store.ts';
 import { storeVersion, upgradeStore } from '../../src/store/upgrade.ts';
 import { tempDir } from '../helpers.ts';
+import { asWrittenAt } from './layout.ts';
 
 let dir: string;
 let store: Store;
@@ -148,12 +149,7 @@ test('every write path keeps the type and collection run indexes exact, and chec
 
 test('a store written before version 3 gets the type and collection run indexes on open', async () => {
   await seedArtifacts(store);
-  store.dbs.env.transactionSync(() => {
-    for (const db of ['artifactsByType', 'collectionsByType', 'collectionsByFlowRun', 'collectionsByTaskRun'] as const) {
-      for (const key of [...store.dbs[db].getKeys({})]) store.dbs[db].remove(key);
-    }
-    store.dbs.meta.put('schema', 2);
-  });
+  asWrittenAt(store, 2, ['artifactsByType', 'collectionsByType', 'collectionsByFlowRun', 'collectionsByTaskRun']);
   expect(store.check().length).toBeGreaterThan(0);
   await store.close();
   store = Store.open(dir);
@@ -180,10 +176,7 @@ test('a store written before version 5 gets the query views on open; check sees 
     store.dbs.artifactViews.put(first as string, { ...store.dbs.artifactViews.get(first as string)!, type: 'stale' });
   });
   expect(store.check().some((f) => f.startsWith('artifacts.view:') && f.endsWith('differs from its record'))).toBe(true);
-  store.dbs.env.transactionSync(() => {
-    for (const db of ['artifactViews', 'collectionViews'] as const) for (const key of [...store.dbs[db].getKeys({})]) store.dbs[db].remove(key);
-    store.dbs.meta.put('schema', 4);
-  });
+  asWrittenAt(store, 4, ['artifactViews', 'collectionViews']);
   await store.close();
   store = Store.open(dir);
   expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
