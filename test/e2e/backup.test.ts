@@ -41,12 +41,22 @@ test('a backup under write load restores, passes check and holds every write ack
 
   // Four writers create versions on shared keys until the backup is done (each bounded in count
   // and time, and generous in both, so that a slow machine still has them writing throughout).
+  // A write whose connection failed (seen once as ECONNRESET on a machine loaded far past its
+  // cores) got no answer: it may or may not be stored, so it only widens the upper bound below,
+  // and that writer stops.
   const acknowledged: string[] = [];
+  let unanswered = 0;
   let stop = false;
   const deadline = Date.now() + 60_000;
   const writer = async (w: number) => {
     for (let i = 0; i < 5000 && !stop && Date.now() < deadline; i++) {
-      const reply = await live.call('POST', '/artifacts/', { key: `load-${(w + i) % 7}`, data: { w, i } });
+      let reply;
+      try {
+        reply = await live.call('POST', '/artifacts/', { key: `load-${(w + i) % 7}`, data: { w, i } });
+      } catch {
+        unanswered++;
+        return;
+      }
       expect(reply.status).toBe(201);
       acknowledged.push(reply.body.id);
     }
@@ -78,7 +88,7 @@ test('a backup under write load restores, passes check and holds every write ack
   const inBackup = new Set(ids((await cli(['ls', '--all', '--json', '--limit', '100000', '--data-dir', restored])).out));
   for (const id of before) expect(inBackup.has(id)).toBe(true);
   expect(inBackup.size).toBeGreaterThanOrEqual(300 + before.length);
-  expect(inBackup.size).toBeLessThanOrEqual(300 + acknowledged.length);
+  expect(inBackup.size).toBeLessThanOrEqual(300 + acknowledged.length + unanswered);
 
   // The restored store serves.
   const again = await server(restored);
