@@ -2,7 +2,9 @@
  * Runs a planned query against the store's indexes: either streams the sort's index, testing
  * the predicate per record and stopping after `offset + limit` matches, or gathers the
  * candidates of a narrow path, filters and sorts them. Never loads the whole table. The scans
- * are sliced work (slices.ts) reading through one transaction (`at`).
+ * are sliced work (slices.ts) reading through one transaction (`at`). A narrow path's candidate
+ * stream also carries holes (`undefined`): one per index range it opens, so that a list of many
+ * runs with few rows each still reaches its pause points.
  */
 import type { Sort } from '../schemas/artifacts.ts';
 import type { StoreDbs } from '../store/env.ts';
@@ -10,10 +12,14 @@ import { storableKey } from '../store/index-keys.ts';
 import { prefixRange, runRange, typeKey, versionsRange } from '../store/keys.ts';
 import type { ArtifactView, CollectionView } from '../store/records.ts';
 import { like, type Predicate } from '../filters/leaf.ts';
-import type { AccessPath } from './plan.ts';
+import { keepWalking, type AccessPath } from './plan.ts';
 import type { RunSets } from './runs.ts';
 import { artifactOrder, collectionOrder } from './order.ts';
 import { ROWS_PER_PAUSE, toEnd, type At, type Sliced } from './slices.ts';
+import { Top } from './top.ts';
+
+/** Ids newest first (ids are time-ordered). */
+const idDesc = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
 
 export interface Page {
   offset: number;
@@ -36,9 +42,18 @@ function* artifactsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<Artifact
   }
 }
 
-/** The last part of every key under these prefixes of a two-part index ([run id, id], [type key, key], …). */
-function* lastPartsUnder(index: StoreDbs['artifactsByFlowRun'], prefixes: string[], at: At): Iterable<string> {
-  for (const prefix of prefixes) for (const key of index.getKeys({ ...prefixRange(prefix), ...at })) yield lastId(key as unknown[]);
+/** A step of a candidate stream: a candidate, or a hole (an index range opened). */
+type Step<T> = T | undefined;
+
+/**
+ * The last part of every key under these prefixes of a two-part index ([run id, id], [type key,
+ * key], …), with a hole before each prefix's range.
+ */
+function* lastPartsUnder(index: StoreDbs['artifactsByFlowRun'], prefixes: Iterable<string>, at: At): Iterable<Step<string>> {
+  for (const prefix of prefixes) {
+    yield undefined;
+    for (const key of index.getKeys({ ...prefixRange(prefix), ...at })) yield lastId(key as unknown[]);
+  }
 }
 
 /**
@@ -50,7 +65,7 @@ function onRunOrTypeIndex(
   path: Exclude<AccessPath, { kind: 'sorted' }>,
   indexes: { flowRuns: StoreDbs['artifactsByFlowRun']; taskRuns: StoreDbs['artifactsByFlowRun']; types: StoreDbs['artifactsByFlowRun'] },
   at: At,
-): Iterable<string> | undefined {
+): Iterable<Step<string>> | undefined {
   switch (path.kind) {
     case 'flowRuns':
       return lastPartsUnder(indexes.flowRuns, path.ids, at);
@@ -63,21 +78,25 @@ function onRunOrTypeIndex(
   }
 }
 
-/** The artifacts a narrow path can match (each once), in no particular order. */
-function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<ArtifactView> {
-  const ids: Iterable<string> =
+/** The artifacts a narrow path can match (each once), in no particular order, with holes. */
+function* artifactCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<Step<ArtifactView>> {
+  const ids: Iterable<Step<string>> =
     path.kind === 'ids'
       ? path.ids
       : path.kind === 'keys'
         ? (function* () {
             for (const key of path.keys.filter(storableKey)) {
+              yield undefined;
               for (const k of dbs.artifactsByKey.getKeys({ ...versionsRange(key), ...at })) yield lastId(k as unknown[]);
             }
           })()
         : onRunOrTypeIndex(path, { flowRuns: dbs.artifactsByFlowRun, taskRuns: dbs.artifactsByTaskRun, types: dbs.artifactsByType }, at)!;
   for (const id of ids) {
-    const view = dbs.artifactViews.get(id, at);
-    if (view) yield view;
+    if (id === undefined) yield undefined;
+    else {
+      const view = dbs.artifactViews.get(id, at);
+      if (view) yield view;
+    }
   }
 }
 
@@ -95,22 +114,26 @@ function* collectionsInOrder(dbs: StoreDbs, sort: Sort, at: At): Iterable<Collec
   }
 }
 
-/** The collections a narrow path can match (each once). */
-function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<CollectionView> {
+/** The collections a narrow path can match (each once), with holes. */
+function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 'sorted' }>, at: At): Iterable<Step<CollectionView>> {
   const keys =
     path.kind === 'keys'
       ? path.keys.filter(storableKey)
       : onRunOrTypeIndex(path, { flowRuns: dbs.collectionsByFlowRun, taskRuns: dbs.collectionsByTaskRun, types: dbs.collectionsByType }, at);
   if (keys !== undefined) {
     for (const key of keys) {
-      const view = dbs.collectionViews.get(key, at);
-      if (view) yield view;
+      if (key === undefined) yield undefined;
+      else {
+        const view = dbs.collectionViews.get(key, at);
+        if (view) yield view;
+      }
     }
     return;
   }
   // Through the artifact side: a collection qualifies through the artifact that is its latest.
   for (const artifact of artifactCandidates(dbs, path, at)) {
-    if (artifact.key === null) continue;
+    if (artifact === undefined) yield undefined;
+    if (artifact === undefined || artifact.key === null) continue;
     const view = dbs.collectionViews.get(artifact.key, at);
     if (view && view.latestId === artifact.id) yield view;
   }
@@ -119,17 +142,20 @@ function* collectionCandidates(dbs: StoreDbs, path: Exclude<AccessPath, { kind: 
 // The scans below reach a pause point every ROWS_PER_PAUSE rows they visit (slices.ts).
 
 /**
- * A page off rows in order. With a `budget`, gives up (undefined) once that many rows were
- * visited without filling the page: a walk tried first, before a costlier plan.
+ * A page off rows in order. With a `listCost` (a walk tried before a usable list), gives up
+ * (undefined) at a pause point once the rest of the walk, judged from the matches seen so far,
+ * would cost more than the list (`keepWalking`).
  */
-function* page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page, budget = Infinity): Sliced<T[] | undefined> {
+function* page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page, listCost = Infinity): Sliced<T[] | undefined> {
   const out: T[] = [];
   if (limit === 0) return out;
   let skip = offset;
   let visited = 0;
   for (const row of rows) {
-    if (++visited % ROWS_PER_PAUSE === 0) yield;
-    if (visited > budget) return undefined;
+    if (++visited % ROWS_PER_PAUSE === 0) {
+      if (!keepWalking(visited, offset - skip + out.length, offset + limit, listCost)) return undefined;
+      yield;
+    }
     if (!test(row)) continue;
     if (skip > 0) {
       skip--;
@@ -141,22 +167,23 @@ function* page<T>(rows: Iterable<T>, test: Predicate<T>, { offset, limit }: Page
   return out;
 }
 
-function* sortedPage<T>(rows: Iterable<T>, test: Predicate<T>, order: (a: T, b: T) => number, p: Page): Sliced<T[]> {
-  const matches: T[] = [];
+/** A page of candidates read in no order: the first `offset + limit` matches kept as they come. */
+function* sortedPage<T>(rows: Iterable<Step<T>>, test: Predicate<T>, order: (a: T, b: T) => number, p: Page): Sliced<T[]> {
+  const top = new Top(p.offset + p.limit, order);
   let visited = 0;
   for (const row of rows) {
     if (++visited % ROWS_PER_PAUSE === 0) yield;
-    if (test(row)) matches.push(row);
+    if (row !== undefined && test(row)) top.push(row);
   }
-  return matches.sort(order).slice(p.offset, p.offset + p.limit);
+  return top.sorted().slice(p.offset);
 }
 
-function* count<T>(rows: Iterable<T>, test: Predicate<T>): Sliced<number> {
+function* count<T>(rows: Iterable<Step<T>>, test: Predicate<T>): Sliced<number> {
   let n = 0;
   let visited = 0;
   for (const row of rows) {
     if (++visited % ROWS_PER_PAUSE === 0) yield;
-    if (test(row)) n++;
+    if (row !== undefined && test(row)) n++;
   }
   return n;
 }
@@ -167,9 +194,9 @@ export function* findArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<
     : yield* sortedPage(artifactCandidates(dbs, path, at), test, artifactOrder(sort), p);
 }
 
-/** The sorted walk's page if it fills within `budget` rows visited, else undefined. */
-export function walkArtifacts(dbs: StoreDbs, test: Predicate<ArtifactView>, sort: Sort, p: Page, at: At, budget: number) {
-  return page(artifactsInOrder(dbs, sort, at), test, p, budget);
+/** The sorted walk's page, or undefined once reading a list costing `listCost` would finish sooner. */
+export function walkArtifacts(dbs: StoreDbs, test: Predicate<ArtifactView>, sort: Sort, p: Page, at: At, listCost: number) {
+  return page(artifactsInOrder(dbs, sort, at), test, p, listCost);
 }
 
 export function countArtifacts(dbs: StoreDbs, path: AccessPath, test: Predicate<ArtifactView>, at: At = {}) {
@@ -182,9 +209,9 @@ export function* findCollections(dbs: StoreDbs, path: AccessPath, test: Predicat
     : yield* sortedPage(collectionCandidates(dbs, path, at), test, collectionOrder(sort), p);
 }
 
-/** The sorted walk's page of collections if it fills within `budget` rows visited, else undefined. */
-export function walkCollections(dbs: StoreDbs, test: Predicate<CollectionView>, sort: Sort, p: Page, at: At, budget: number) {
-  return page(collectionsInOrder(dbs, sort, at), test, p, budget);
+/** The sorted walk's page of collections, or undefined once a list costing `listCost` would finish sooner. */
+export function walkCollections(dbs: StoreDbs, test: Predicate<CollectionView>, sort: Sort, p: Page, at: At, listCost: number) {
+  return page(collectionsInOrder(dbs, sort, at), test, p, listCost);
 }
 
 export function countCollections(dbs: StoreDbs, path: AccessPath, test: Predicate<CollectionView>, at: At = {}) {
@@ -239,9 +266,13 @@ const isEmpty = (filter: object | null | undefined) =>
   filter == null || Object.entries(filter).every(([name, value]) => name === 'operator' || value == null);
 
 /** A query that is one indexed list: ids given outright, or ranges of one index. */
-type IndexedList =
-  | { kind: 'ids'; ids: string[] }
-  | { kind: 'ranges'; index: StoreDbs['artifactsByFlowRun']; ranges: { start: unknown[]; end: unknown[] }[] };
+type Range = { start: unknown[]; end: unknown[] };
+type IndexedList = { kind: 'ids'; ids: string[] } | { kind: 'ranges'; index: StoreDbs['artifactsByFlowRun']; ranges: Iterable<Range> };
+
+/** `ranges` mapped lazily (a resolved run set may hold many thousand ids, listed as they are read). */
+function* mapped<T, U>(items: Iterable<T>, f: (item: T) => U): Iterable<U> {
+  for (const item of items) yield f(item);
+}
 
 /**
  * The whole query as one indexed list, when it is one: `key.any_`, `id.any_`, `flow_run_id.any_`,
@@ -271,15 +302,16 @@ function soleIndexedList(dbs: StoreDbs, filter: Record<string, unknown> | null |
   }
   if (sets.length !== 1 || !isEmpty(filter)) return undefined;
   const index = runs?.flowRunIds ? dbs.artifactsByFlowRun : dbs.artifactsByTaskRun;
-  return { kind: 'ranges', index, ranges: [...sets[0]!].map(runRange) };
+  return { kind: 'ranges', index, ranges: mapped(sets[0]!, runRange) };
 }
 
 /** Entries in these ranges of an index, counted natively; pauses between groups of ranges. */
-function* countRanges(index: StoreDbs['artifactsByFlowRun'], ranges: { start: unknown[]; end: unknown[] }[], at: At): Sliced<number> {
+function* countRanges(index: StoreDbs['artifactsByFlowRun'], ranges: Iterable<Range>, at: At): Sliced<number> {
   let n = 0;
-  for (let i = 0; i < ranges.length; i++) {
-    if (i % ROWS_PER_PAUSE === ROWS_PER_PAUSE - 1) yield;
-    n += index.getKeysCount({ ...ranges[i], ...at } as any);
+  let i = 0;
+  for (const range of ranges) {
+    if (++i % ROWS_PER_PAUSE === 0) yield;
+    n += index.getKeysCount({ ...range, ...at } as any);
   }
   return n;
 }
@@ -335,23 +367,37 @@ export function countArtifactsByIndex(dbs: StoreDbs, filter: Record<string, unkn
 /**
  * A page in `ID_DESC` order (the filter routes' default) of a query that is one indexed list,
  * from index keys alone: no record is decoded. Undefined for any other query or sort. Callers
- * use it only where the planner chose the narrow path, so the list is short.
+ * use it only where the planner chose the narrow path, so the list is short next to the table.
  */
-export function artifactIdsByIndex(
+export function* artifactIdsByIndexSliced(
   dbs: StoreDbs,
   filter: Record<string, unknown> | null | undefined,
   runs: RunSets | undefined,
   sort: Sort,
   { offset, limit }: Page,
-): string[] | undefined {
+  at: At,
+): Sliced<string[] | undefined> {
   if (sort !== 'ID_DESC') return undefined;
   const list = soleIndexedList(dbs, filter, runs);
   if (!list) return undefined;
-  const ids =
-    list.kind === 'ids'
-      ? list.ids.filter((id) => dbs.artifacts.doesExist(id))
-      : list.ranges.flatMap((range) => [...list.index.getKeys(range as any)].map((key) => lastId(key as unknown[])));
-  return ids.sort().reverse().slice(offset, offset + limit);
+  const top = new Top<string>(offset + limit, idDesc);
+  if (list.kind === 'ids') {
+    for (const id of list.ids) if (dbs.artifacts.doesExist(id)) top.push(id);
+  } else {
+    let visited = 0;
+    for (const range of list.ranges) {
+      if (++visited % ROWS_PER_PAUSE === 0) yield;
+      for (const key of list.index.getKeys({ ...range, ...at } as any)) {
+        if (++visited % ROWS_PER_PAUSE === 0) yield;
+        top.push(lastId(key as unknown[]));
+      }
+    }
+  }
+  return top.sorted().slice(offset);
+}
+
+export function artifactIdsByIndex(dbs: StoreDbs, filter: Record<string, unknown> | null | undefined, runs: RunSets | undefined, sort: Sort, p: Page) {
+  return toEnd(artifactIdsByIndexSliced(dbs, filter, runs, sort, p, {}));
 }
 
 /**
@@ -370,7 +416,7 @@ export function* countCollectionsByIndexSliced(
   if (sets.length > 0) {
     if (sets.length !== 1 || !isEmpty(filter)) return undefined;
     const index = runs?.flowRunIds ? dbs.collectionsByFlowRun : dbs.collectionsByTaskRun;
-    return yield* countRanges(index, [...sets[0]!].map(prefixRange), at);
+    return yield* countRanges(index, mapped(sets[0]!, prefixRange), at);
   }
   const leaf = soleLeaf(filter);
   if (leaf === undefined) return undefined;

@@ -5,6 +5,7 @@
  * so a short page that asks `has` a few hundred times never builds a set of thousands of ids.
  */
 import type { Key } from 'lmdb';
+import { ROWS_PER_PAUSE, type Sliced } from './slices.ts';
 
 /** A set of run ids: a real Set, or one answered from an index without being materialized. */
 export interface IdSet extends Iterable<string> {
@@ -14,6 +15,11 @@ export interface IdSet extends Iterable<string> {
    */
   readonly size: number;
   has(id: string): boolean;
+  /**
+   * Probes per id held past which building a Set beats probing on (`ProbedSet`): 1 when a
+   * probe costs about what reading an id while building does, less when a probe reads a record.
+   */
+  readonly probesPerIdBeforeBuild?: number;
 }
 
 /** The index operations these sets use (every lmdb-js database has them). */
@@ -152,17 +158,17 @@ export function intersect(sets: IdSet[], tests: ((id: string) => boolean)[] = []
   return lazy.size <= buildAtMost ? new Set(lazy) : lazy;
 }
 
-/** `InRange.has` reads a record until asked this many times per 100 ids in the range, then lists the range. */
-export const RANGE_READS_PER_100 = 5;
-
 /**
  * The ids of an index's keys `[value, id]` with `low ≤ value ≤ high` (a bound left undefined is
  * open): a time range over `flowRuns.byStartTime` and the like. Exact; its size is the range's
- * key count, counted natively. `has` reads the id's value from its record (`valueOf`) until it
- * has been asked often enough for its size that listing the range once is cheaper; a complete
+ * key count, counted natively. `has` reads the id's value from its record (`valueOf`), many
+ * times the cost of reading an id off the range: once asked more than `probesPerIdBeforeBuild`
+ * times per id it holds, a small range lists itself on the spot (a few milliseconds at most),
+ * and a larger one is built by the query between its slices (`ProbedSet`). A complete
  * iteration is kept for the same purpose.
  */
 export class InRange implements IdSet {
+  readonly probesPerIdBeforeBuild = 0.05;
   private counted?: number;
   private built?: Set<string>;
   private reads = 0;
@@ -172,7 +178,6 @@ export class InRange implements IdSet {
     private readonly low: number | undefined,
     private readonly high: number | undefined,
     private readonly valueOf: (id: string) => number | null | undefined,
-    private readonly readsPer100 = RANGE_READS_PER_100,
   ) {}
 
   private get empty(): boolean {
@@ -195,7 +200,7 @@ export class InRange implements IdSet {
 
   has(id: string): boolean {
     if (this.built) return this.built.has(id);
-    if (++this.reads * 100 > this.size * this.readsPer100) {
+    if (++this.reads > this.size * this.probesPerIdBeforeBuild && this.size <= BUILD_IN_PLACE_AT_MOST) {
       this.built = new Set(this.keys());
       return this.built.has(id);
     }
@@ -273,5 +278,83 @@ export class Without implements IdSet {
   }
   *[Symbol.iterator](): Iterator<string> {
     for (const id of this.all) if (!this.minus.has(id)) yield id;
+  }
+}
+
+/** A range lists itself within one slice of work up to this many ids (`InRange.has`). */
+export const BUILD_IN_PLACE_AT_MOST = 16_384;
+
+/** A lazy set is built into a Set before a scan only up to this many ids (a few MiB at most). */
+export const BUILD_FOR_PROBES_AT_MOST = 262_144;
+
+/**
+ * `set`, built into a Set first when it is about to be asked `has` `probes` times and building
+ * costs less: a lazy set's `has` reads the store (one index probe per prefix, ~0.5–4 µs), a
+ * Set's is a hash lookup, and building reads each id once. Built in slices, since a set worth
+ * building for a scan may hold tens of thousands of ids.
+ */
+export function* builtForProbes(set: IdSet, probes: number): Sliced<IdSet> {
+  if (set instanceof Set || set.size > BUILD_FOR_PROBES_AT_MOST) return set;
+  if (set.size * (set.probesPerIdBeforeBuild ?? 1) >= probes) return set;
+  const built = new Set<string>();
+  for (const id of set) {
+    built.add(id);
+    if (built.size % ROWS_PER_PAUSE === 0) yield;
+  }
+  return built;
+}
+
+/**
+ * A lazy set that notices when a query has probed it more than building it would cost (see
+ * `probesPerIdBeforeBuild`): a walk whose matches sit far down the sort order probes its run
+ * set once per row, and a Set answers those probes for a fraction of the price. The build is
+ * sliced work that the query runs between two of its slices (`buildingWhenProbed`).
+ */
+export class ProbedSet implements IdSet {
+  private probes = 0;
+  private built?: Set<string>;
+  constructor(readonly lazy: IdSet) {}
+  get size(): number {
+    return this.built ? this.built.size : this.lazy.size;
+  }
+  /** Probed past the point where building pays, and small enough to build. */
+  get wantsBuild(): boolean {
+    if (this.built) return false;
+    const size = this.lazy.size;
+    return size <= BUILD_FOR_PROBES_AT_MOST && this.probes > size * (this.lazy.probesPerIdBeforeBuild ?? 1);
+  }
+  has(id: string): boolean {
+    if (this.built) return this.built.has(id);
+    this.probes++;
+    return this.lazy.has(id);
+  }
+  *build(): Sliced<void> {
+    this.built = (yield* builtForProbes(this.lazy, Infinity)) as Set<string>;
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return (this.built ?? this.lazy)[Symbol.iterator]();
+  }
+}
+
+/** Lazy sets wrapped to be built once probed enough (Sets are left as they are). */
+export function probed(set: IdSet): IdSet {
+  return set instanceof Set || set instanceof ProbedSet ? set : new ProbedSet(set);
+}
+
+/**
+ * Runs `work`, building any of `sets` that asks for it (`wantsBuild`) at the work's pause
+ * points; closing the result closes `work` (its `finally` blocks run).
+ */
+export function* buildingWhenProbed<T>(work: Sliced<T>, sets: IdSet[]): Sliced<T> {
+  const watched = sets.filter((set): set is ProbedSet => set instanceof ProbedSet);
+  try {
+    for (;;) {
+      const step = work.next();
+      if (step.done) return step.value;
+      for (const set of watched) if (set.wantsBuild) yield* set.build();
+      yield;
+    }
+  } finally {
+    work.return(undefined as never);
   }
 }

@@ -242,7 +242,6 @@ function compileTimeBounds(
         const run = dbs.flowRuns.get(id);
         return run && column(run);
       },
-      options.rangeReadsPer100,
     );
   const time = (s: string | null | undefined) => (s == null ? undefined : parseDateTime(s));
   if (sub.before_ != null || sub.after_ != null) out.exact.push(range(time(sub.after_), time(sub.before_)));
@@ -589,8 +588,6 @@ function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, o
 export interface ResolveOptions {
   /** A lazy intersection (or union) of index sets that holds at most this many ids is built as a Set. */
   buildAtMost?: number;
-  /** A time range's `has` reads records until asked this many times per 100 ids it holds (`InRange`). */
-  rangeReadsPer100?: number;
 }
 
 /**

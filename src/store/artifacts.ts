@@ -8,7 +8,7 @@ import { newId } from './ids.ts';
 import { compileArtifactFilter, compileCollectionFilter } from '../filters/artifacts.ts';
 import { always, never, type Predicate } from '../filters/leaf.ts';
 import {
-  artifactIdsByIndex,
+  artifactIdsByIndexSliced,
   countArtifacts,
   countArtifactsByIndexSliced,
   countCollections,
@@ -24,9 +24,10 @@ import {
   unfilteredCollectionKeys,
   type Page,
 } from '../query/execute.ts';
-import { filterNarrows, planArtifactQuery, planArtifacts, planCollectionQuery, planCollections, type PlanContext } from '../query/plan.ts';
+import { filterNarrows, planArtifacts, planCollections, type AccessPath, type PlanContext } from '../query/plan.ts';
 import { snapshot, toEnd, type At, type Sliced } from '../query/slices.ts';
 import type { RunSets } from '../query/runs.ts';
+import { builtForProbes, buildingWhenProbed, probed } from '../query/id-sets.ts';
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
 import { nowMicros } from '../time.ts';
@@ -60,6 +61,41 @@ export type ArtifactPatch = Partial<Pick<ArtifactRecord, 'data' | 'description' 
 const EMPTY = Buffer.alloc(0);
 const ARTIFACTS = 'artifacts';
 const COLLECTIONS = 'collections';
+
+/**
+ * The run sets to probe for each of `probes` rows: each lazy one built into a Set first when
+ * that costs less (`builtForProbes`).
+ */
+function* probedRuns(runs: RunSets | undefined, probes: number): Sliced<RunSets | undefined> {
+  if (!runs || (!runs.flowRunIds && !runs.taskRunIds)) return runs;
+  const out: RunSets = {};
+  if (runs.flowRunIds) out.flowRunIds = yield* builtForProbes(runs.flowRunIds, probes);
+  if (runs.taskRunIds) out.taskRunIds = yield* builtForProbes(runs.taskRunIds, probes);
+  return out;
+}
+
+/**
+ * The run sets of a page's query, each lazy one wrapped to be built once the query has probed
+ * it enough (id-sets.ts `ProbedSet`), and the work run so that the builds happen between slices.
+ */
+function* probedWhilePaging<T>(runs: RunSets | undefined, work: (runs: RunSets | undefined) => Sliced<T>): Sliced<T> {
+  if (!runs || (!runs.flowRunIds && !runs.taskRunIds)) return yield* work(runs);
+  const wrapped: RunSets = {};
+  if (runs.flowRunIds) wrapped.flowRunIds = probed(runs.flowRunIds);
+  if (runs.taskRunIds) wrapped.taskRunIds = probed(runs.taskRunIds);
+  return yield* buildingWhenProbed(work(wrapped), [wrapped.flowRunIds, wrapped.taskRunIds].filter((set) => set !== undefined));
+}
+
+/**
+ * The run sets left to test on a narrow path's candidates: a path that reads a run set's own
+ * index yields only rows of those runs, so probing that set again would be wasted work.
+ */
+function runsBeyond(path: AccessPath, runs: RunSets | undefined): RunSets | undefined {
+  if (!runs) return runs;
+  if (path.kind === 'flowRuns' && path.ids === runs.flowRunIds) return { taskRunIds: runs.taskRunIds };
+  if (path.kind === 'taskRuns' && path.ids === runs.taskRunIds) return { flowRunIds: runs.flowRunIds };
+  return runs;
+}
 
 /** Adds the run conditions: the artifact's (or latest version's) run ids must be in the sets. */
 function withRuns<T extends ArtifactView>(test: Predicate<T>, runs: RunSets | undefined): Predicate<T> {
@@ -328,12 +364,14 @@ export class ArtifactStore {
   private statistics(table: typeof ARTIFACTS | typeof COLLECTIONS, page?: Page): PlanContext {
     const count = (name: string) => this.dbs.counters.get(name) ?? 0;
     const artifacts = count(ARTIFACTS);
+    // Rows per run of the table planned: a key's collection follows one run (its latest version's).
+    const rows = count(table);
     return {
-      total: count(table),
+      total: rows,
       pageEnd: page ? page.offset + page.limit : Infinity,
       perKey: artifacts / Math.max(1, count(COLLECTIONS)),
-      perFlowRun: artifacts / Math.max(1, count('flowRuns')),
-      perTaskRun: artifacts / Math.max(1, count('taskRuns')),
+      perFlowRun: rows / Math.max(1, count('flowRuns')),
+      perTaskRun: rows / Math.max(1, count('taskRuns')),
       countTypeEntries: (types, cap) => {
         const index = table === ARTIFACTS ? this.dbs.artifactsByType : this.dbs.collectionsByType;
         // No cap (a count): LMDB counts the ranges natively, far faster than reading them.
@@ -346,10 +384,14 @@ export class ArtifactStore {
         return entries;
       },
       countRunEntries: (kind, ids, cap) => {
-        const index = kind === 'flowRuns' ? this.dbs.artifactsByFlowRun : this.dbs.artifactsByTaskRun;
+        const index =
+          table === ARTIFACTS
+            ? kind === 'flowRuns' ? this.dbs.artifactsByFlowRun : this.dbs.artifactsByTaskRun
+            : kind === 'flowRuns' ? this.dbs.collectionsByFlowRun : this.dbs.collectionsByTaskRun;
+        const range = table === ARTIFACTS ? runRange : prefixRange;
         let entries = 0;
         for (const id of ids) {
-          for (const _ of index.getKeys({ ...runRange(id), limit: cap - entries })) entries++;
+          for (const _ of index.getKeys({ ...range(id), limit: cap - entries })) entries++;
           if (entries >= cap) break;
         }
         return entries;
@@ -389,7 +431,7 @@ export class ArtifactStore {
    */
   findJsonSliced(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): Sliced<string[]> {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
-      const ids = yield* this.pageIds(filter, sort, page, runs, at);
+      const ids = yield* probedWhilePaging(runs, (probedRuns) => this.pageIds(filter, sort, page, probedRuns, at));
       return ids.map((id) => this.dbs.artifactJson.get(id, at)!);
     }.bind(this));
   }
@@ -403,7 +445,8 @@ export class ArtifactStore {
    * that is one indexed list in id order; anything else decodes the candidates' records.
    */
   private *pageIds(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs: RunSets | undefined, at: At): Sliced<string[]> {
-    const test = withRuns(compileArtifactFilter(filter), runs);
+    const compiled = compileArtifactFilter(filter);
+    const test = withRuns(compiled, runs);
     if (test === never) return [];
     if (test === always) return unfilteredArtifactIds(this.dbs, sort, page);
     const stats = this.statistics(ARTIFACTS, page);
@@ -418,16 +461,15 @@ export class ArtifactStore {
     }
     if (plan.fallback) {
       // The walk the planner chose, within its budget; past it, the list it passed over.
-      const walked = yield* walkArtifacts(this.dbs, test, sort, page, at, plan.fallback.walkBudget);
+      const walked = yield* walkArtifacts(this.dbs, test, sort, page, at, plan.fallback.listCost);
       if (walked) return walked.map((r) => r.id);
       plan = { path: plan.fallback.path() };
     }
     const path = plan.path;
-    if (path.kind !== 'sorted') {
-      const ids = artifactIdsByIndex(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page);
-      if (ids) return ids;
-    }
-    return (yield* findArtifacts(this.dbs, path, test, sort, page, at)).map((r) => r.id);
+    if (path.kind === 'sorted') return (yield* findArtifacts(this.dbs, path, test, sort, page, at)).map((r) => r.id);
+    const ids = yield* artifactIdsByIndexSliced(this.dbs, filter as Record<string, unknown> | null | undefined, runs, sort, page, at);
+    if (ids) return ids;
+    return (yield* findArtifacts(this.dbs, path, withRuns(compiled, runsBeyond(path, runs)), sort, page, at)).map((r) => r.id);
   }
 
   /**
@@ -454,13 +496,14 @@ export class ArtifactStore {
   /** A page of collections as stored JSON texts (see `findJson`). */
   findLatestJsonSliced(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): Sliced<string[]> {
     return snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
-      const test = withRuns(compileCollectionFilter(filter), runs);
+      const compiled = compileCollectionFilter(filter);
+      const test = withRuns(compiled, runs);
       const keys =
         test === never
           ? []
           : test === always
           ? unfilteredCollectionKeys(this.dbs, sort, page)
-          : (yield* this.collectionRows(filter, test, sort, page, runs, at)).map((c) => c.key);
+          : (yield* probedWhilePaging(runs, (probedRuns) => this.collectionRows(filter, compiled, sort, page, probedRuns, at))).map((c) => c.key);
       return keys.map((key) => this.dbs.collectionJson.get(key, at)!);
     }.bind(this));
   }
@@ -469,14 +512,16 @@ export class ArtifactStore {
     return toEnd(this.findLatestJsonSliced(filter, sort, page, runs));
   }
 
+  /** `compiled`: the filter's own predicate (the run sets are added here). */
   private *collectionRows(
     filter: ArtifactCollectionFilter | null | undefined,
-    test: Predicate<CollectionView>,
+    compiled: Predicate<CollectionView>,
     sort: Sort,
     page: Page,
     runs: RunSets | undefined,
     at: At,
   ): Sliced<CollectionView[]> {
+    const test = withRuns(compiled, runs);
     const stats = this.statistics(COLLECTIONS, page);
     let plan = planCollections(filter, runs, stats);
     if (plan.path.kind === 'sorted' && this.likeNarrows(filter)) {
@@ -486,19 +531,20 @@ export class ArtifactStore {
       plan = planCollections(filter, runs, stats, yield* this.likeKeys(filter, at));
     }
     if (plan.fallback) {
-      const walked = yield* walkCollections(this.dbs, test, sort, page, at, plan.fallback.walkBudget);
+      const walked = yield* walkCollections(this.dbs, test, sort, page, at, plan.fallback.listCost);
       if (walked) return walked;
       plan = { path: plan.fallback.path() };
     }
-    return yield* findCollections(this.dbs, plan.path, test, sort, page, at);
+    return yield* findCollections(this.dbs, plan.path, withRuns(compiled, runsBeyond(plan.path, runs)), sort, page, at);
   }
 
+  /** A page of artifact views through the planner's path (tests compare every path with brute force). */
   find(filter: ArtifactFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): ArtifactView[] {
-    const test = withRuns(compileArtifactFilter(filter), runs);
+    const compiled = compileArtifactFilter(filter);
     return toEnd(
       snapshot(this.dbs.env, function* (this: ArtifactStore, at: At) {
-        const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS, page), yield* this.likeKeys(filter, at));
-        return yield* findArtifacts(this.dbs, path, test, sort, page, at);
+        const { path } = planArtifacts(filter, runs, this.statistics(ARTIFACTS, page), yield* this.likeKeys(filter, at));
+        return yield* findArtifacts(this.dbs, path, withRuns(compiled, runsBeyond(path, runs)), sort, page, at);
       }.bind(this)),
     );
   }
@@ -512,8 +558,11 @@ export class ArtifactStore {
       if (byIndex !== undefined) return byIndex;
       const pattern = runs?.flowRunIds || runs?.taskRunIds ? undefined : soleKeyLike(filter);
       if (pattern !== undefined) return countVersions(this.dbs, yield* keysLike(this.dbs, pattern, at), at);
-      const path = planArtifactQuery(filter, runs, this.statistics(ARTIFACTS), yield* this.likeKeys(filter, at));
-      return yield* countArtifacts(this.dbs, path, test, at);
+      const stats = this.statistics(ARTIFACTS);
+      const { path } = planArtifacts(filter, runs, stats, yield* this.likeKeys(filter, at));
+      // A scan probes the run sets once per artifact; a list reads rows of its own runs only.
+      const probed = path.kind === 'sorted' ? yield* probedRuns(runs, stats.total) : runsBeyond(path, runs);
+      return yield* countArtifacts(this.dbs, path, withRuns(compileArtifactFilter(filter), probed), at);
     }.bind(this));
   }
 
@@ -522,8 +571,8 @@ export class ArtifactStore {
   }
 
   findLatest(filter: ArtifactCollectionFilter | null | undefined, sort: Sort, page: Page, runs?: RunSets): CollectionView[] {
-    const test = withRuns(compileCollectionFilter(filter), runs);
-    return toEnd(snapshot(this.dbs.env, (at) => this.collectionRows(filter, test, sort, page, runs, at)));
+    const compiled = compileCollectionFilter(filter);
+    return toEnd(snapshot(this.dbs.env, (at) => this.collectionRows(filter, compiled, sort, page, runs, at)));
   }
 
   countLatestSliced(filter: ArtifactCollectionFilter | null | undefined, runs?: RunSets): Sliced<number> {
@@ -536,8 +585,10 @@ export class ArtifactStore {
       // One collection per key: a count by `like_` alone is the number of keys it matches.
       const pattern = runs?.flowRunIds || runs?.taskRunIds ? undefined : soleKeyLike(filter);
       if (pattern !== undefined) return (yield* keysLike(this.dbs, pattern, at)).length;
-      const path = planCollectionQuery(filter, runs, this.statistics(COLLECTIONS), yield* this.likeKeys(filter, at));
-      return yield* countCollections(this.dbs, path, test, at);
+      const stats = this.statistics(COLLECTIONS);
+      const { path } = planCollections(filter, runs, stats, yield* this.likeKeys(filter, at));
+      const probed = path.kind === 'sorted' ? yield* probedRuns(runs, stats.total) : runsBeyond(path, runs);
+      return yield* countCollections(this.dbs, path, withRuns(compileCollectionFilter(filter), probed), at);
     }.bind(this));
   }
 
