@@ -40,12 +40,13 @@ export function artifactRoutes(root: Store, config: Config) {
   const store = root.artifacts;
   /**
    * A filter or count: the run filters resolved to run-id sets, then the artifact query on them,
-   * all in slices that let other requests in, until the query deadline.
+   * all in slices that let other requests in, until the query deadline. A page (`paged`) leaves
+   * name patterns to be tested per run as the walk meets them (`ResolveOptions.lazyScans`).
    */
-  const query = <T>(values: Record<string, unknown>, work: (runs: RunSets) => Sliced<T>) =>
+  const query = <T>(values: Record<string, unknown>, work: (runs: RunSets) => Sliced<T>, paged = false) =>
     inSlices(
       (function* () {
-        return yield* work(yield* resolveRunSetsSliced(root, values as RunFilters));
+        return yield* work(yield* resolveRunSetsSliced(root, values as RunFilters, { lazyScans: paged }));
       })(),
       performance.now() + config.queryTimeoutMs,
     );
@@ -99,6 +100,7 @@ export function artifactRoutes(root: Store, config: Config) {
             { offset: (values.offset as number) ?? 0, limit: take },
             runs,
           ),
+          true,
         );
         return jsonText(200, jsonArray(rows));
       },
@@ -117,6 +119,7 @@ export function artifactRoutes(root: Store, config: Config) {
             { offset: (values.offset as number) ?? 0, limit: take },
             runs,
           ),
+          true,
         );
         return jsonText(200, jsonArray(rows));
       },

@@ -5,7 +5,7 @@
  * so a short page that asks `has` a few hundred times never builds a set of thousands of ids.
  */
 import type { Key } from 'lmdb';
-import { ROWS_PER_PAUSE, type Sliced } from './slices.ts';
+import { ROWS_PER_PAUSE, toEnd, type Sliced } from './slices.ts';
 
 /** A set of run ids: a real Set, or one answered from an index without being materialized. */
 export interface IdSet extends Iterable<string> {
@@ -20,6 +20,8 @@ export interface IdSet extends Iterable<string> {
    * probe costs about what reading an id while building does, less when a probe reads a record.
    */
   readonly probesPerIdBeforeBuild?: number;
+  /** Builds the set as a Set in slices, when the set has a better way than iterating itself. */
+  build?(): Sliced<Set<string>>;
 }
 
 /** The index operations these sets use (every lmdb-js database has them). */
@@ -296,6 +298,7 @@ export const BUILD_FOR_PROBES_AT_MOST = 262_144;
 export function* builtForProbes(set: IdSet, probes: number): Sliced<IdSet> {
   if (set instanceof Set || set.size > BUILD_FOR_PROBES_AT_MOST) return set;
   if (set.size * (set.probesPerIdBeforeBuild ?? 1) >= probes) return set;
+  if (set.build) return yield* set.build();
   const built = new Set<string>();
   for (const id of set) {
     built.add(id);
@@ -328,8 +331,9 @@ export class ProbedSet implements IdSet {
     this.probes++;
     return this.lazy.has(id);
   }
-  *build(): Sliced<void> {
-    this.built = (yield* builtForProbes(this.lazy, Infinity)) as Set<string>;
+  *build(): Sliced<Set<string>> {
+    this.built ??= (yield* builtForProbes(this.lazy, Infinity)) as Set<string>;
+    return this.built;
   }
   [Symbol.iterator](): Iterator<string> {
     return (this.built ?? this.lazy)[Symbol.iterator]();
@@ -356,5 +360,50 @@ export function* buildingWhenProbed<T>(work: Sliced<T>, sets: IdSet[]): Sliced<T
     }
   } finally {
     work.return(undefined as never);
+  }
+}
+
+/**
+ * The runs whose record passes a test, found lazily: `has` reads the run's record and tests it
+ * (once per run: answers are kept), as SQL's EXISTS does per row; `build` runs the sliced scan
+ * that finds them all (`find`: a `like_` over the name index's keys), and iterating runs it to
+ * its end. Until found its size is unknown and reported as the table's, an upper bound: the
+ * planner then walks the artifacts asking `has` of each row's run, which a short page of a
+ * common pattern wants, and a query that asks too often builds it (`ProbedSet`).
+ */
+export class Tested implements IdSet {
+  private readonly answers = new Map<string, boolean>();
+  private found?: Set<string>;
+
+  constructor(
+    private readonly test: (id: string) => boolean,
+    private readonly find: () => Sliced<IdSet>,
+    private readonly upperBound: () => number,
+  ) {}
+
+  get size(): number {
+    return this.found?.size ?? this.upperBound();
+  }
+
+  has(id: string): boolean {
+    if (this.found) return this.found.has(id);
+    let answer = this.answers.get(id);
+    if (answer === undefined) {
+      answer = this.test(id);
+      this.answers.set(id, answer);
+    }
+    return answer;
+  }
+
+  *build(): Sliced<Set<string>> {
+    if (!this.found) {
+      const found = yield* this.find();
+      this.found = found instanceof Set ? found : new Set(found);
+    }
+    return this.found;
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return (this.found ?? toEnd(this.build()))[Symbol.iterator]();
   }
 }

@@ -14,7 +14,7 @@ import { indexString } from '../store/index-keys.ts';
 import { deploymentIdsOfFlow, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import { parseDateTime } from '../validation/datetime.ts';
-import { AllIds, bySize, InRange, intersect, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
+import { AllIds, bySize, InRange, intersect, Tested, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
 
 export type { IdSet } from './id-sets.ts';
 import { ROWS_PER_PAUSE, toEnd, type Sliced } from './slices.ts';
@@ -522,6 +522,19 @@ function* resolveSide<R extends { id: string }>(c: Compiled<R>, table: Table<R>,
     const smallest = c.exact.reduce((n, set) => Math.min(n, set.size), Infinity);
     if (smallest * KEYS_PER_RECORD < table.all().size) {
       c = { ...c, residual: [...c.residual, ...c.scans.map((s) => s.test)], scans: [] };
+    } else if (options.lazyScans) {
+      const tested = c.scans.map(
+        (scan) =>
+          new Tested(
+            (id) => {
+              const record = table.get(id);
+              return record !== undefined && scan.test(record);
+            },
+            scan.ids,
+            () => table.all().size,
+          ),
+      );
+      c = { ...c, exact: [...c.exact, ...tested], scans: [] };
     } else {
       const scanned: IdSet[] = [];
       for (const scan of c.scans) scanned.push(yield* scan.ids());
@@ -586,6 +599,12 @@ function resolveTaskRunIds(store: Store, f: TaskRunFilter, ctx: FilterContext, o
 }
 
 export interface ResolveOptions {
+  /**
+   * For a page: a condition only a scan answers (a name `like_`) becomes a set that tests each
+   * run it is asked about (`Tested`), so that a short page need not scan first. A count, which
+   * asks about every run anyway, scans.
+   */
+  lazyScans?: boolean;
   /** A lazy intersection (or union) of index sets that holds at most this many ids is built as a Set. */
   buildAtMost?: number;
 }

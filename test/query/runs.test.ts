@@ -335,7 +335,7 @@ test('resolved run sets equal brute force over every run, for random stores and 
         for (let i = 0; i < FILTERS_PER_WORLD; i++) {
           const filters = gen(runFilters, w) as RunFilters;
           const want = bruteForce(store, filters);
-          for (const options of [{}, { buildAtMost: -1 }]) {
+          for (const options of [{}, { buildAtMost: -1 }, { lazyScans: true }, { lazyScans: true, buildAtMost: -1 }]) {
             const got = resolveRunSets(store, filters, options);
             const unlisted = resolveRunSets(store, filters, options);
             const label = `${JSON.stringify(filters)} (${JSON.stringify(options)})`;
