@@ -11,7 +11,7 @@ import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
 import { indexString } from '../store/index-keys.ts';
-import { deploymentIdsOfFlow, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
+import { deploymentCounter, deploymentIdsOfFlow, flowCounter, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { AllIds, bySize, InRange, intersect, Tested, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
@@ -337,11 +337,11 @@ function compileFlowRuns(
           break;
         }
         if (sub.any_ != null) {
-          const [index, column] =
+          const [index, column, count] =
             field === 'deployment_id'
-              ? [dbs.flowRunsByDeployment, (r: FlowRunRecord) => r.deployment_id]
-              : [dbs.flowRunsByParentTask, (r: FlowRunRecord) => r.parent_task_run_id];
-          out.exact.push(new UnderPrefixes(index, sub.any_, { disjoint: true, firstsOf: flowRunFirsts(store, column) }));
+              ? [dbs.flowRunsByDeployment, (r: FlowRunRecord) => r.deployment_id, (id: string) => dbs.counters.get(deploymentCounter(id)) ?? 0]
+              : [dbs.flowRunsByParentTask, (r: FlowRunRecord) => r.parent_task_run_id, undefined];
+          out.exact.push(new UnderPrefixes(index, sub.any_, { disjoint: true, count, firstsOf: flowRunFirsts(store, column) }));
         }
         if (sub.is_null_ != null) rest({ is_null_: sub.is_null_ });
         break;
@@ -406,7 +406,11 @@ function runsOfFlows(store: Store, f: FlowFilter, ctx: FilterContext): IdSet {
   } else candidates = dbs.flows.getRange({}).map(({ value }) => value);
   const ids = new Set<string>();
   for (const flow of candidates) if (matches(flow)) ids.add(flow.id);
-  return new UnderPrefixes(dbs.flowRunsByFlow, ids, { disjoint: true, firstsOf: flowRunFirsts(store, (r) => r.flow_id) });
+  return new UnderPrefixes(dbs.flowRunsByFlow, ids, {
+    disjoint: true,
+    count: (flowId) => dbs.counters.get(flowCounter(flowId)) ?? 0,
+    firstsOf: flowRunFirsts(store, (r) => r.flow_id),
+  });
 }
 
 /**
@@ -425,6 +429,7 @@ function runsOfDeployments(store: Store, f: DeploymentFilter, ctx: FilterContext
   for (const deployment of candidates) if (matches(deployment)) ids.add(deployment.id);
   return new UnderPrefixes(dbs.flowRunsByDeployment, ids, {
     disjoint: true,
+    count: (deploymentId) => dbs.counters.get(deploymentCounter(deploymentId)) ?? 0,
     firstsOf: flowRunFirsts(store, (r) => r.deployment_id),
   });
 }

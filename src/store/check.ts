@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
-import { deploymentKey, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
+import { countersUnder, deploymentCounter, deploymentKey, flowCounter, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -148,6 +148,15 @@ function checkCompanions(
   const states = new Map<string, number>();
   for (const r of runs) states.set(r.state_type ?? '', (states.get(r.state_type ?? '') ?? 0) + 1);
   for (const [state, n] of states) counted(stateCounter(state), n);
+  // Runs per flow and per deployment: every stored counter (one left at 0 is fine) and every owner.
+  const owners = new Map<string, number>();
+  for (const name of [...countersUnder(dbs, flowCounter('')), ...countersUnder(dbs, deploymentCounter(''))]) owners.set(name, 0);
+  const own = (name: string) => owners.set(name, (owners.get(name) ?? 0) + 1);
+  for (const r of runs) {
+    own(flowCounter(r.flow_id));
+    if (r.deployment_id !== null) own(deploymentCounter(r.deployment_id));
+  }
+  for (const [name, n] of owners) counted(name, n);
   counted('flows', flows.length);
   counted('flowRuns', runs.length);
   counted('taskRuns', tasks.length);
