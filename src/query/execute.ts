@@ -9,7 +9,7 @@
 import type { Sort } from '../schemas/artifacts.ts';
 import type { StoreDbs } from '../store/env.ts';
 import { storableKey } from '../store/index-keys.ts';
-import { prefixRange, runRange, typeKey, versionsRange } from '../store/keys.ts';
+import { prefixRange, runRange, typeCounter, typeKey, versionsRange } from '../store/keys.ts';
 import type { ArtifactView, CollectionView } from '../store/records.ts';
 import { like, type Predicate } from '../filters/leaf.ts';
 import { keepWalking, type AccessPath } from './plan.ts';
@@ -326,14 +326,20 @@ function soleLeaf(filter: Record<string, unknown> | null | undefined): { field: 
   return leaves.length === 1 ? { field, op: leaves[0][0], value: leaves[0][1] } : undefined;
 }
 
+type Table = 'artifacts' | 'collections';
+
+/** Rows of any of these types (NULL among them, as `null`), from the per-type counters. */
+function countOfTypes(dbs: StoreDbs, table: Table, types: (string | null)[], at: At): number {
+  return [...new Set(types)].reduce((n, type) => n + (dbs.counters.get(typeCounter(table, type), at) ?? 0), 0);
+}
+
 /**
  * `type.not_any_` alone: every row but those of NULL type (a comparison never matches NULL) and
  * those of the listed types; an empty list matches every row (filters.md).
  */
-function* countNotOfTypes(index: StoreDbs['artifactsByType'], total: number, types: string[], at: At): Sliced<number> {
+function countNotOfTypes(dbs: StoreDbs, table: Table, total: number, types: string[], at: At): number {
   if (types.length === 0) return total;
-  const excluded = [null, ...new Set(types)].map((type) => prefixRange(typeKey(type)));
-  return total - (yield* countRanges(index, excluded, at));
+  return total - countOfTypes(dbs, table, [null, ...types], at);
 }
 
 /**
@@ -348,11 +354,12 @@ export function* countArtifactsByIndexSliced(
 ): Sliced<number | undefined> {
   const list = soleIndexedList(dbs, filter, runs);
   if (list?.kind === 'ids') return list.ids.filter((id) => dbs.artifacts.doesExist(id)).length;
+  if (list?.index === dbs.artifactsByType) return countOfTypes(dbs, 'artifacts', (filter!.type as { any_: string[] }).any_, at);
   if (list) return yield* countRanges(list.index, list.ranges, at);
   if (runs?.flowRunIds || runs?.taskRunIds) return undefined;
   const leaf = soleLeaf(filter);
   const total = dbs.counters.get('artifacts', at) ?? 0;
-  if (leaf?.field === 'type' && leaf.op === 'not_any_') return yield* countNotOfTypes(dbs.artifactsByType, total, leaf.value as string[], at);
+  if (leaf?.field === 'type' && leaf.op === 'not_any_') return countNotOfTypes(dbs, 'artifacts', total, leaf.value as string[], at);
   if (leaf?.field === 'key' && leaf.op === 'exists_') {
     const keyless = dbs.artifactsByKey.getKeysCount({ start: [0], end: [1], ...at } as any);
     return leaf.value ? total - keyless : keyless;
@@ -425,10 +432,8 @@ export function* countCollectionsByIndexSliced(
     return [...new Set(leaf.value as string[])].filter((key) => storableKey(key) && dbs.collections.doesExist(key)).length;
   }
   if (leaf.field === 'key' && leaf.op === 'exists_') return leaf.value ? total : 0;
-  if (leaf.field === 'type' && leaf.op === 'any_') {
-    return yield* countRanges(dbs.collectionsByType, [...new Set(leaf.value as string[])].map((type) => prefixRange(typeKey(type))), at);
-  }
-  if (leaf.field === 'type' && leaf.op === 'not_any_') return yield* countNotOfTypes(dbs.collectionsByType, total, leaf.value as string[], at);
+  if (leaf.field === 'type' && leaf.op === 'any_') return countOfTypes(dbs, 'collections', leaf.value as string[], at);
+  if (leaf.field === 'type' && leaf.op === 'not_any_') return countNotOfTypes(dbs, 'collections', total, leaf.value as string[], at);
   return undefined;
 }
 

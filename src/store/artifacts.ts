@@ -35,7 +35,7 @@ import { durably } from './durable.ts';
 import { storableKey } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
 import { bump } from './rows.ts';
-import { byKeyKey, byRunKey, byTimeKey, byTypeKey, prefixRange, runRange, typeKey, versionsRange } from './keys.ts';
+import { byKeyKey, byRunKey, byTimeKey, byTypeKey, prefixRange, runRange, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import type { UpgradeStep } from './upgrade.ts';
 import type { Key } from 'lmdb';
 import {
@@ -119,16 +119,24 @@ function collectionFieldEntries(c: CollectionRecord): [db: (typeof COLLECTION_FI
   return out;
 }
 
-/** Removes `old`'s type and run entries (those `next`, if given, does not also have). */
+/** Removes `old`'s type and run entries (those `next`, if given, does not also have), and its type count. */
 function unindexCollectionFields(dbs: StoreDbs, old: CollectionRecord, next?: CollectionRecord): void {
   const kept = new Set(next ? collectionFieldEntries(next).map(([db, key]) => `${db}\0${JSON.stringify(key)}`) : []);
-  for (const [db, key] of collectionFieldEntries(old)) if (!kept.has(`${db}\0${JSON.stringify(key)}`)) dbs[db].remove(key as Key[]);
+  for (const [db, key] of collectionFieldEntries(old)) {
+    if (kept.has(`${db}\0${JSON.stringify(key)}`)) continue;
+    dbs[db].remove(key as Key[]);
+    if (db === 'collectionsByType') bump(dbs, typeCounter(COLLECTIONS, old.type), -1);
+  }
 }
 
-/** Adds `next`'s type and run entries (those `old`, if given, did not already have). */
+/** Adds `next`'s type and run entries (those `old`, if given, did not already have), and its type count. */
 function indexCollectionFields(dbs: StoreDbs, next: CollectionRecord, old?: CollectionRecord): void {
   const had = new Set(old ? collectionFieldEntries(old).map(([db, key]) => `${db}\0${JSON.stringify(key)}`) : []);
-  for (const [db, key] of collectionFieldEntries(next)) if (!had.has(`${db}\0${JSON.stringify(key)}`)) dbs[db].put(key as Key[], EMPTY);
+  for (const [db, key] of collectionFieldEntries(next)) {
+    if (had.has(`${db}\0${JSON.stringify(key)}`)) continue;
+    dbs[db].put(key as Key[], EMPTY);
+    if (db === 'collectionsByType') bump(dbs, typeCounter(COLLECTIONS, next.type), 1);
+  }
 }
 
 /**
@@ -157,6 +165,28 @@ export const QUERY_VIEWS: UpgradeStep = {
   build(dbs) {
     for (const { value } of dbs.artifacts.getRange({})) dbs.artifactViews.put(value.id, artifactView(value));
     for (const { value } of dbs.collections.getRange({})) dbs.collectionViews.put(value.key, collectionView(value));
+  },
+};
+
+/**
+ * Layout version 9: the counters of artifacts and of collections per type, counted from the type
+ * indexes (keys only; any counter left by a partial build dropped first).
+ */
+export const TYPE_COUNTERS: UpgradeStep = {
+  version: 9,
+  adds: 'counters of artifacts and collections per type',
+  build(dbs) {
+    for (const table of [ARTIFACTS, COLLECTIONS] as const) {
+      const prefix = typeCounterPrefix(table);
+      for (const name of [...dbs.counters.getKeys({ start: prefix, end: `${prefix}\uffff` })]) dbs.counters.remove(name);
+      const counts = new Map<string, number>();
+      const index = table === ARTIFACTS ? dbs.artifactsByType : dbs.collectionsByType;
+      for (const key of index.getKeys({})) {
+        const first = (key as string[])[0];
+        counts.set(first, (counts.get(first) ?? 0) + 1);
+      }
+      for (const [first, n] of counts) dbs.counters.put(prefix + first, n);
+    }
   },
 };
 
@@ -277,6 +307,7 @@ export class ArtifactStore {
     if (r.flowRunId !== null) dbs.artifactsByFlowRun.put(byRunKey(r.flowRunId, r.id), EMPTY);
     if (r.taskRunId !== null) dbs.artifactsByTaskRun.put(byRunKey(r.taskRunId, r.id), EMPTY);
     dbs.artifactsByType.put(byTypeKey(r.type, r.id), EMPTY);
+    this.bump(typeCounter(ARTIFACTS, r.type), 1);
   }
 
   private removeArtifact(r: ArtifactRecord): void {
@@ -290,6 +321,7 @@ export class ArtifactStore {
     if (r.flowRunId !== null) dbs.artifactsByFlowRun.remove(byRunKey(r.flowRunId, r.id));
     if (r.taskRunId !== null) dbs.artifactsByTaskRun.remove(byRunKey(r.taskRunId, r.id));
     dbs.artifactsByType.remove(byTypeKey(r.type, r.id));
+    this.bump(typeCounter(ARTIFACTS, r.type), -1);
   }
 
   /** A new version becomes latest: every mirrored field is copied, nulls included. */
@@ -372,17 +404,7 @@ export class ArtifactStore {
       perKey: artifacts / Math.max(1, count(COLLECTIONS)),
       perFlowRun: rows / Math.max(1, count('flowRuns')),
       perTaskRun: rows / Math.max(1, count('taskRuns')),
-      countTypeEntries: (types, cap) => {
-        const index = table === ARTIFACTS ? this.dbs.artifactsByType : this.dbs.collectionsByType;
-        // No cap (a count): LMDB counts the ranges natively, far faster than reading them.
-        if (!Number.isFinite(cap)) return types.reduce((n, type) => n + index.getKeysCount(prefixRange(typeKey(type)) as any), 0);
-        let entries = 0;
-        for (const type of types) {
-          for (const _ of index.getKeys({ ...prefixRange(typeKey(type)), limit: cap - entries })) entries++;
-          if (entries >= cap) break;
-        }
-        return entries;
-      },
+      countTypeEntries: (types) => types.reduce((n, type) => n + count(typeCounter(table, type)), 0),
       countRunEntries: (kind, ids, cap) => {
         const index =
           table === ARTIFACTS

@@ -4,7 +4,7 @@
  * version by `created` and mirrors its fields; the counters equal real counts.
  */
 import type { StoreDbs } from './env.ts';
-import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeKey, versionsRange } from './keys.ts';
+import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
 import { countersUnder, deploymentCounter, deploymentKey, flowCounter, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
@@ -95,6 +95,14 @@ export function checkStore(dbs: StoreDbs): string[] {
   };
   counted('artifacts', artifacts.length);
   counted('collections', collections.length);
+  // Rows per type: every stored type counter (one left at 0 is fine) and every type present.
+  for (const [table, rows] of [['artifacts', artifacts], ['collections', collections]] as const) {
+    const perType = new Map<string, number>();
+    const prefix = typeCounterPrefix(table);
+    for (const name of dbs.counters.getKeys({ start: prefix, end: `${prefix}\uffff` })) perType.set(name as string, 0);
+    for (const r of rows) perType.set(typeCounter(table, r.type), (perType.get(typeCounter(table, r.type)) ?? 0) + 1);
+    for (const [name, n] of perType) counted(name, n);
+  }
   checkCompanions(dbs, expect, counted, findings);
   return findings;
 }

@@ -31,5 +31,12 @@ export const runRange = (runId: string) => ({ start: [runId], end: [runId, '\uff
  */
 export const typeKey = (type: string | null) => (type === null ? '' : indexString(type));
 export const byTypeKey = (type: string | null, id: string) => [typeKey(type), id];
+/**
+ * The counter of a table's rows of one type (layout version 9): what sizes a type list for the
+ * planner and answers counts by type, where counting the type index's range reads each entry.
+ */
+export const typeCounter = (table: 'artifacts' | 'collections', type: string | null) => `${table}.type:${typeKey(type)}`;
+/** The prefix every type counter of a table starts with. */
+export const typeCounterPrefix = (table: 'artifacts' | 'collections') => `${table}.type:`;
 /** Range of one prefix (a type key or a run id) of a two-part index key. */
 export const prefixRange = (prefix: string) => ({ start: [prefix], end: [prefix, '\uffff'] });

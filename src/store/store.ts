@@ -2,7 +2,7 @@
  * The store: one LMDB environment and a repository per resource. Open it once per process;
  * every repository writes through `durably` (one transaction, acknowledged once on disk).
  */
-import { ArtifactStore, QUERY_VIEWS, TYPE_AND_COLLECTION_RUN_INDEXES } from './artifacts.ts';
+import { ArtifactStore, QUERY_VIEWS, TYPE_AND_COLLECTION_RUN_INDEXES, TYPE_COUNTERS } from './artifacts.ts';
 import { checkStore } from './check.ts';
 import { CsrfTokenStore } from './csrf-tokens.ts';
 import { DeploymentStore } from './deployments.ts';
@@ -17,7 +17,7 @@ import { upgradeStore, type UpgradeStep } from './upgrade.ts';
  * What each layout version adds, oldest first; every step is defined beside the code that
  * maintains what it builds. Version 1 is the layout before versions were recorded.
  */
-export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS];
+export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS];
 
 /** The layout version this build writes. */
 export const LAYOUT_VERSION = Math.max(...UPGRADES.map((step) => step.version));
