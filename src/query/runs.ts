@@ -11,7 +11,7 @@ import { compileFlowRunFilter, compileTaskRunFilter } from '../filters/runs.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../store/companion-records.ts';
 import { indexString } from '../store/index-keys.ts';
-import { deploymentCounter, deploymentIdsOfFlow, flowCounter, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
+import { deploymentCounter, deploymentIdsOfFlow, entriesCounter, flowCounter, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../store/rows.ts';
 import type { Store } from '../store/store.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { AllIds, bySize, InRange, intersect, Tested, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
@@ -118,8 +118,10 @@ interface RunIndexes<R extends RunRecord> {
   byStateName: KeyIndex;
   byTag: KeyIndex;
   byName: KeyIndex;
-  /** Runs per state type, when counters hold them (else the index is counted). */
-  stateCount?: (type: string) => number;
+  /** Runs under one first element of `byState`, `byStateName` and `byTag`, from their counters. */
+  stateCount: (type: string) => number;
+  stateNameCount: (name: string) => number;
+  tagCount: (tag: string) => number;
 }
 
 const flowRunIndexes = (store: Store): RunIndexes<FlowRunRecord> => {
@@ -131,6 +133,8 @@ const flowRunIndexes = (store: Store): RunIndexes<FlowRunRecord> => {
     byTag: dbs.flowRunsByTag,
     byName: dbs.flowRunsByName,
     stateCount: (type) => dbs.counters.get(stateCounter(type)) ?? 0,
+    stateNameCount: (name) => dbs.counters.get(entriesCounter('flowRunsByStateName', name)) ?? 0,
+    tagCount: (tag) => dbs.counters.get(entriesCounter('flowRunsByTag', tag)) ?? 0,
   };
 };
 
@@ -142,6 +146,9 @@ const taskRunIndexes = (store: Store): RunIndexes<TaskRunRecord> => {
     byStateName: dbs.taskRunsByStateName,
     byTag: dbs.taskRunsByTag,
     byName: dbs.taskRunsByName,
+    stateCount: (type) => dbs.counters.get(entriesCounter('taskRunsByState', type)) ?? 0,
+    stateNameCount: (name) => dbs.counters.get(entriesCounter('taskRunsByStateName', name)) ?? 0,
+    tagCount: (tag) => dbs.counters.get(entriesCounter('taskRunsByTag', tag)) ?? 0,
   };
 };
 
@@ -161,6 +168,7 @@ const flowRunFirsts = (store: Store, first: (r: FlowRunRecord) => string | null 
 function runsWithTags<R extends RunRecord>(runs: RunIndexes<R>, tags: string[]): IdSet {
   return new UnderPrefixes(runs.byTag, tags.map(indexString), {
     disjoint: false,
+    count: runs.tagCount,
     firstsOf: firstsFrom(runs.get, (r) => r.tags.map(indexString)),
   });
 }
@@ -179,7 +187,7 @@ const runsInStates = <R extends RunRecord>(runs: RunIndexes<R>, types: string[])
 
 /** Runs whose state is named any of `names` (a run without a state name matches none). */
 const runsInStateNames = <R extends RunRecord>(runs: RunIndexes<R>, names: string[]) =>
-  runsUnder(runs, runs.byStateName, names.map(indexString), (r) => stateNameKey(r)[0]);
+  runsUnder(runs, runs.byStateName, names.map(indexString), (r) => stateNameKey(r)[0], runs.stateNameCount);
 
 /** Runs named any of `names`. */
 const runsNamed = <R extends RunRecord>(runs: RunIndexes<R>, names: string[]) =>

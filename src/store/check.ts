@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
-import { countersUnder, deploymentCounter, deploymentKey, flowCounter, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
+import { COUNTED_RUN_INDEXES, countersUnder, entriesCounter, deploymentCounter, deploymentKey, flowCounter, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -165,6 +165,16 @@ function checkCompanions(
     if (r.deployment_id !== null) own(deploymentCounter(r.deployment_id));
   }
   for (const [name, n] of owners) counted(name, n);
+  // Entries per first key element of the counted run indexes (their keys are checked above).
+  for (const index of COUNTED_RUN_INDEXES) {
+    const perFirst = new Map<string, number>();
+    for (const name of countersUnder(dbs, entriesCounter(index, ''))) perFirst.set(name, 0);
+    for (const key of dbs[index].getKeys({})) {
+      const name = entriesCounter(index, (key as string[])[0]);
+      perFirst.set(name, (perFirst.get(name) ?? 0) + 1);
+    }
+    for (const [name, n] of perFirst) counted(name, n);
+  }
   counted('flows', flows.length);
   counted('flowRuns', runs.length);
   counted('taskRuns', tasks.length);

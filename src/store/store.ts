@@ -9,7 +9,7 @@ import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
 import { FlowRunStore } from './flow-runs.ts';
 import { FlowStore } from './flows.ts';
-import { FLOW_RUN_OWNER_COUNTERS, FLOW_RUN_TAG_INDEX, FLOW_RUN_TIME_NAME_INDEXES, RUN_STATE_NAME_INDEXES, TASK_RUN_QUERY_INDEXES } from './rows.ts';
+import { FLOW_RUN_OWNER_COUNTERS, FLOW_RUN_TAG_INDEX, RUN_INDEX_COUNTERS, FLOW_RUN_TIME_NAME_INDEXES, RUN_STATE_NAME_INDEXES, TASK_RUN_QUERY_INDEXES } from './rows.ts';
 import { TaskRunStore } from './task-runs.ts';
 import { upgradeStore, type UpgradeStep } from './upgrade.ts';
 
@@ -17,7 +17,7 @@ import { upgradeStore, type UpgradeStep } from './upgrade.ts';
  * What each layout version adds, oldest first; every step is defined beside the code that
  * maintains what it builds. Version 1 is the layout before versions were recorded.
  */
-export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS];
+export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS, RUN_INDEX_COUNTERS];
 
 /** The layout version this build writes. */
 export const LAYOUT_VERSION = Math.max(...UPGRADES.map((step) => step.version));
