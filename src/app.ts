@@ -29,6 +29,7 @@ import { Metrics } from './observe/metrics.ts';
 import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { QueryDeadlineError } from './query/slices.ts';
+import { QueryRunner } from './query/query-thread.ts';
 import { Refusal } from './store/durable.ts';
 import type { Store } from './store/store.ts';
 import { DOCS_ROUTES, docsResponse } from './ui/docs.ts';
@@ -40,6 +41,8 @@ export interface App {
    * answered synchronously; everything else through the router's promise.
    */
   handle(request: Request): Response | Promise<Response>;
+  /** Ends the query thread, if one started (the store is the caller's to close, after this). */
+  close(): Promise<void>;
 }
 
 /**
@@ -48,6 +51,7 @@ export interface App {
  */
 export function createApp(store: Store, config: Config, logger: Logger = warningsLogger()): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
+  const queries = new QueryRunner(store, config.dataDir, { timeoutMs: config.queryTimeoutMs, handOffMs: config.queryThreadAfterMs });
 
   // The swagger plugin generates the document (at `/docs/json`); Prefect's two URLs serve it
   // from one copy, fetched from the plugin's route on first use.
@@ -96,7 +100,7 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     .group('/api', (api) =>
       api
         .use(rootRoutes(store, config))
-        .use(artifactRoutes(store, config))
+        .use(artifactRoutes(store, config, queries))
         .use(flowRoutes(store, config))
         .use(flowRunRoutes(store, config))
         .use(taskRunRoutes(store, config))
@@ -108,7 +112,9 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     // The root app's, paths under `/api`: a GET is answered by the request wrapper before auth
     // (see there); the route gives other methods the router's 405 and metrics a route label.
     .get('/openapi.json', ({ request }) => openApi.response('prefixed', request.method === 'HEAD'), { detail: { hide: true } });
-  const metrics = config.metrics ? new Metrics(store, config.dataDir, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES]) : null;
+  const metrics = config.metrics
+    ? new Metrics(store, config.dataDir, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES], () => queries.handedOff)
+    : null;
   if (metrics) elysia.use(metricsRoutes(metrics));
 
   const withCors = (response: Response, origin: string) => {
@@ -166,6 +172,7 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
   const observe = requestObserver(logger, metrics);
 
   return {
+    close: () => queries.close(),
     // Not async: the hottest reads answer synchronously and the rest with the router's promise,
     // with no extra promise or await on the way.
     handle(incoming) {

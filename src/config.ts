@@ -30,6 +30,11 @@ export interface Config {
    * outruns Prefect's database timeout is (query/slices.ts).
    */
   queryTimeoutMs: number;
+  /**
+   * How long a query runs in slices on the server's thread before it moves to the query thread
+   * (query/query-thread.ts); null: never, every query runs in slices to its end.
+   */
+  queryThreadAfterMs: number | null;
   /** gzip replies of 500 bytes or more for clients that accept it, as Prefect does (http/compress.ts). */
   gzip: boolean;
   /** Serve Prometheus metrics at `/api/metrics` and `/metrics` (Prefect's PREFECT_API_ENABLE_METRICS). */
@@ -51,6 +56,7 @@ export const DEFAULTS: Config = {
   tls: null,
   retentionMs: null,
   queryTimeoutMs: 10_000,
+  queryThreadAfterMs: 5,
   gzip: true,
   metrics: false,
   log: { level: 'info', format: 'text' },
@@ -72,6 +78,7 @@ export interface ConfigFlags {
   metrics?: boolean;
   'no-gzip'?: boolean;
   'query-timeout'?: string;
+  'query-thread-after'?: string;
   'log-level'?: string;
   'log-format'?: string;
 }
@@ -150,6 +157,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
         pick(flags['query-timeout'], 'ARTIFACTD_QUERY_TIMEOUT', 'PREFECT_SERVER_DATABASE_TIMEOUT', 'PREFECT_API_DATABASE_TIMEOUT'),
         DEFAULTS.queryTimeoutMs / 1000,
       ) * 1000,
+    queryThreadAfterMs: queryThreadAfter(pick(flags['query-thread-after'], 'ARTIFACTD_QUERY_THREAD_AFTER')),
     gzip: flags['no-gzip'] !== true && boolean('gzip setting', pick(undefined, 'ARTIFACTD_GZIP'), DEFAULTS.gzip),
     metrics:
       flags.metrics === true ||
@@ -159,6 +167,13 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
       format: logFormat(pick(flags['log-format'], 'ARTIFACTD_LOG_FORMAT'), DEFAULTS.log.format),
     },
   };
+}
+
+/** Milliseconds (an integer, 0 or more), or `off`. */
+function queryThreadAfter(text: string | undefined): number | null {
+  if (text === undefined) return DEFAULTS.queryThreadAfterMs;
+  if (text.trim().toLowerCase() === 'off') return null;
+  return integer('query thread hand-off (milliseconds, or off)', text, 0, 0, 3_600_000);
 }
 
 function retention(text: string | undefined): number | null {

@@ -61,6 +61,7 @@ export function harness(overrides: Partial<Config> = {}): Harness {
     },
     /** Closes the store after checking its invariants: every test ends on a sound store. */
     async close() {
+      await app.close();
       const findings = store.check();
       await store.close();
       if (findings.length > 0) {

@@ -12,7 +12,7 @@ import { artifactNotFound } from '../http/errors.ts';
 import { readModel } from '../http/model.ts';
 import { topLevelMember } from '../http/json-text.ts';
 import { jsonText, noContent } from '../http/respond.ts';
-import { ArtifactCreate, ArtifactUpdate, truncateMetadata, type Sort } from '../schemas/artifacts.ts';
+import { ArtifactCreate, ArtifactUpdate, truncateMetadata } from '../schemas/artifacts.ts';
 import {
   bodyParams,
   CountArtifactsBody,
@@ -20,9 +20,7 @@ import {
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
 } from '../schemas/bodies.ts';
-import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/filters.ts';
-import { resolveRunSetsSliced, type RunFilters, type RunSets } from '../query/runs.ts';
-import { inSlices, type Sliced } from '../query/slices.ts';
+import type { QueryRunner } from '../query/query-thread.ts';
 import type { ArtifactPatch } from '../store/artifacts.ts';
 import type { Store } from '../store/store.ts';
 import { artifactJson, jsonArray } from '../store/records.ts';
@@ -35,22 +33,10 @@ function rawData(body: JsonBody, model: { data?: unknown }): string | undefined 
   return topLevelMember(body.text, 'data') ?? 'null';
 }
 
-export function artifactRoutes(root: Store, config: Config) {
+/** `queries` runs the four queries (query/query-thread.ts): in slices here, long ones on the query thread. */
+export function artifactRoutes(root: Store, config: Config, queries: QueryRunner) {
   const limit = { max: config.defaultLimit };
   const store = root.artifacts;
-  /**
-   * A filter or count: the run filters resolved to run-id sets, then the artifact query on them,
-   * all in slices that let other requests in, until the query deadline. A page (`paged`) leaves
-   * name patterns to be tested per run as the walk meets them (`ResolveOptions.lazyScans`).
-   */
-  const query = <T>(values: Record<string, unknown>, work: (runs: RunSets) => Sliced<T>, paged = false) =>
-    inSlices(
-      (function* () {
-        return yield* work(yield* resolveRunSetsSliced(root, values as RunFilters, { lazyScans: paged }));
-      })(),
-      performance.now() + config.queryTimeoutMs,
-    );
-
   return new Elysia({ prefix: '/artifacts' })
     .post(
       '/',
@@ -93,16 +79,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadArtifactsBody), limit);
-        const rows = await query(values, (runs) =>
-          store.findJsonSliced(
-            values.artifacts as ArtifactFilter | undefined,
-            (values.sort as Sort) ?? 'ID_DESC',
-            { offset: (values.offset as number) ?? 0, limit: take },
-            runs,
-          ),
-          true,
-        );
-        return jsonText(200, jsonArray(rows));
+        return jsonText(200, jsonArray((await queries.run({ route: 'filter', values, limit: take })) as string[]));
       },
       { parse: 'none', detail: docs.readArtifacts },
     )
@@ -112,16 +89,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(ReadLatestArtifactsBody), limit);
-        const rows = await query(values, (runs) =>
-          store.findLatestJsonSliced(
-            values.artifacts as ArtifactCollectionFilter | undefined,
-            (values.sort as Sort) ?? 'ID_DESC',
-            { offset: (values.offset as number) ?? 0, limit: take },
-            runs,
-          ),
-          true,
-        );
-        return jsonText(200, jsonArray(rows));
+        return jsonText(200, jsonArray((await queries.run({ route: 'latest/filter', values, limit: take })) as string[]));
       },
       { parse: 'none', detail: docs.readLatestArtifacts },
     )
@@ -131,7 +99,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountArtifactsBody));
-        return jsonText(200, String(await query(values, (runs) => store.countSliced(values.artifacts as ArtifactFilter | undefined, runs))));
+        return jsonText(200, String(await queries.run({ route: 'count', values, limit: 0 })));
       },
       { parse: 'none', detail: docs.countArtifacts },
     )
@@ -141,10 +109,7 @@ export function artifactRoutes(root: Store, config: Config) {
         const body = await readJsonBody(request, config);
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(CountLatestArtifactsBody));
-        return jsonText(
-          200,
-          String(await query(values, (runs) => store.countLatestSliced(values.artifacts as ArtifactCollectionFilter | undefined, runs))),
-        );
+        return jsonText(200, String(await queries.run({ route: 'latest/count', values, limit: 0 })));
       },
       { parse: 'none', detail: docs.countLatestArtifacts },
     )

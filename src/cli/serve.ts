@@ -69,6 +69,7 @@ export function startServer(config: Config, logger: Logger = warningsLogger(conf
     async stop() {
       await server.stop(false); // stop accepting; in-flight requests finish
       await retention?.stop();
+      await app.close();
       await store.close();
       await logger.flush(); // request lines still buffered
     },
@@ -126,6 +127,11 @@ export const serveCommand: Command = {
       type: 'string',
       value: 'SECONDS',
       description: `stop a query that runs longer and answer 503, as Prefect does at its database timeout (env ARTIFACTD_QUERY_TIMEOUT or PREFECT_API_DATABASE_TIMEOUT, default ${DEFAULTS.queryTimeoutMs / 1000})`,
+    },
+    'query-thread-after': {
+      type: 'string',
+      value: 'MS|off',
+      description: `move a query still running after MS milliseconds from the server's thread to the query thread; off: run every query in slices on the server's thread (env ARTIFACTD_QUERY_THREAD_AFTER, default ${DEFAULTS.queryThreadAfterMs})`,
     },
     'no-gzip': { type: 'boolean', description: 'never gzip replies (env ARTIFACTD_GZIP=false); by default replies of 500 bytes or more are gzipped for clients that accept it, as on Prefect' },
     metrics: { type: 'boolean', description: 'serve Prometheus metrics at /metrics and /api/metrics (env PREFECT_SERVER_METRICS_ENABLED or PREFECT_API_ENABLE_METRICS)' },

@@ -44,6 +44,8 @@ export class Metrics {
     private readonly store: Store,
     private readonly dataDir: string,
     private readonly routerPaths: () => Iterable<string>,
+    /** Queries moved to the query thread since start (query/query-thread.ts). */
+    private readonly handedOff: () => number = () => 0,
   ) {}
 
   record(method: string, path: string, status: number, seconds: number): void {
@@ -93,6 +95,9 @@ export class Metrics {
       out.push(`artifactd_http_request_duration_seconds_sum${labels({ method, route })} ${stats.sum}`);
       out.push(`artifactd_http_request_duration_seconds_count${labels({ method, route })} ${stats.count}`);
     }
+
+    family('artifactd_queries_handed_off_total', 'counter', "Queries that ran past --query-thread-after on the server's thread and finished on the query thread.");
+    out.push(`artifactd_queries_handed_off_total ${this.handedOff()}`);
 
     const counts = this.store.counts();
     const gauge = (name: string, help: string, value: number) => {

@@ -51,6 +51,14 @@ export class Store {
     return new Store(dbs);
   }
 
+  /**
+   * Another handle on a store this process has opened (and brought up to date) with `open`: the
+   * query thread's, with its own read transactions. Never upgrades or stamps.
+   */
+  static attach(path: string): Store {
+    return new Store(openDbs(path));
+  }
+
   async close(): Promise<void> {
     await this.dbs.env.flushed;
     await this.dbs.env.close();

@@ -1,7 +1,9 @@
 /**
  * Long filters and counts never hold the server: they run in slices between other requests,
  * and one that outruns `--query-timeout` is stopped and answered as Prefect answers a statement
- * past its database timeout: 503 `{"exception_message": "Service Unavailable"}`.
+ * past its database timeout: 503 `{"exception_message": "Service Unavailable"}`. These tests keep
+ * every query on the server's thread (`--query-thread-after off`); query-thread.test.ts covers
+ * the queries that move.
  */
 import { afterEach, expect, test } from 'bun:test';
 import { harness, type Harness } from '../helpers.ts';
@@ -14,7 +16,7 @@ afterEach(async () => {
 
 /** A store of 4,000 artifacts with 2 KB payloads. */
 async function world(overrides = {}) {
-  const h = (opened = harness(overrides));
+  const h = (opened = harness({ queryThreadAfterMs: null, ...overrides }));
   const payload = 'x'.repeat(2000);
   const ids: string[] = [];
   for (let from = 0; from < 4000; from += 500) {
@@ -48,7 +50,7 @@ test('a long count lets other requests through while it runs', async () => {
   counting = false;
   await other;
   expect(reply.body).toBe(0);
-  // 4,000 rows take several slices of 0.25 ms on any machine; each let the reader in.
+  // 4,000 rows take several slices of 0.1 ms on any machine; each let the reader in.
   expect(turns).toBeGreaterThanOrEqual(3);
   expect((await h.call('GET', '/api/health')).body).toBe(true);
 });
@@ -77,7 +79,7 @@ test('a query past --query-timeout is stopped with Prefect\'s 503', async () => 
 });
 
 test('resolving the run filters is sliced too: a scan of every run lets other requests through', async () => {
-  const h = (opened = harness());
+  const h = (opened = harness({ queryThreadAfterMs: null }));
   const flow = (await h.store.flows.create({ name: 'etl', tags: [] } as never)).record;
   for (let from = 0; from < 3000; from += 500) {
     await Promise.all(Array.from({ length: 500 }, () => h.store.flowRuns.create({ flow_id: flow.id, state: { type: 'COMPLETED' }, tags: [] } as never)));

@@ -100,3 +100,24 @@ test('SIGTERM during in-flight requests: they finish, the process exits 0 within
   expect(out.ok).toBe(true);
   expect(out.counts.artifacts).toBeGreaterThanOrEqual(acknowledged);
 });
+
+test('a long query moves to the query thread in the running server (and the executable), answers right, and the server stops cleanly', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const server = run(['serve', '--port', '0', '--data-dir', dir, '--query-thread-after', '0', '--metrics']);
+  const base = await startupUrl(server);
+  for (let from = 0; from < 600; from += 100) {
+    const made = await Promise.all(Array.from({ length: 100 }, (_, i) => post(`${base}/api/artifacts/`, { key: `k-${(from + i) % 30}`, type: ['markdown', 'table'][i % 2] })));
+    expect(made.every((r) => r.status === 201)).toBe(true);
+  }
+  // Two conditions under or_: nothing narrows it, so it visits all 600 artifacts.
+  const count = await post(`${base}/api/artifacts/count`, { artifacts: { operator: 'or_', type: { any_: ['link'] }, key: { like_: 'k-1' } } });
+  // k-1 and k-10 … k-19: 11 of 30 keys, 20 versions each.
+  expect(await count.json()).toBe(220);
+  const page = await post(`${base}/api/artifacts/filter`, { artifacts: { operator: 'or_', type: { any_: ['link'] }, key: { like_: 'k-29' } }, sort: 'KEY_ASC', limit: 200 });
+  expect(((await page.json()) as { key: string }[]).map((a) => a.key)).toEqual(Array(20).fill('k-29'));
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  expect(Number(/^artifactd_queries_handed_off_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+  server.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
+});
