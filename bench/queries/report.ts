@@ -36,6 +36,8 @@ export interface SizeReport {
   otherCpu: number;
   results: RowResult[];
   noWaiting?: NoWaiting;
+  /** artifactd's memory peak (kB, /proc/PID/status) over the matrix and the no-waiting row */
+  memoryPeak?: { vmRss: number; rssAnon: number; rssFile: number };
 }
 
 export interface RunInfo {
@@ -183,7 +185,8 @@ export function summary(sizes: SizeReport[], capMs: number): string {
       `- **N = ${fmtN(s.n)}**: ${vs.filter(({ v }) => v.ok).length} of ${vs.length} rows meet their targets ` +
         `(index rows ${count('index')}, touch rows ${count('touch')})` +
         `${differs ? `; ⚠️ ${differs} rows differ from SQLite` : '; every answer equals SQLite\'s'}` +
-        `${s.noWaiting ? `; ${noWaitingLine(s.noWaiting)}` : ''}.`,
+        `${s.noWaiting ? `; ${noWaitingLine(s.noWaiting)}` : ''}` +
+        `${s.memoryPeak ? `; artifactd's peak RssAnon ${(s.memoryPeak.rssAnon / 1024).toFixed(1)} MiB (RssFile ${(s.memoryPeak.rssFile / 1024).toFixed(1)} MiB)` : ''}.`,
     );
   }
   const last = sizes[sizes.length - 1];

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { CpuWindow, waitForQuiet } from '../cpu.ts';
 import { cleanup, installExitHandlers, removeDirOnExit } from '../procs.ts';
 import { seed } from '../seed.ts';
-import { startArtifactd, startSqliteServer, type Running } from '../server.ts';
+import { MemSampler, startArtifactd, startSqliteServer, type Mem, type Running } from '../server.ts';
 import { readFacts } from './facts.ts';
 import { applyPrefectPragmas, exportStore, loadSqlite, SCHEMA_FILE } from './load-sqlite.ts';
 import { buildMatrix } from './matrix.ts';
@@ -186,6 +186,15 @@ async function measureSize(n: number, opts: ReturnType<typeof options>, work: st
   const sqliteLog = join(work, `sqlite-server-${fmtN(n)}.log`);
   let server = await startArtifactd(BINARY, store, log);
   let sqliteServer: Running = await startSqliteServer(dbFile, sqliteLog);
+  // artifactd's memory over the whole matrix and the no-waiting row (its query thread included:
+  // one process), followed across restarts.
+  let memory = new MemSampler(server.proc.pid);
+  memory.start(100);
+  const memoryPeak: Mem = { vmRss: 0, rssAnon: 0, rssFile: 0 };
+  const keepPeak = () => {
+    memory.stop();
+    for (const k of ['vmRss', 'rssAnon', 'rssFile'] as const) memoryPeak[k] = Math.max(memoryPeak[k], memory.peak[k]);
+  };
   const pids = () => [server.proc.pid, sqliteServer.proc.pid];
   let restarts = 0;
   const servers: Servers = {
@@ -195,9 +204,12 @@ async function measureSize(n: number, opts: ReturnType<typeof options>, work: st
       },
       async restart() {
         cpu.pause();
+        keepPeak();
         server.proc.kill('SIGKILL');
         await server.stop();
         server = await startArtifactd(BINARY, store, log);
+        memory = new MemSampler(server.proc.pid);
+        memory.start(100);
         restarts++;
         cpu.resume(pids());
       },
@@ -286,7 +298,11 @@ async function measureSize(n: number, opts: ReturnType<typeof options>, work: st
       report.noWaiting = await noWaiting({ url: server.url, row: slowest.row, rowMs: slowest.artifactd.ms, ids: facts.getIds, work, seconds: opts.noWaitingSeconds });
       console.log(`  ${noWaitingLine(report.noWaiting)}`);
     }
+    keepPeak();
+    report.memoryPeak = { ...memoryPeak };
+    console.log(`artifactd memory peak: RssAnon ${(memoryPeak.rssAnon / 1024).toFixed(1)} MiB, RssFile ${(memoryPeak.rssFile / 1024).toFixed(1)} MiB`);
   } finally {
+    memory.stop();
     db.close();
     const code = await server.stop();
     if (code !== 0) console.warn(`artifactd exited ${code}`);
