@@ -44,13 +44,14 @@ export function toEnd<T>(work: Sliced<T>): T {
  * first; then it is closed and QueryDeadlineError is thrown. The query thread's driver: nothing
  * else runs on that thread, so it needs no turns.
  */
-export function untilDeadline<T>(work: Sliced<T>, deadlineMs: number): T {
+export function untilDeadline<T>(work: Sliced<T>, deadlineMs: number, everyThousandPauses?: () => void): T {
   try {
     for (let steps = 1; ; steps++) {
       const step = work.next();
       if (step.done) return step.value;
       // A clock read every few pauses: a pause point is a few dozen rows apart.
       if (steps % 8 === 0 && performance.now() > deadlineMs) throw new QueryDeadlineError('query deadline passed');
+      if (steps % 1024 === 0) everyThousandPauses?.();
     }
   } finally {
     work.return(undefined as never);
