@@ -263,12 +263,13 @@ async function measureSize(n: number, opts: ReturnType<typeof options>, work: st
       if (server.proc.exitCode !== null || server.proc.signalCode) throw new Error(`artifactd died before ${row.id}`);
       if (sqliteServer.proc.exitCode !== null || sqliteServer.proc.signalCode) throw new Error(`the SQLite server died before ${row.id}; see ${sqliteLog}`);
       const r = await measureRow(row, servers, sqlite, { capMs: opts.capMs });
+      const rowPeak = memory.takePhasePeak();
       results.push(r);
       const v = verdict(r, undefined, opts.capMs);
       console.log(
         `  ${String(i + 1).padStart(3)}/${rows.length} ${row.id.padEnd(44)} artifactd ${(r.error ? 'error' : r.artifactd.capped ? '> cap' : fmtMs(r.artifactd.ms)).padStart(9)}` +
           `  SQLite ${fmtMs(sqliteMs(r)).padStart(9)}  ${v.ratio !== undefined ? `${v.ratio.toFixed(2)}×` : ''}  (SQL only ${fmtMs(r.sqlOnly.ms ?? r.sqlOnly.samples[0])}) ${r.cls}` +
-          `${r.ties ? ' †' : ''}${r.differs ? `  ⚠️ differs: ${r.differs}` : ''}${r.error ? `  ${r.error}` : ''}`,
+          `${r.ties ? ' †' : ''}${r.differs ? `  ⚠️ differs: ${r.differs}` : ''}${r.error ? `  ${r.error}` : ''}  RssAnon ${(rowPeak.rssAnon / 1024).toFixed(0)} MiB`,
       );
     }
     const matrixSeconds = (performance.now() - started) / 1000;

@@ -166,8 +166,9 @@ export function intersect(sets: IdSet[], tests: ((id: string) => boolean)[] = []
  * key count, counted natively. `has` reads the id's value from its record (`valueOf`), many
  * times the cost of reading an id off the range: once asked more than `probesPerIdBeforeBuild`
  * times per id it holds, a small range lists itself on the spot (a few milliseconds at most),
- * and a larger one is built by the query between its slices (`ProbedSet`). A complete
- * iteration is kept for the same purpose.
+ * and a larger one is built by the query between its slices (`ProbedSet`). Iterating reads
+ * the range again each time: whoever iterates it keeps what it needs (a 50k-id range kept here
+ * as well would be one more copy of it for the whole query).
  */
 export class InRange implements IdSet {
   readonly probesPerIdBeforeBuild = 0.05;
@@ -216,16 +217,8 @@ export class InRange implements IdSet {
   }
 
   *[Symbol.iterator](): Iterator<string> {
-    if (this.built) {
-      yield* this.built;
-      return;
-    }
-    const seen: string[] = [];
-    for (const id of this.keys()) {
-      seen.push(id);
-      yield id;
-    }
-    this.built ??= new Set(seen);
+    if (this.built) yield* this.built;
+    else yield* this.keys();
   }
 }
 

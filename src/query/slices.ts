@@ -44,14 +44,14 @@ export function toEnd<T>(work: Sliced<T>): T {
  * first; then it is closed and QueryDeadlineError is thrown. The query thread's driver: nothing
  * else runs on that thread, so it needs no turns.
  */
-export function untilDeadline<T>(work: Sliced<T>, deadlineMs: number, everyThousandPauses?: () => void): T {
+export function untilDeadline<T>(work: Sliced<T>, deadlineMs: number, everyFewHundredPauses?: () => void): T {
   try {
     for (let steps = 1; ; steps++) {
       const step = work.next();
       if (step.done) return step.value;
       // A clock read every few pauses: a pause point is a few dozen rows apart.
       if (steps % 8 === 0 && performance.now() > deadlineMs) throw new QueryDeadlineError('query deadline passed');
-      if (steps % 1024 === 0) everyThousandPauses?.();
+      if (steps % 256 === 0) everyFewHundredPauses?.();
     }
   } finally {
     work.return(undefined as never);
