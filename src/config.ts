@@ -56,7 +56,7 @@ export const DEFAULTS: Config = {
   tls: null,
   retentionMs: null,
   queryTimeoutMs: 10_000,
-  queryThreadAfterMs: 5,
+  queryThreadAfterMs: 20,
   gzip: true,
   metrics: false,
   log: { level: 'info', format: 'text' },

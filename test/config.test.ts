@@ -24,8 +24,8 @@ test('COLUMNS counts only as a positive integer', () => {
   for (const columns of ['', '0', '-3', '80.5', 'wide', undefined]) expect(columnsSetting({ COLUMNS: columns })).toBeUndefined();
 });
 
-test('the query thread hand-off: milliseconds or off, flag then ARTIFACTD_QUERY_THREAD_AFTER, default 5', () => {
-  expect(loadConfig({}, {}).queryThreadAfterMs).toBe(5);
+test('the query thread hand-off: milliseconds or off, flag then ARTIFACTD_QUERY_THREAD_AFTER, default 20', () => {
+  expect(loadConfig({}, {}).queryThreadAfterMs).toBe(20);
   expect(loadConfig({ 'query-thread-after': '0' }, { ARTIFACTD_QUERY_THREAD_AFTER: '50' }).queryThreadAfterMs).toBe(0);
   expect(loadConfig({}, { ARTIFACTD_QUERY_THREAD_AFTER: '50' }).queryThreadAfterMs).toBe(50);
   expect(loadConfig({}, { ARTIFACTD_QUERY_THREAD_AFTER: 'OFF' }).queryThreadAfterMs).toBeNull();

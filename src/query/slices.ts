@@ -6,9 +6,9 @@
  * `toEnd`. A pause point costs a counter check and a clock read; a turn costs a `setImmediate`
  * (~10 µs) and whatever else the loop has to do, so a query shorter than SLICE_MS pays nothing
  * and a long one a few percent (measured: within run-to-run noise for a 150 ms count at 0.1 ms
- * slices): the price of a server that keeps answering while it runs. A query that is still
- * running after a few milliseconds moves to the query thread (query-thread.ts), whose garbage
- * and whose occasional long step then no longer delay the server's other requests.
+ * slices): the price of a server that keeps answering while it runs. A query still running
+ * after `--query-thread-after` (20 ms) moves to the query thread (query-thread.ts), whose
+ * garbage and occasional long steps then no longer delay the server's other requests.
  *
  * Every read of one query goes through one LMDB read transaction (`snapshot`): across turns the
  * store may commit writes, and a page must still come from one consistent state, as a SQL
