@@ -3,25 +3,14 @@
  * them exact, `check` sees a wrong one, a store written before them gets them on open, and the
  * run filters through flows and deployments (which size their sets by them) answer the same.
  */
-import { afterEach, beforeEach, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { expect, test } from 'bun:test';
 import { resolveRunSets, type RunFilters } from '../../src/query/runs.ts';
 import { deploymentCounter, flowCounter, FLOW_RUN_OWNER_COUNTERS } from '../../src/store/rows.ts';
-import { LAYOUT_VERSION, Store } from '../../src/store/store.ts';
+import { LAYOUT_VERSION, type Store } from '../../src/store/store.ts';
 import { storeVersion } from '../../src/store/upgrade.ts';
-import { tempDir } from '../helpers.ts';
+import { storePerTest } from './layout.ts';
 
-let dir: string;
-let store: Store;
-
-beforeEach(() => {
-  dir = tempDir();
-  store = Store.open(dir);
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const t = storePerTest();
 
 /** Flows, deployments and runs through creates, a delete and a flow's cascade. */
 async function seed(s: Store) {
@@ -51,12 +40,14 @@ function expectCounts(s: Store, seeded: Awaited<ReturnType<typeof seed>>) {
 }
 
 test('creates, deletes and cascades keep the runs per flow and per deployment exact', async () => {
+  const store = t.store;
   const seeded = await seed(store);
   expect(store.check()).toEqual([]);
   expectCounts(store, seeded);
 });
 
 test('check reports a wrong counter, also one left for an owner without runs', async () => {
+  const store = t.store;
   const { etl, doomed } = await seed(store);
   store.dbs.env.transactionSync(() => {
     store.dbs.counters.put(flowCounter(etl.id), 4);
@@ -68,6 +59,7 @@ test('check reports a wrong counter, also one left for an owner without runs', a
 });
 
 test('a store written at version 7 gets the counters on open; the step is idempotent', async () => {
+  let store = t.store;
   const seeded = await seed(store);
   store.dbs.env.transactionSync(() => {
     for (const name of [flowCounter(seeded.etl.id), deploymentCounter(seeded.nightly.id)]) store.dbs.counters.remove(name);
@@ -75,9 +67,7 @@ test('a store written at version 7 gets the counters on open; the step is idempo
     store.dbs.meta.put('schema', 7);
   });
   expect(store.check().length).toBeGreaterThan(0);
-  await store.close();
-
-  store = Store.open(dir);
+  store = await t.reopen();
   expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
   expect(LAYOUT_VERSION).toBeGreaterThanOrEqual(8);
   expect(store.check()).toEqual([]);

@@ -3,26 +3,15 @@
  * creates, state changes, retags and deletes keep them exact; a store written before them gets
  * them on open; the run sets they size answer the same.
  */
-import { afterEach, beforeEach, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { expect, test } from 'bun:test';
 import { resolveRunSets, type RunFilters } from '../../src/query/runs.ts';
 import { indexString } from '../../src/store/index-keys.ts';
 import { COUNTED_RUN_INDEXES, countersUnder, entriesCounter, RUN_INDEX_COUNTERS } from '../../src/store/rows.ts';
-import { LAYOUT_VERSION, Store } from '../../src/store/store.ts';
+import { LAYOUT_VERSION, type Store } from '../../src/store/store.ts';
 import { storeVersion } from '../../src/store/upgrade.ts';
-import { tempDir } from '../helpers.ts';
+import { storePerTest } from './layout.ts';
 
-let dir: string;
-let store: Store;
-
-beforeEach(() => {
-  dir = tempDir();
-  store = Store.open(dir);
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const t = storePerTest();
 
 async function seed(s: Store) {
   const flow = (await s.flows.create({ name: 'etl' } as never)).record;
@@ -58,12 +47,14 @@ function expectCounts(s: Store, { a, b, t1 }: Awaited<ReturnType<typeof seed>>) 
 }
 
 test('every write path keeps the run index counters exact', async () => {
+  const store = t.store;
   const seeded = await seed(store);
   expect(store.check()).toEqual([]);
   expectCounts(store, seeded);
 });
 
 test('a store written at version 9 gets the counters on open; the step is idempotent', async () => {
+  let store = t.store;
   const seeded = await seed(store);
   store.dbs.env.transactionSync(() => {
     for (const index of COUNTED_RUN_INDEXES) for (const name of countersUnder(store.dbs, entriesCounter(index, ''))) store.dbs.counters.remove(name);
@@ -71,8 +62,7 @@ test('a store written at version 9 gets the counters on open; the step is idempo
     store.dbs.meta.put('schema', 9);
   });
   expect(store.check().length).toBeGreaterThan(0);
-  await store.close();
-  store = Store.open(dir);
+  store = await t.reopen();
   expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
   expect(LAYOUT_VERSION).toBeGreaterThanOrEqual(10);
   expect(store.check()).toEqual([]);

@@ -4,25 +4,14 @@
  * version keep them exact; `check` sees a wrong one; a store written before them gets them on
  * open; counts by type answer from them and equal brute force.
  */
-import { afterEach, beforeEach, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { expect, test } from 'bun:test';
 import { TYPE_COUNTERS } from '../../src/store/artifacts.ts';
 import { typeCounter } from '../../src/store/keys.ts';
-import { LAYOUT_VERSION, Store } from '../../src/store/store.ts';
+import { LAYOUT_VERSION, type Store } from '../../src/store/store.ts';
 import { storeVersion } from '../../src/store/upgrade.ts';
-import { tempDir } from '../helpers.ts';
+import { storePerTest } from './layout.ts';
 
-let dir: string;
-let store: Store;
-
-beforeEach(() => {
-  dir = tempDir();
-  store = Store.open(dir);
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const t = storePerTest();
 
 async function seed(s: Store) {
   const create = (key: string | null, type: string | null) =>
@@ -54,18 +43,21 @@ function expectCounts(s: Store) {
 }
 
 test('every write path keeps the type counters exact, and counts by type answer from them', async () => {
+  const store = t.store;
   await seed(store);
   expect(store.check()).toEqual([]);
   expectCounts(store);
 });
 
 test('check reports a wrong type counter', async () => {
+  const store = t.store;
   await seed(store);
   store.dbs.env.transactionSync(() => store.dbs.counters.put(typeCounter('collections', 'markdown'), 1));
   expect(store.check()).toEqual([`counters: ${typeCounter('collections', 'markdown')} is 1, real count 0`]);
 });
 
 test('a store written at version 8 gets the type counters on open; the step is idempotent', async () => {
+  let store = t.store;
   await seed(store);
   store.dbs.env.transactionSync(() => {
     store.dbs.counters.remove(typeCounter('artifacts', 'table'));
@@ -73,8 +65,7 @@ test('a store written at version 8 gets the type counters on open; the step is i
     store.dbs.meta.put('schema', 8);
   });
   expect(store.check().length).toBe(2);
-  await store.close();
-  store = Store.open(dir);
+  store = await t.reopen();
   expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
   expect(LAYOUT_VERSION).toBeGreaterThanOrEqual(9);
   expect(store.check()).toEqual([]);
