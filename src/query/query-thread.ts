@@ -71,6 +71,9 @@ export class QueryRunner {
     } catch (error) {
       if (!(error instanceof HandOff)) throw error;
     }
+    // What the query built here before it moved is garbage now: a hint, so that it does not
+    // wait for the server's next collection (measured: peak RssAnon over the query matrix).
+    Bun.gc(false);
     return this.onThread(request, deadline - performance.now());
   }
 
