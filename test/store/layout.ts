@@ -1,8 +1,9 @@
 /** Helpers for the layout-upgrade tests: a fresh store per test, and a store made to look written by an older artifactd. */
-import { afterEach, beforeEach } from 'bun:test';
+import { afterEach, beforeEach, expect } from 'bun:test';
 import { rmSync } from 'node:fs';
 import type { StoreDbs } from '../../src/store/env.ts';
-import { Store } from '../../src/store/store.ts';
+import { LAYOUT_VERSION, Store } from '../../src/store/store.ts';
+import { storeVersion, type UpgradeStep } from '../../src/store/upgrade.ts';
 import { tempDir } from '../helpers.ts';
 
 /** A store in a new temporary directory for each test, closed and removed after it. */
@@ -37,4 +38,20 @@ export function asWrittenAt(store: Store, version: number, dbs: readonly (keyof 
     }
     store.dbs.meta.put('schema', version);
   });
+}
+
+/**
+ * Reopens the store of a test (its upgrade steps run) and expects it brought to the newest
+ * layout, sound (`check`) and answering as `expectAnswers` says; then runs `step` again over the
+ * result and expects the same (every step is idempotent).
+ */
+export async function expectUpgradedOnOpen(current: ReturnType<typeof storePerTest>, step: UpgradeStep, expectAnswers: (store: Store) => void): Promise<void> {
+  const store = await current.reopen();
+  expect(storeVersion(store.dbs)).toBe(LAYOUT_VERSION);
+  expect(LAYOUT_VERSION).toBeGreaterThanOrEqual(step.version);
+  expect(store.check()).toEqual([]);
+  expectAnswers(store);
+  store.dbs.env.transactionSync(() => step.build(store.dbs));
+  expect(store.check()).toEqual([]);
+  expectAnswers(store);
 }
