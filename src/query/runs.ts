@@ -124,31 +124,36 @@ interface RunIndexes<R extends RunRecord> {
   tagCount: (tag: string) => number;
 }
 
+/** A counter's value (0 when it was never written). */
+const counter = (store: Store) => (name: string) => store.dbs.counters.get(name) ?? 0;
+
 const flowRunIndexes = (store: Store): RunIndexes<FlowRunRecord> => {
   const { dbs } = store;
+  const count = counter(store);
   return {
     get: (id) => dbs.flowRuns.get(id),
     byState: dbs.flowRunsByState,
     byStateName: dbs.flowRunsByStateName,
     byTag: dbs.flowRunsByTag,
     byName: dbs.flowRunsByName,
-    stateCount: (type) => dbs.counters.get(stateCounter(type)) ?? 0,
-    stateNameCount: (name) => dbs.counters.get(entriesCounter('flowRunsByStateName', name)) ?? 0,
-    tagCount: (tag) => dbs.counters.get(entriesCounter('flowRunsByTag', tag)) ?? 0,
+    stateCount: (type) => count(stateCounter(type)),
+    stateNameCount: (name) => count(entriesCounter('flowRunsByStateName', name)),
+    tagCount: (tag) => count(entriesCounter('flowRunsByTag', tag)),
   };
 };
 
 const taskRunIndexes = (store: Store): RunIndexes<TaskRunRecord> => {
   const { dbs } = store;
+  const count = counter(store);
   return {
     get: (id) => dbs.taskRuns.get(id),
     byState: dbs.taskRunsByState,
     byStateName: dbs.taskRunsByStateName,
     byTag: dbs.taskRunsByTag,
     byName: dbs.taskRunsByName,
-    stateCount: (type) => dbs.counters.get(entriesCounter('taskRunsByState', type)) ?? 0,
-    stateNameCount: (name) => dbs.counters.get(entriesCounter('taskRunsByStateName', name)) ?? 0,
-    tagCount: (tag) => dbs.counters.get(entriesCounter('taskRunsByTag', tag)) ?? 0,
+    stateCount: (type) => count(entriesCounter('taskRunsByState', type)),
+    stateNameCount: (name) => count(entriesCounter('taskRunsByStateName', name)),
+    tagCount: (tag) => count(entriesCounter('taskRunsByTag', tag)),
   };
 };
 
@@ -347,7 +352,7 @@ function compileFlowRuns(
         if (sub.any_ != null) {
           const [index, column, count] =
             field === 'deployment_id'
-              ? [dbs.flowRunsByDeployment, (r: FlowRunRecord) => r.deployment_id, (id: string) => dbs.counters.get(deploymentCounter(id)) ?? 0]
+              ? [dbs.flowRunsByDeployment, (r: FlowRunRecord) => r.deployment_id, (id: string) => counter(store)(deploymentCounter(id))]
               : [dbs.flowRunsByParentTask, (r: FlowRunRecord) => r.parent_task_run_id, undefined];
           out.exact.push(new UnderPrefixes(index, sub.any_, { disjoint: true, count, firstsOf: flowRunFirsts(store, column) }));
         }
@@ -416,7 +421,7 @@ function runsOfFlows(store: Store, f: FlowFilter, ctx: FilterContext): IdSet {
   for (const flow of candidates) if (matches(flow)) ids.add(flow.id);
   return new UnderPrefixes(dbs.flowRunsByFlow, ids, {
     disjoint: true,
-    count: (flowId) => dbs.counters.get(flowCounter(flowId)) ?? 0,
+    count: (flowId) => counter(store)(flowCounter(flowId)),
     firstsOf: flowRunFirsts(store, (r) => r.flow_id),
   });
 }
@@ -437,7 +442,7 @@ function runsOfDeployments(store: Store, f: DeploymentFilter, ctx: FilterContext
   for (const deployment of candidates) if (matches(deployment)) ids.add(deployment.id);
   return new UnderPrefixes(dbs.flowRunsByDeployment, ids, {
     disjoint: true,
-    count: (deploymentId) => dbs.counters.get(deploymentCounter(deploymentId)) ?? 0,
+    count: (deploymentId) => counter(store)(deploymentCounter(deploymentId)),
     firstsOf: flowRunFirsts(store, (r) => r.deployment_id),
   });
 }

@@ -34,7 +34,7 @@ import { nowMicros } from '../time.ts';
 import { durably } from './durable.ts';
 import { storableKey } from './index-keys.ts';
 import type { StoreDbs } from './env.ts';
-import { bump } from './rows.ts';
+import { bump, countFirstElements } from './rows.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, prefixRange, runRange, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import type { UpgradeStep } from './upgrade.ts';
 import type { Key } from 'lmdb';
@@ -176,17 +176,8 @@ export const TYPE_COUNTERS: UpgradeStep = {
   version: 9,
   adds: 'counters of artifacts and collections per type',
   build(dbs) {
-    for (const table of [ARTIFACTS, COLLECTIONS] as const) {
-      const prefix = typeCounterPrefix(table);
-      for (const name of [...dbs.counters.getKeys({ start: prefix, end: `${prefix}\uffff` })]) dbs.counters.remove(name);
-      const counts = new Map<string, number>();
-      const index = table === ARTIFACTS ? dbs.artifactsByType : dbs.collectionsByType;
-      for (const key of index.getKeys({})) {
-        const first = (key as string[])[0];
-        counts.set(first, (counts.get(first) ?? 0) + 1);
-      }
-      for (const [first, n] of counts) dbs.counters.put(prefix + first, n);
-    }
+    countFirstElements(dbs, dbs.artifactsByType, typeCounterPrefix(ARTIFACTS));
+    countFirstElements(dbs, dbs.collectionsByType, typeCounterPrefix(COLLECTIONS));
   },
 };
 

@@ -7,7 +7,7 @@ import type { StoreDbs } from './env.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import { indexString } from './index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from './records.ts';
-import { COUNTED_RUN_INDEXES, countersUnder, entriesCounter, deploymentCounter, deploymentKey, flowCounter, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
+import { COUNTED_RUN_INDEXES, countersUnder, entriesCounter, tally, deploymentCounter, deploymentKey, flowCounter, flowRunTimeNameKeys, idempotencyKey, stateCounter, stateNameKey, taskRunQueryKeys } from './rows.ts';
 
 const keyString = (key: unknown) => JSON.stringify(key);
 
@@ -95,14 +95,9 @@ export function checkStore(dbs: StoreDbs): string[] {
   };
   counted('artifacts', artifacts.length);
   counted('collections', collections.length);
-  // Rows per type: every stored type counter (one left at 0 is fine) and every type present.
-  for (const [table, rows] of [['artifacts', artifacts], ['collections', collections]] as const) {
-    const perType = new Map<string, number>();
-    const prefix = typeCounterPrefix(table);
-    for (const name of dbs.counters.getKeys({ start: prefix, end: `${prefix}\uffff` })) perType.set(name as string, 0);
-    for (const r of rows) perType.set(typeCounter(table, r.type), (perType.get(typeCounter(table, r.type)) ?? 0) + 1);
-    for (const [name, n] of perType) counted(name, n);
-  }
+  // Rows per type.
+  countedUnder(dbs, counted, [typeCounterPrefix('artifacts')], tally(artifacts.map((r) => typeCounter('artifacts', r.type))));
+  countedUnder(dbs, counted, [typeCounterPrefix('collections')], tally(collections.map((c) => typeCounter('collections', c.type))));
   checkCompanions(dbs, expect, counted, findings);
   return findings;
 }
@@ -156,27 +151,26 @@ function checkCompanions(
   const states = new Map<string, number>();
   for (const r of runs) states.set(r.state_type ?? '', (states.get(r.state_type ?? '') ?? 0) + 1);
   for (const [state, n] of states) counted(stateCounter(state), n);
-  // Runs per flow and per deployment: every stored counter (one left at 0 is fine) and every owner.
-  const owners = new Map<string, number>();
-  for (const name of [...countersUnder(dbs, flowCounter('')), ...countersUnder(dbs, deploymentCounter(''))]) owners.set(name, 0);
-  const own = (name: string) => owners.set(name, (owners.get(name) ?? 0) + 1);
-  for (const r of runs) {
-    own(flowCounter(r.flow_id));
-    if (r.deployment_id !== null) own(deploymentCounter(r.deployment_id));
-  }
-  for (const [name, n] of owners) counted(name, n);
+  // Runs per flow and per deployment.
+  const owners = runs.flatMap((r) => (r.deployment_id === null ? [flowCounter(r.flow_id)] : [flowCounter(r.flow_id), deploymentCounter(r.deployment_id)]));
+  countedUnder(dbs, counted, [flowCounter(''), deploymentCounter('')], tally(owners));
   // Entries per first key element of the counted run indexes (their keys are checked above).
   for (const index of COUNTED_RUN_INDEXES) {
-    const perFirst = new Map<string, number>();
-    for (const name of countersUnder(dbs, entriesCounter(index, ''))) perFirst.set(name, 0);
-    for (const key of dbs[index].getKeys({})) {
-      const name = entriesCounter(index, (key as string[])[0]);
-      perFirst.set(name, (perFirst.get(name) ?? 0) + 1);
-    }
-    for (const [name, n] of perFirst) counted(name, n);
+    const names = [...dbs[index].getKeys({})].map((key) => entriesCounter(index, (key as string[])[0]));
+    countedUnder(dbs, counted, [entriesCounter(index, '')], tally(names));
   }
   counted('flows', flows.length);
   counted('flowRuns', runs.length);
   counted('taskRuns', tasks.length);
   counted('deployments', deployments.length);
+}
+
+/**
+ * Counters that count something per name under `prefixes`: each stored one against its real
+ * count (a counter left at 0 for a name with nothing is fine), and each real count against its
+ * counter.
+ */
+function countedUnder(dbs: StoreDbs, counted: (name: string, real: number) => void, prefixes: string[], real: Map<string, number>): void {
+  const names = new Set([...prefixes.flatMap((prefix) => countersUnder(dbs, prefix)), ...real.keys()]);
+  for (const name of names) counted(name, real.get(name) ?? 0);
 }

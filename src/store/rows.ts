@@ -47,15 +47,28 @@ export const RUN_INDEX_COUNTERS: UpgradeStep = {
  * step that rebuilds one of these indexes from scratch redoes.
  */
 function recountEntries(dbs: StoreDbs, indexes: readonly CountedRunIndex[]): void {
-  for (const index of indexes) {
-    for (const name of countersUnder(dbs, entriesCounter(index, ''))) dbs.counters.remove(name);
-    const counts = new Map<string, number>();
-    for (const key of dbs[index].getKeys({})) {
-      const first = (key as string[])[0];
-      counts.set(first, (counts.get(first) ?? 0) + 1);
-    }
-    for (const [first, n] of counts) dbs.counters.put(entriesCounter(index, first), n);
-  }
+  for (const index of indexes) countFirstElements(dbs, dbs[index], entriesCounter(index, ''));
+}
+
+/** How many times each name occurs. */
+export function tally(names: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Sets the counters `prefix` + first key element to the number of an index's keys under each
+ * first element, dropping every other counter under `prefix` (an upgrade step's recount).
+ */
+export function countFirstElements(dbs: StoreDbs, index: { getKeys(options: object): Iterable<Key> }, prefix: string): void {
+  for (const name of countersUnder(dbs, prefix)) dbs.counters.remove(name);
+  const counts = tally(mapKeys(index.getKeys({}), (key) => prefix + (key as string[])[0]));
+  for (const [name, n] of counts) dbs.counters.put(name, n);
+}
+
+function* mapKeys<T>(keys: Iterable<Key>, f: (key: Key) => T): Iterable<T> {
+  for (const key of keys) yield f(key);
 }
 
 /** The last element of every index key under `[first, …]`: walked until the first element changes. */

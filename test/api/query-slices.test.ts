@@ -28,27 +28,38 @@ async function world(overrides = {}) {
   return { h, ids };
 }
 
+/**
+ * Runs `probe` again and again, each time after a turn of the event loop, while `work` runs;
+ * returns work's reply and how many probes ran meanwhile. Work that held the event loop would
+ * leave the probes no turn until it was done.
+ */
+async function probesDuring<T>(work: () => Promise<T>, probe: (turn: number) => Promise<void>): Promise<{ reply: T; turns: number }> {
+  let running = true;
+  let turns = 0;
+  const other = (async () => {
+    while (running) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!running) break;
+      await probe(turns);
+      turns++;
+    }
+  })();
+  const reply = await work();
+  running = false;
+  await other;
+  return { reply, turns };
+}
+
 /** Two conditions under `or_`: no index narrows it, so it decodes every artifact. */
 const SCAN = { artifacts: { operator: 'or_', type: { any_: ['link'] }, key: { like_: 'no-such-key' } } };
 
 test('a long count lets other requests through while it runs', async () => {
   const { h, ids } = await world();
-  // Another task that asks for a turn of the event loop again and again, and reads an artifact
-  // each time: a count that held the loop would leave it no turn until the count was done.
-  let counting = true;
-  let turns = 0;
-  const other = (async () => {
-    while (counting) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (!counting) break;
-      const read = await h.call('GET', `/api/artifacts/${ids[turns % ids.length]}`);
-      expect(read.status).toBe(200);
-      turns++;
-    }
-  })();
-  const reply = await h.call('POST', '/api/artifacts/count', SCAN);
-  counting = false;
-  await other;
+  // Another task reads an artifact at each turn of the event loop it gets.
+  const { reply, turns } = await probesDuring(
+    () => h.call('POST', '/api/artifacts/count', SCAN),
+    async (turn) => expect((await h.call('GET', `/api/artifacts/${ids[turn % ids.length]}`)).status).toBe(200),
+  );
   expect(reply.body).toBe(0);
   // 4,000 rows take several slices of 0.1 ms on any machine; each let the reader in.
   expect(turns).toBeGreaterThanOrEqual(3);
@@ -84,20 +95,11 @@ test('resolving the run filters is sliced too: a scan of every run lets other re
   for (let from = 0; from < 3000; from += 500) {
     await Promise.all(Array.from({ length: 500 }, () => h.store.flowRuns.create({ flow_id: flow.id, state: { type: 'COMPLETED' }, tags: [] } as never)));
   }
-  let counting = true;
-  let turns = 0;
-  const other = (async () => {
-    while (counting) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (!counting) break;
-      expect((await h.call('GET', '/api/health')).body).toBe(true);
-      turns++;
-    }
-  })();
   // `state.name.not_any_` is tested on every run's record (no index answers it).
-  const reply = await h.call('POST', '/api/artifacts/count', { flow_runs: { state: { name: { not_any_: ['Completed'] } } } });
-  counting = false;
-  await other;
+  const { reply, turns } = await probesDuring(
+    () => h.call('POST', '/api/artifacts/count', { flow_runs: { state: { name: { not_any_: ['Completed'] } } } }),
+    async () => expect((await h.call('GET', '/api/health')).body).toBe(true),
+  );
   expect(reply.body).toBe(0);
   expect(turns).toBeGreaterThanOrEqual(3);
 });
