@@ -39,7 +39,7 @@ export interface PlanContext {
    * (they ran elsewhere): then the average says "the whole table" for a run with ten artifacts.
    */
   countRunEntries?: (kind: RunIndex, ids: string[], cap: number) => number;
-  /** Counts the rows the type index files under these types, stopping at `cap`. */
+  /** The rows of these types (the store reads its per-type counters); may stop at `cap`, past which the list loses anyway. */
   countTypeEntries?: (types: string[], cap: number) => number;
 }
 
@@ -146,9 +146,8 @@ function list(kind: 'ids' | 'keys', values: string[] | null | undefined, perEntr
 }
 
 /**
- * A type list: its rows are counted in the type index up to the break-even point (types are
- * few and uneven — one may be most of the table, another a handful), so the estimate is exact
- * where it matters.
+ * A type list: its rows are counted, not averaged (types are few and uneven — one may be most
+ * of the table, another a handful); a counter needs no more than the break-even point.
  */
 function typeList(values: string[] | null | undefined, ctx: PlanContext): Narrowing | undefined {
   if (values == null) return undefined;
