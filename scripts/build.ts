@@ -13,7 +13,7 @@ import { embedLmdbAddon } from "./embed-lmdb-addon.ts";
 const projectRoot = resolve(import.meta.dir, "..");
 const entry = resolve(process.argv[2] ?? `${projectRoot}/src/main.ts`);
 const outfile = resolve(process.argv[3] ?? `${projectRoot}/dist/artifactd`);
-const queryWorker = `${projectRoot}/src/query/query-worker.ts`;
+const queryWorker = `${projectRoot}/src/store/lmdb/query/query-worker.ts`;
 
 let plugin;
 try {
@@ -28,7 +28,7 @@ mkdirSync(dirname(outfile), { recursive: true });
 const started = performance.now();
 const result = await Bun.build({
   // The query thread's entry point is a second entry, which the executable embeds and
-  // `new Worker(new URL("./query-worker.ts", import.meta.url))` finds (src/query/query-thread.ts).
+  // `new Worker(new URL("./query-worker.ts", import.meta.url))` finds (src/store/lmdb/query/query-thread.ts).
   entrypoints: [entry, queryWorker],
   target: "bun",
   minify: true,

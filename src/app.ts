@@ -28,10 +28,10 @@ import { warningsLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
-import { QueryDeadlineError } from './query/slices.ts';
-import { QueryRunner } from './query/query-thread.ts';
-import { Refusal } from './store/durable.ts';
-import type { Store } from './store/store.ts';
+import { QueryDeadlineError } from './store/lmdb/query/slices.ts';
+import { QueryRunner } from './store/lmdb/query/query-thread.ts';
+import { Refusal } from './store/refusal.ts';
+import type { Store } from './store/lmdb/store.ts';
 import { DOCS_ROUTES, docsResponse } from './ui/docs.ts';
 import { UI_ROUTES, uiResponse } from './ui/serve.ts';
 

@@ -16,7 +16,7 @@ import { pruneCommand } from './cli/prune.ts';
 import { restoreCommand } from './cli/restore.ts';
 import { serveCommand } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
-import { StoreOpenError } from './store/env.ts';
+import { StoreOpenError } from './store/lmdb/env.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 const COMMANDS: Command[] = [

@@ -20,9 +20,9 @@ import {
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
 } from '../schemas/bodies.ts';
-import type { QueryRunner } from '../query/query-thread.ts';
-import type { ArtifactPatch } from '../store/artifacts.ts';
-import type { Store } from '../store/store.ts';
+import type { QueryRunner } from '../store/lmdb/query/query-thread.ts';
+import type { ArtifactPatch } from '../store/lmdb/artifacts.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { artifactJson, jsonArray } from '../store/records.ts';
 import { docs } from './docs.ts';
 import { deleteHandler, readHandler, readIdAndModel } from './handlers.ts';

@@ -11,10 +11,10 @@ import { readJsonBody } from '../http/body.ts';
 import { readEmbeddedBody } from '../http/embedded.ts';
 import { detail } from '../http/errors.ts';
 import { jsonText } from '../http/respond.ts';
-import type { Page } from '../query/execute.ts';
-import type { RunFilters } from '../query/runs.ts';
+import type { Page } from '../store/lmdb/query/execute.ts';
+import type { RunFilters } from '../store/lmdb/query/runs.ts';
 import { bodyParams } from '../schemas/bodies.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 
 const WORK_POOL_KEYS = ['work_pools', 'work_pool_queues'];
 

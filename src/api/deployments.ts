@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { JsonBody } from '../http/body.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonText } from '../http/respond.ts';
-import { countDeployments, findDeployments } from '../query/companions.ts';
+import { countDeployments, findDeployments } from '../store/lmdb/query/companions.ts';
 import { CountDeploymentsBody, ReadDeploymentsBody } from '../schemas/bodies.ts';
 import {
   DeploymentCreate,
@@ -14,7 +14,7 @@ import {
 import { parametersProblem, schemaProblem } from '../validation/parameters.ts';
 import { isPlainObject } from '../validation/validate.ts';
 import { deploymentJson, flowRunJson } from '../store/companion-records.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 

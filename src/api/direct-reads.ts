@@ -9,7 +9,7 @@
  */
 import { checkApiVersion } from '../http/api-version.ts';
 import { jsonText } from '../http/respond.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 
 const PREFIX = '/api/artifacts/';
 const LATEST = '/latest';

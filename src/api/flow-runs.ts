@@ -3,11 +3,11 @@ import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
 import { ApiError, detail } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
-import { countFlowRuns, findFlowRuns } from '../query/companions.ts';
+import { countFlowRuns, findFlowRuns } from '../store/lmdb/query/companions.ts';
 import { CountFlowRunsBody, ReadFlowRunsBody } from '../schemas/bodies.ts';
 import { FlowRunCreate, FlowRunUpdate, SetState, type StateCreate } from '../schemas/companions.ts';
 import { flowRunJson, stateJson, type FlowRunRecord } from '../store/companion-records.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 

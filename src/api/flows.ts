@@ -4,11 +4,11 @@ import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { detail } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
-import { countFlows, findFlows } from '../query/companions.ts';
+import { countFlows, findFlows } from '../store/lmdb/query/companions.ts';
 import { CountFlowsBody, ReadFlowsBody } from '../schemas/bodies.ts';
 import { FlowCreate, FlowUpdate } from '../schemas/companions.ts';
 import { flowJson } from '../store/companion-records.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 

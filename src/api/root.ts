@@ -9,7 +9,7 @@ import { checkApiVersion } from '../http/api-version.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonValue } from '../http/respond.ts';
 import type { Config } from '../config.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { formatMicros } from '../time.ts';
 
 /** The API schema version Prefect 3 clients send and expect. */

@@ -2,11 +2,11 @@
 import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
 import { detail } from '../http/errors.ts';
-import { countTaskRuns, findTaskRuns } from '../query/companions.ts';
+import { countTaskRuns, findTaskRuns } from '../store/lmdb/query/companions.ts';
 import { CountTaskRunsBody, ReadTaskRunsBody } from '../schemas/bodies.ts';
 import { TaskRunCreate } from '../schemas/companions.ts';
 import { taskRunJson, type TaskRunRecord } from '../store/companion-records.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler } from './handlers.ts';
 

@@ -3,7 +3,7 @@
  * server keeps serving from the same data dir. An existing FILE is replaced only with --force.
  */
 import { existsSync, statSync } from 'node:fs';
-import { backupStore } from '../store/backup.ts';
+import { backupStore } from '../store/lmdb/backup.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { dataDirOption, openLocalStore } from './data-dir.ts';

@@ -6,8 +6,8 @@
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Store } from '../store/store.ts';
-import { openExport } from '../store/transfer.ts';
+import { Store } from '../store/lmdb/store.ts';
+import { openExport } from '../store/lmdb/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
 import { UsageError, type Command } from './command.ts';
 import { dataDirOption, existingStoreDir } from './data-dir.ts';

@@ -4,7 +4,7 @@
  * trace. (Mistakes in the command line itself are UsageErrors: status 2, handled by main.ts.)
  */
 import { DurationError } from '../duration.ts';
-import { BackupError } from '../store/backup.ts';
+import { BackupError } from '../store/lmdb/backup.ts';
 import { UsageError } from './command.ts';
 import { SourceError } from './source.ts';
 

@@ -5,8 +5,8 @@
  * when the file cannot be read at all. Importing the same file again changes nothing.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { Store } from '../store/store.ts';
-import { Importer, type Numbered, type Outcome } from '../store/transfer.ts';
+import { Store } from '../store/lmdb/store.ts';
+import { Importer, type Numbered, type Outcome } from '../store/lmdb/transfer.ts';
 import { FORMAT_VERSION, KINDS, parseLine } from '../transfer/format.ts';
 import { numberedLines } from '../transfer/lines.ts';
 import { UsageError, type Command } from './command.ts';

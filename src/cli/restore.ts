@@ -4,8 +4,8 @@
  * (a server) has its store open: that is refused where it can be seen (Linux's /proc/locks).
  */
 import { existsSync, statSync } from 'node:fs';
-import { isNonEmptyDir, restoreStore } from '../store/backup.ts';
-import { processUsingStore } from '../store/in-use.ts';
+import { isNonEmptyDir, restoreStore } from '../store/lmdb/backup.ts';
+import { processUsingStore } from '../store/lmdb/in-use.ts';
 import { UsageError, type Command } from './command.ts';
 import { dataDir, dataDirOption } from './data-dir.ts';
 import { reportingFailures } from './failure.ts';

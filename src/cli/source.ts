@@ -10,7 +10,7 @@ import type { ArtifactCollectionJson, ArtifactJson } from '../schemas/artifact-j
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
 import { jsonArray } from '../store/records.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 import { dataDirOption, openLocalStore } from './data-dir.ts';
 

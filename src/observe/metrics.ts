@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/lmdb/store.ts';
 import { RouteTemplates } from './routes.ts';
 
 /** Upper bounds (seconds) of the latency buckets: most answers take well under a millisecond. */

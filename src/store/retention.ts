@@ -10,7 +10,7 @@
  */
 import type { Key } from 'lmdb';
 import type { ArtifactRecord } from './records.ts';
-import type { Store } from './store.ts';
+import type { Store } from './lmdb/store.ts';
 
 export interface PruneOptions {
   /** Versions with `created` strictly before this time (µs since the epoch) go. */

@@ -33,9 +33,8 @@ import type {
   StateRecord,
   TaskRunRecord,
 } from '../store/companion-records.ts';
-import { flowRunPolicyDefaults } from '../store/flow-runs.ts';
+import { flowRunPolicyDefaults, taskRunPolicyDefaults } from '../store/policies.ts';
 import type { ArtifactRecord } from '../store/records.ts';
-import { taskRunPolicyDefaults } from '../store/task-runs.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { validate, isPlainObject, type ValidationIssue } from '../validation/validate.ts';
 

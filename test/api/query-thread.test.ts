@@ -6,8 +6,8 @@
 import { afterEach, expect, test } from 'bun:test';
 import { createApp, type App } from '../../src/app.ts';
 import { DEFAULTS, type Config } from '../../src/config.ts';
-import { QueryRunner } from '../../src/query/query-thread.ts';
-import { QueryDeadlineError } from '../../src/query/slices.ts';
+import { QueryRunner } from '../../src/store/lmdb/query/query-thread.ts';
+import { QueryDeadlineError } from '../../src/store/lmdb/query/slices.ts';
 import { harness, type Harness } from '../helpers.ts';
 
 const opened: Harness[] = [];

@@ -1,0 +1,239 @@
+/**
+ * The storage contract: everything the routes, the commands, the UI and transfer ask of a store,
+ * and nothing about how a backend keeps it. Two backends implement it — LMDB (`lmdb/`, the
+ * embedded default) and PostgreSQL (`postgres/`) — and nothing above `src/store/` imports either
+ * one except `open.ts`, which picks one from the configuration.
+ *
+ * Reads answer `T | Promise<T>`: LMDB answers synchronously (a read is a memory-mapped lookup,
+ * and a promise would cost more than the read), PostgreSQL asynchronously; callers `await`.
+ * Writes are always promises that resolve once the write is durable. A write that breaks a rule
+ * (unknown flow, a taken name) rejects with `Refusal` (durable.ts) before anything is written.
+ */
+import type { Sort } from '../schemas/artifacts.ts';
+import type {
+  DeploymentCreate,
+  DeploymentFlowRunCreate,
+  FlowCreate,
+  FlowRunUpdate,
+  StateCreate,
+  TaskRunCreate,
+} from '../schemas/companions.ts';
+import type { ArtifactCollectionFilter, ArtifactFilter, DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
+import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
+import type { ArtifactRecord } from './records.ts';
+import type { Counts as TransferCounts, Item } from '../transfer/format.ts';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** A page of a filter route: rows `offset` to `offset + limit` of the sorted matches. */
+export interface Page {
+  offset: number;
+  limit: number;
+}
+
+/** The four run-related filters the filter and count routes take beside their own. */
+export interface RunFilters {
+  flows?: FlowFilter | null;
+  flow_runs?: FlowRunFilter | null;
+  task_runs?: TaskRunFilter | null;
+  deployments?: DeploymentFilter | null;
+}
+
+// ── artifacts ──────────────────────────────────────────────────────────────────────────────
+
+/** A new artifact as validated by the API; `data` is raw JSON text. */
+export type NewArtifact = Omit<ArtifactRecord, 'id' | 'created' | 'updated'>;
+
+/** Fields a PATCH may set; absent ones are left alone. */
+export type ArtifactPatch = Partial<Pick<ArtifactRecord, 'data' | 'description' | 'metadata'>>;
+
+export type QueryRoute = 'filter' | 'latest/filter' | 'count' | 'latest/count';
+
+/**
+ * One of the four artifact queries, as data: the body's validated values (the run filters,
+ * `artifacts`, `sort`, `offset`) and the page size of the filter routes.
+ */
+export interface QueryRequest {
+  route: QueryRoute;
+  values: Record<string, unknown>;
+  limit: number;
+}
+
+/** The stored JSON texts of a page (Artifact or ArtifactCollection), or a count. */
+export type QueryAnswer = string[] | number;
+
+export interface QuerySettings {
+  /** How long a query may run before it is stopped, answered 503 (QueryDeadlineError). */
+  timeoutMs: number;
+  /** LMDB: how long a query runs on the server's thread before it moves to the query thread; null: never. */
+  handOffMs: number | null;
+}
+
+/** Runs the artifact queries (one per app; `close` ends whatever it started). */
+export interface ArtifactQueries {
+  run(request: QueryRequest): Promise<QueryAnswer>;
+  /** Queries moved off the server's thread since start (`/metrics`; 0 where nothing moves). */
+  readonly handedOff: number;
+  close(): Promise<void>;
+}
+
+/** The artifacts the filter routes would page through, for the commands (`ls`). */
+export interface ArtifactRepository {
+  create(input: NewArtifact): Promise<ArtifactRecord>;
+  /** False when there is no such artifact. A PATCH of a key's latest version is mirrored. */
+  update(id: string, patch: ArtifactPatch): Promise<boolean>;
+  /** False when there is no such artifact. Deleting the latest falls back to the next newest. */
+  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes each of `ids` that exists and that `spare` (given the record and whether it is its
+   * key's latest version) does not spare, in one transaction; the deleted records.
+   */
+  deleteMany(ids: readonly string[], spare?: (record: ArtifactRecord, isLatest: boolean) => boolean): Promise<ArtifactRecord[]>;
+  get(id: string): MaybePromise<ArtifactRecord | undefined>;
+  /** An Artifact's JSON, as a client reads it. */
+  getJson(id: string): MaybePromise<string | undefined>;
+  /** `GET /artifacts/{key}/latest`'s body. */
+  latestByKeyJson(key: string): MaybePromise<string | undefined>;
+  isLatest(record: ArtifactRecord): MaybePromise<boolean>;
+  /** Up to `limit` ids of artifacts created before `cutoff` (µs), oldest first, after `after`. */
+  createdBefore(cutoff: number, limit: number, after?: { created: number; id: string }): MaybePromise<{ created: number; id: string }[]>;
+  /** A page of `/filter` or `/latest/filter` with no run filters (the commands' listings). */
+  findJson(filter: ArtifactFilter | null, sort: Sort, page: Page): MaybePromise<string[]>;
+  findLatestJson(filter: ArtifactCollectionFilter | null, sort: Sort, page: Page): MaybePromise<string[]>;
+  /** The query runner the API uses: one per app. */
+  queries(settings: QuerySettings): ArtifactQueries;
+}
+
+// ── the companions ─────────────────────────────────────────────────────────────────────────
+
+export interface Created<T> {
+  record: T;
+  created: boolean;
+}
+
+export interface FlowRepository {
+  create(input: FlowCreate): Promise<Created<FlowRecord>>;
+  get(id: string): MaybePromise<FlowRecord | undefined>;
+  byName(name: string): MaybePromise<FlowRecord | undefined>;
+  update(id: string, tags: string[] | undefined): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  find(filters: RunFilters, sort: string, page: Page): MaybePromise<FlowRecord[]>;
+  count(filters: RunFilters): MaybePromise<number>;
+}
+
+export interface FlowRunRepository {
+  create(input: FlowRunCreateInput): Promise<Created<FlowRunRecord>>;
+  get(id: string): MaybePromise<FlowRunRecord | undefined>;
+  /** Forces a new state (`set_state`); undefined when there is no such run. */
+  setState(id: string, input: StateCreate): Promise<FlowRunRecord | undefined>;
+  update(id: string, patch: FlowRunUpdate): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  find(filters: RunFilters, sort: string, page: Page): MaybePromise<FlowRunRecord[]>;
+  count(filters: RunFilters): MaybePromise<number>;
+}
+
+/** A new flow run: the route's body, or what a deployment adds to it. */
+export type FlowRunCreateInput = import('../schemas/companions.ts').FlowRunCreate & { deployment_version?: string | null };
+
+export interface TaskRunRepository {
+  create(input: TaskRunCreate): Promise<Created<TaskRunRecord>>;
+  get(id: string): MaybePromise<TaskRunRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+  find(filters: RunFilters, sort: string, page: Page): MaybePromise<TaskRunRecord[]>;
+  count(filters: RunFilters): MaybePromise<number>;
+}
+
+export interface DeploymentRepository {
+  create(input: DeploymentCreate): Promise<Created<DeploymentRecord>>;
+  get(id: string): MaybePromise<DeploymentRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+  createFlowRun(id: string, input: DeploymentFlowRunCreate): Promise<Created<FlowRunRecord>>;
+  find(filters: RunFilters, sort: string, page: Page): MaybePromise<DeploymentRecord[]>;
+  count(filters: RunFilters): MaybePromise<number>;
+}
+
+export interface CsrfTokenRecord {
+  id: string;
+  created: number;
+  updated: number;
+  token: string;
+  client: string;
+  expiration: number; // µs
+}
+
+export interface CsrfTokenRepository {
+  /** Issues a fresh token for `client`, replacing its old one. */
+  issue(client: string, lifetimeSeconds: number): Promise<CsrfTokenRecord>;
+  /** True when `token` is the unexpired token of `client`. */
+  isValid(client: string, token: string): MaybePromise<boolean>;
+}
+
+// ── the store ──────────────────────────────────────────────────────────────────────────────
+
+export interface Counts {
+  artifacts: number;
+  collections: number;
+  flows: number;
+  flowRuns: number;
+  taskRuns: number;
+  deployments: number;
+}
+
+/**
+ * The two reads clients poll, answered without a promise where the backend can (LMDB): the app
+ * answers them before its router (api/direct-reads.ts). Absent where every read is a round trip.
+ */
+export interface DirectReads {
+  artifactJson(id: string): string | undefined;
+  latestByKeyJson(key: string): string | undefined;
+}
+
+// ── transfer ───────────────────────────────────────────────────────────────────────────────
+
+/** One consistent moment of the whole store, as export lines (`transfer/format.ts`). */
+export interface ExportSnapshot {
+  counts: TransferCounts;
+  /** The header line, then one line per record (without newlines). */
+  lines: Iterable<string> | AsyncIterable<string>;
+  /** Releases the snapshot; call when done (also after an error). */
+  done(): MaybePromise<void>;
+}
+
+/** What became of one imported line: written, already there (equal or different), or refused. */
+export type Outcome = 'added' | 'unchanged' | 'kept' | { error: string };
+
+export interface Numbered {
+  line: number;
+  item: Item;
+}
+
+/** One import: batches written in order, then `finish` (links that had to wait for later lines). */
+export interface ImportSession {
+  write(batch: Numbered[]): Promise<Outcome[]>;
+  finish(): Promise<{ line: number; outcome: Outcome }[]>;
+}
+
+export interface Transfer {
+  openExport(now?: Date): MaybePromise<ExportSnapshot>;
+  importer(): ImportSession;
+}
+
+export interface Store {
+  /** `lmdb` or `postgresql` (logs, `/metrics`, the commands' messages). */
+  readonly backend: 'lmdb' | 'postgresql';
+  readonly artifacts: ArtifactRepository;
+  readonly flows: FlowRepository;
+  readonly flowRuns: FlowRunRepository;
+  readonly taskRuns: TaskRunRepository;
+  readonly deployments: DeploymentRepository;
+  readonly csrfTokens: CsrfTokenRepository;
+  readonly transfer: Transfer;
+  readonly direct?: DirectReads;
+  /** True when the store answers reads (`/api/ready`). */
+  isReadable(): MaybePromise<boolean>;
+  /** How many of each thing the store holds. */
+  counts(): MaybePromise<Counts>;
+  /** The store's invariant violations; empty when sound. */
+  check(): MaybePromise<string[]>;
+  close(): Promise<void>;
+}
