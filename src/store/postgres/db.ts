@@ -1,0 +1,119 @@
+/**
+ * The PostgreSQL connection: one pool (Bun's built-in client, `SQL` from 'bun') shared by every
+ * repository of a store, and the few helpers all of them use:
+ *
+ *   db.sql`select …`                      tagged queries (values are parameters)
+ *   db.unsafe(text, values)               a statement built with `Params` (params.ts)
+ *   db.transaction(async (tx) => …)       BEGIN … COMMIT on one pooled connection (`sql.begin`)
+ *   await lockKey(tx, LOCKS.artifactKey, key)
+ *                                         a per-key advisory lock held until the transaction ends
+ *
+ * Per-key locks serialize the writers of one key across every process on the database (several
+ * artifactd instances): `pg_advisory_xact_lock(namespace, hashtext(key))`. A hash collision only
+ * serializes two unrelated keys; it never lets two writers of one key in at once. To stay free of
+ * deadlocks, a transaction takes its key locks in one order (`lockKeys` sorts them).
+ */
+import { SQL } from 'bun';
+import { QueryDeadlineError } from '../lmdb/query/slices.ts';
+
+/** A transaction's client (what `db.transaction` hands its callback). */
+export type Tx = SQL.TransactionSQL;
+
+/** Either the pool or a transaction: what a statement can run on. */
+export type Runner = SQL | SQL.TransactionSQL;
+
+export interface DbOptions {
+  /** How long establishing a connection may take (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Pool size (default 10). */
+  max?: number;
+  /** How long an idle pooled connection stays open (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * Namespaces of the two-key advisory locks (`pg_advisory_xact_lock(int, int)`). The migration lock
+ * uses the one-bigint form, a separate lock space in PostgreSQL, so the two never meet.
+ */
+export const LOCKS = {
+  artifactKey: 0x41_52_54_4b, // 'ARTK'
+  flowName: 0x46_4c_4f_57, // 'FLOW'
+  deploymentName: 0x44_45_50_4c, // 'DEPL'
+  csrfClient: 0x43_53_52_46, // 'CSRF'
+} as const;
+
+/** PostgreSQL's SQLSTATE for a statement stopped by `statement_timeout`. */
+export const QUERY_CANCELED = '57014';
+
+export class Db {
+  readonly sql: SQL;
+
+  constructor(url: string, options: DbOptions = {}) {
+    this.sql = new SQL(url, {
+      max: options.max ?? 10,
+      connectionTimeout: Math.max(1, Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000)),
+      idleTimeout: Math.max(1, Math.ceil((options.idleTimeoutMs ?? 30_000) / 1000)),
+      prepare: true,
+    });
+  }
+
+  /** Runs `text` (placeholders `$1…`) with `values` on the pool. */
+  async unsafe<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+    return (await this.sql.unsafe(text, values as unknown[])) as unknown as T[];
+  }
+
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return (await this.sql.begin(fn as SQL.TransactionContextCallback<T>)) as T;
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close({ timeout: 5 });
+  }
+}
+
+/** Runs `text` with `values` on a transaction (or the pool). */
+export async function run<T = Record<string, unknown>>(runner: Runner, text: string, values: unknown[] = []): Promise<T[]> {
+  return (await runner.unsafe(text, values as unknown[])) as unknown as T[];
+}
+
+/** Takes the advisory lock of `key` in `namespace`, held until `tx` ends. */
+export async function lockKey(tx: Tx, namespace: number, key: string): Promise<void> {
+  await tx.unsafe('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [namespace, key]);
+}
+
+/** Takes the locks of several keys, in one fixed order (no two transactions wait on each other in a cycle). */
+export async function lockKeys(tx: Tx, namespace: number, keys: Iterable<string>): Promise<void> {
+  const sorted = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (sorted.length === 0) return;
+  // One statement, the locks taken in array order: hashes sorted too, so that two transactions
+  // whose keys collide in hash still take them in the same order.
+  await tx.unsafe(
+    'SELECT pg_advisory_xact_lock($1::int4, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) AS s ORDER BY h',
+    [namespace, sorted],
+  );
+}
+
+/** Whether `error` is PostgreSQL's "canceling statement due to statement timeout". */
+export function isStatementTimeout(error: unknown): boolean {
+  const e = error as { errno?: unknown; code?: unknown } | null;
+  return e != null && (e.errno === QUERY_CANCELED || e.code === QUERY_CANCELED);
+}
+
+/** Rethrows a statement timeout as QueryDeadlineError (answered 503), anything else as it is. */
+export function deadlineOr(error: unknown): never {
+  if (isStatementTimeout(error)) throw new QueryDeadlineError('query deadline passed (statement_timeout)');
+  throw error;
+}
+
+/** Runs `fn` in a transaction whose statements stop after `timeoutMs` (QueryDeadlineError). */
+export async function withStatementTimeout<T>(db: Db, timeoutMs: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.unsafe(`SELECT set_config('statement_timeout', $1, true)`, [`${Math.max(1, Math.floor(timeoutMs))}ms`]);
+      return await fn(tx);
+    });
+  } catch (error) {
+    return deadlineOr(error);
+  }
+}
