@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.ts';
 import { DEFAULTS } from '../src/config.ts';
-import { Store } from '../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../src/store/lmdb/store.ts';
 import { seed } from './seed.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'artifactd-gzip-'));

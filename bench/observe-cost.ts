@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { createApp, type App } from '../src/app.ts';
 import { DEFAULTS, type Config } from '../src/config.ts';
 import { createLogger, processOutput, silentLogger, type LogOutput } from '../src/observe/log.ts';
-import { Store } from '../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../src/store/lmdb/store.ts';
 import { tempDir } from '../test/helpers.ts';
 import { rmSync } from 'node:fs';
 

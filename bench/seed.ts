@@ -10,7 +10,7 @@
  * sub-flow runs (every 20th flow run is started from the task run of the run before it), task-run
  * tags and failed task runs. Off by default, so the main bench seeds exactly what it always did.
  */
-import { Store } from '../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../src/store/lmdb/store.ts';
 import type { NewArtifact } from '../src/store/lmdb/artifacts.ts';
 import type { NewFlowRun } from '../src/store/lmdb/flow-runs.ts';
 import type { TaskRunCreate } from '../src/schemas/companions.ts';

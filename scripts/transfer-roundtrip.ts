@@ -19,7 +19,7 @@ import { DEFAULTS } from '../src/config.ts';
 import { silentLogger } from '../src/observe/log.ts';
 import type { FlowRecord } from '../src/store/companion-records.ts';
 import type { NewFlowRun } from '../src/store/lmdb/flow-runs.ts';
-import { Store } from '../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../src/store/lmdb/store.ts';
 import type { TaskRunCreate } from '../src/schemas/companions.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -28,10 +28,9 @@ import { warningsLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
-import { QueryDeadlineError } from './store/lmdb/query/slices.ts';
-import { QueryRunner } from './store/lmdb/query/query-thread.ts';
+import { QueryDeadlineError, StoreUnavailableError } from './store/errors.ts';
 import { Refusal } from './store/refusal.ts';
-import type { Store } from './store/lmdb/store.ts';
+import type { Store } from './store/contract.ts';
 import { DOCS_ROUTES, docsResponse } from './ui/docs.ts';
 import { UI_ROUTES, uiResponse } from './ui/serve.ts';
 
@@ -51,7 +50,7 @@ export interface App {
  */
 export function createApp(store: Store, config: Config, logger: Logger = warningsLogger()): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
-  const queries = new QueryRunner(store, config.dataDir, { timeoutMs: config.queryTimeoutMs, handOffMs: config.queryThreadAfterMs });
+  const queries = store.artifacts.queries({ timeoutMs: config.queryTimeoutMs, handOffMs: config.queryThreadAfterMs });
 
   // The swagger plugin generates the document (at `/docs/json`); Prefect's two URLs serve it
   // from one copy, fetched from the plugin's route on first use.
@@ -89,6 +88,11 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
       if (error instanceof QueryDeadlineError) {
         // What Prefect answers when a statement outruns its database timeout: clients retry 503s.
         logger.warning(`${request.method} ${pathOf(request.url)}: the query ran past --query-timeout (${config.queryTimeoutMs / 1000} s) and was stopped`);
+        return errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' }));
+      }
+      if (error instanceof StoreUnavailableError) {
+        // Prefect answers a database it cannot reach the same way: a 503 its clients retry.
+        logger.warning(`${request.method} ${pathOf(request.url)}: ${error.message}`);
         return errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' }));
       }
       if (code === 'NOT_FOUND') {
@@ -155,14 +159,24 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
       if (origin === null) return document;
       return document instanceof Response ? withCors(document, origin) : document.then((response) => withCors(response, origin));
     }
+    const refused = (error: unknown) => (error instanceof ApiError ? errorResponse(error) : failed(request, path, error));
     let reply: Response | Promise<Response>;
     try {
       // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
-      if (config.csrf.enabled) checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token));
-      if (config.authString !== null) checkBasicAuth(request, path, config.authString);
-      reply = (request.method === 'GET' && directRead(store, request, path)) || elysia.handle(request);
+      const csrfChecked = config.csrf.enabled ? checkCsrf(request, (client, token) => store.csrfTokens.isValid(client, token)) : undefined;
+      if (csrfChecked instanceof Promise) {
+        reply = csrfChecked
+          .then(() => {
+            if (config.authString !== null) checkBasicAuth(request, path, config.authString);
+            return elysia.handle(request);
+          })
+          .catch((error) => (error instanceof StoreUnavailableError ? errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' })) : refused(error)));
+      } else {
+        if (config.authString !== null) checkBasicAuth(request, path, config.authString);
+        reply = (request.method === 'GET' && store.direct && directRead(store.direct, request, path)) || elysia.handle(request);
+      }
     } catch (error) {
-      reply = error instanceof ApiError ? errorResponse(error) : failed(request, path, error);
+      reply = refused(error);
     }
     if (origin === null) return reply;
     return reply instanceof Response ? withCors(reply, origin) : reply.then((response) => withCors(response, origin));

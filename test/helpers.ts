@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../src/app.ts';
 import { DEFAULTS, type Config } from '../src/config.ts';
-import { Store } from '../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../src/store/lmdb/store.ts';
 
 export interface Reply {
   status: number;

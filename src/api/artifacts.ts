@@ -20,9 +20,7 @@ import {
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
 } from '../schemas/bodies.ts';
-import type { QueryRunner } from '../store/lmdb/query/query-thread.ts';
-import type { ArtifactPatch } from '../store/lmdb/artifacts.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { ArtifactPatch, ArtifactQueries, Store } from '../store/contract.ts';
 import { artifactJson, jsonArray } from '../store/records.ts';
 import { docs } from './docs.ts';
 import { deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
@@ -33,8 +31,8 @@ function rawData(body: JsonBody, model: { data?: unknown }): string | undefined 
   return topLevelMember(body.text, 'data') ?? 'null';
 }
 
-/** `queries` runs the four queries (query/query-thread.ts): in slices here, long ones on the query thread. */
-export function artifactRoutes(root: Store, config: Config, queries: QueryRunner) {
+/** `queries` runs the four queries (the store's: LMDB's in slices, long ones on its query thread; PostgreSQL's as SQL). */
+export function artifactRoutes(root: Store, config: Config, queries: ArtifactQueries) {
   const limit = { max: config.defaultLimit };
   const store = root.artifacts;
   return new Elysia({ prefix: '/artifacts' })
@@ -65,9 +63,9 @@ export function artifactRoutes(root: Store, config: Config, queries: QueryRunner
       // The router needs one parameter name per position, so the key arrives as `id`; the
       // OpenAPI document names it `key` (see `docs.ts`).
       '/:id/latest',
-      ({ request, params }) => {
+      async ({ request, params }) => {
         checkApiVersion(request);
-        const json = store.latestByKeyJson(params.id);
+        const json = await store.latestByKeyJson(params.id);
         if (json === undefined) throw artifactNotFound();
         return jsonText(200, json);
       },

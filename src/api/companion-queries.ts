@@ -11,10 +11,8 @@ import { readJsonBody } from '../http/body.ts';
 import { readEmbeddedBody } from '../http/embedded.ts';
 import { detail } from '../http/errors.ts';
 import { jsonText } from '../http/respond.ts';
-import type { Page } from '../store/lmdb/query/execute.ts';
-import type { RunFilters } from '../store/lmdb/query/runs.ts';
 import { bodyParams } from '../schemas/bodies.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { MaybePromise, Page, RunFilters } from '../store/contract.ts';
 
 const WORK_POOL_KEYS = ['work_pools', 'work_pool_queues'];
 
@@ -31,12 +29,12 @@ export interface QueryRoutes<T> {
   filterBody: TObject;
   countBody: TObject;
   defaultSort: string;
-  find(store: Store, filters: RunFilters, sort: string, page: Page): T[];
-  count(store: Store, filters: RunFilters): number;
+  find(filters: RunFilters, sort: string, page: Page): MaybePromise<T[]>;
+  count(filters: RunFilters): MaybePromise<number>;
   render(row: T): string;
 }
 
-export function queryRoutes<T>(store: Store, config: Config, q: QueryRoutes<T>) {
+export function queryRoutes<T>(config: Config, q: QueryRoutes<T>) {
   const limit = { max: config.defaultLimit };
   const ref = (schema: TObject) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema.$id}` } } } });
   return new Elysia({ prefix: q.prefix })
@@ -48,7 +46,7 @@ export function queryRoutes<T>(store: Store, config: Config, q: QueryRoutes<T>) 
         const { values, limit: take } = readEmbeddedBody(body, bodyParams(q.filterBody), limit);
         refuseWorkPoolFilters(values);
         const sort = (values.sort as string | undefined) ?? q.defaultSort;
-        const rows = q.find(store, values as RunFilters, sort, { offset: (values.offset as number) ?? 0, limit: take });
+        const rows = await q.find(values as RunFilters, sort, { offset: (values.offset as number) ?? 0, limit: take });
         return jsonText(200, `[${rows.map(q.render).join(',')}]`);
       },
       { parse: 'none', detail: { tags: [q.tag], summary: `Read ${q.tag}`, requestBody: ref(q.filterBody) } as any },
@@ -60,7 +58,7 @@ export function queryRoutes<T>(store: Store, config: Config, q: QueryRoutes<T>) 
         checkApiVersion(request);
         const { values } = readEmbeddedBody(body, bodyParams(q.countBody));
         refuseWorkPoolFilters(values);
-        return jsonText(200, String(q.count(store, values as RunFilters)));
+        return jsonText(200, String(await q.count(values as RunFilters)));
       },
       { parse: 'none', detail: { tags: [q.tag], summary: `Count ${q.tag}`, requestBody: ref(q.countBody) } as any },
     );

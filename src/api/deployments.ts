@@ -4,7 +4,6 @@ import type { Config } from '../config.ts';
 import type { JsonBody } from '../http/body.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonText } from '../http/respond.ts';
-import { countDeployments, findDeployments } from '../store/lmdb/query/companions.ts';
 import { CountDeploymentsBody, ReadDeploymentsBody } from '../schemas/bodies.ts';
 import {
   DeploymentCreate,
@@ -14,7 +13,7 @@ import {
 import { parametersProblem, schemaProblem } from '../validation/parameters.ts';
 import { isPlainObject } from '../validation/validate.ts';
 import { deploymentJson, flowRunJson } from '../store/companion-records.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
@@ -73,14 +72,14 @@ export function deploymentRoutes(store: Store, config: Config) {
       detail: { tags, summary: 'Read Deployment' },
     })
     .use(
-      queryRoutes(store, config, {
+      queryRoutes(config, {
         prefix: '',
         tag: 'Deployments',
         filterBody: ReadDeploymentsBody,
         countBody: CountDeploymentsBody,
         defaultSort: 'NAME_ASC',
-        find: (s, filters, sort, page) => findDeployments(s, filters, sort as 'NAME_ASC', page),
-        count: countDeployments,
+        find: (filters, sort, page) => store.deployments.find(filters, sort, page),
+        count: (filters) => store.deployments.count(filters),
         render: deploymentJson,
       }),
     )

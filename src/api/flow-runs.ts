@@ -3,11 +3,10 @@ import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
 import { ApiError, detail } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
-import { countFlowRuns, findFlowRuns } from '../store/lmdb/query/companions.ts';
 import { CountFlowRunsBody, ReadFlowRunsBody } from '../schemas/bodies.ts';
 import { FlowRunCreate, FlowRunUpdate, SetState, type StateCreate } from '../schemas/companions.ts';
 import { flowRunJson, stateJson, type FlowRunRecord } from '../store/companion-records.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
@@ -26,14 +25,14 @@ export function flowRunRoutes(store: Store, config: Config) {
       detail: { tags, summary: 'Read Flow Run' },
     })
     .use(
-      queryRoutes(store, config, {
+      queryRoutes(config, {
         prefix: '',
         tag: 'Flow Runs',
         filterBody: ReadFlowRunsBody,
         countBody: CountFlowRunsBody,
         defaultSort: 'ID_DESC',
-        find: findFlowRuns,
-        count: countFlowRuns,
+        find: (filters, sort, page) => store.flowRuns.find(filters, sort, page),
+        count: (filters) => store.flowRuns.count(filters),
         render,
       }),
     )

@@ -4,11 +4,10 @@ import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { detail } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
-import { countFlows, findFlows } from '../store/lmdb/query/companions.ts';
 import { CountFlowsBody, ReadFlowsBody } from '../schemas/bodies.ts';
 import { FlowCreate, FlowUpdate } from '../schemas/companions.ts';
 import { flowJson } from '../store/companion-records.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
@@ -24,23 +23,23 @@ export function flowRoutes(store: Store, config: Config) {
     .get('/:id', readHandler((id) => store.flows.get(id), notFound, flowJson), { parse: 'none', detail: { tags, summary: 'Read Flow' } })
     .get(
       '/name/:name',
-      ({ request, params }) => {
+      async ({ request, params }) => {
         checkApiVersion(request);
-        const flow = store.flows.byName(params.name);
+        const flow = await store.flows.byName(params.name);
         if (!flow) throw notFound();
         return jsonText(200, flowJson(flow));
       },
       { parse: 'none', detail: { tags, summary: 'Read Flow By Name' } },
     )
     .use(
-      queryRoutes(store, config, {
+      queryRoutes(config, {
         prefix: '',
         tag: 'Flows',
         filterBody: ReadFlowsBody,
         countBody: CountFlowsBody,
         defaultSort: 'NAME_ASC',
-        find: (s, filters, sort, page) => findFlows(s, filters, sort as 'NAME_ASC', page),
-        count: countFlows,
+        find: (filters, sort, page) => store.flows.find(filters, sort, page),
+        count: (filters) => store.flows.count(filters),
         render: flowJson,
       }),
     )

@@ -26,10 +26,10 @@ export function createHandler<I, R>(
   };
 }
 
-export function readHandler<R>(get: (id: string) => R | undefined, notFound: () => ApiError, render: (record: R) => string) {
-  return ({ request, params }: Ctx) => {
+export function readHandler<R>(get: (id: string) => R | undefined | Promise<R | undefined>, notFound: () => ApiError, render: (record: R) => string) {
+  return async ({ request, params }: Ctx) => {
     checkApiVersion(request);
-    const record = get(requirePathId(params.id));
+    const record = await get(requirePathId(params.id));
     if (record === undefined) throw notFound();
     return jsonText(200, render(record));
   };

@@ -8,7 +8,7 @@ import { Elysia } from 'elysia';
 import { METRICS_CONTENT_TYPE, type Metrics } from '../observe/metrics.ts';
 
 export function metricsRoutes(metrics: Metrics) {
-  const answer = () => new Response(metrics.render(), { headers: { 'content-type': METRICS_CONTENT_TYPE } });
+  const answer = async () => new Response(await metrics.render(), { headers: { 'content-type': METRICS_CONTENT_TYPE } });
   const hidden = { parse: 'none' as const, detail: { hide: true } };
   return new Elysia().get('/metrics', answer, hidden).get('/api/metrics', answer, hidden);
 }

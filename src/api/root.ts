@@ -9,7 +9,7 @@ import { checkApiVersion } from '../http/api-version.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonValue } from '../http/respond.ts';
 import type { Config } from '../config.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { formatMicros } from '../time.ts';
 
 /** The API schema version Prefect 3 clients send and expect. */
@@ -25,9 +25,9 @@ export function rootRoutes(store: Store, config: Config) {
     .get('/version', () => jsonValue(200, API_VERSION), { detail: { tags, summary: 'Server API Version' } })
     .get(
       '/ready',
-      ({ request }) => {
+      async ({ request }) => {
         checkApiVersion(request);
-        return store.isReadable()
+        return (await store.isReadable())
           ? jsonValue(200, { message: 'OK' })
           : jsonValue(503, { message: 'Database is not available' });
       },

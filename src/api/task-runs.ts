@@ -2,11 +2,10 @@
 import { Elysia } from 'elysia';
 import type { Config } from '../config.ts';
 import { detail } from '../http/errors.ts';
-import { countTaskRuns, findTaskRuns } from '../store/lmdb/query/companions.ts';
 import { CountTaskRunsBody, ReadTaskRunsBody } from '../schemas/bodies.ts';
 import { TaskRunCreate } from '../schemas/companions.ts';
 import { taskRunJson, type TaskRunRecord } from '../store/companion-records.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler } from './handlers.ts';
 
@@ -25,14 +24,14 @@ export function taskRunRoutes(store: Store, config: Config) {
       detail: { tags, summary: 'Read Task Run' },
     })
     .use(
-      queryRoutes(store, config, {
+      queryRoutes(config, {
         prefix: '',
         tag: 'Task Runs',
         filterBody: ReadTaskRunsBody,
         countBody: CountTaskRunsBody,
         defaultSort: 'ID_DESC',
-        find: findTaskRuns,
-        count: countTaskRuns,
+        find: (filters, sort, page) => store.taskRuns.find(filters, sort, page),
+        count: (filters) => store.taskRuns.count(filters),
         render,
       }),
     )

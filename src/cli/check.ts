@@ -3,7 +3,7 @@
  * lists what is wrong. Safe to run while a server uses the same data dir: LMDB gives it a
  * consistent snapshot. Exit 0 when sound, 1 with findings.
  */
-import { Store } from '../store/lmdb/store.ts';
+import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import type { Command } from './command.ts';
 import { dataDirOption, existingStoreDir } from './data-dir.ts';
 import { print } from './print.ts';

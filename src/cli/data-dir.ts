@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, dataDirSetting } from '../config.ts';
-import { Store } from '../store/lmdb/store.ts';
+import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 
 export const dataDirOption = (what: string): OptionSpec => ({

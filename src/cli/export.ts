@@ -6,7 +6,7 @@
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Store } from '../store/lmdb/store.ts';
+import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import { openExport } from '../store/lmdb/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
 import { UsageError, type Command } from './command.ts';

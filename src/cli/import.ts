@@ -5,7 +5,7 @@
  * when the file cannot be read at all. Importing the same file again changes nothing.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { Store } from '../store/lmdb/store.ts';
+import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import { Importer, type Numbered, type Outcome } from '../store/lmdb/transfer.ts';
 import { FORMAT_VERSION, KINDS, parseLine } from '../transfer/format.ts';
 import { numberedLines } from '../transfer/lines.ts';

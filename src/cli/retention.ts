@@ -5,7 +5,7 @@
  * with requests); a run never overlaps the previous one; the timer never keeps the process alive.
  */
 import { pruneArtifacts } from '../store/retention.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { formatMicros, nowMicros } from '../time.ts';
 import type { Logger } from '../observe/log.ts';
 import { artifactVersions } from './artifact-view.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
 import { createLogger, warningsLogger, type Logger } from '../observe/log.ts';
-import { Store } from '../store/lmdb/store.ts';
+import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
 import { dataDirOption } from './data-dir.ts';

@@ -10,7 +10,7 @@ import type { ArtifactCollectionJson, ArtifactJson } from '../schemas/artifact-j
 import type { Sort } from '../schemas/artifacts.ts';
 import type { ArtifactFilter } from '../schemas/filters.ts';
 import { jsonArray } from '../store/records.ts';
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 import { dataDirOption, openLocalStore } from './data-dir.ts';
 
@@ -76,19 +76,19 @@ class LocalSource implements ArtifactSource {
   }
 
   async latest(limit: number | undefined) {
-    return this.listing(this.store.artifacts.findLatestJson(null, 'KEY_ASC', this.page(limit)));
+    return this.listing(await this.store.artifacts.findLatestJson(null, 'KEY_ASC', this.page(limit)));
   }
 
   async all(limit: number | undefined) {
-    return this.listing(this.store.artifacts.findJson(null, 'KEY_ASC', this.page(limit)));
+    return this.listing(await this.store.artifacts.findJson(null, 'KEY_ASC', this.page(limit)));
   }
 
   async versions(key: string, limit: number | undefined) {
-    return this.listing(this.store.artifacts.findJson(keyFilter(key), 'CREATED_DESC', this.page(limit)));
+    return this.listing(await this.store.artifacts.findJson(keyFilter(key), 'CREATED_DESC', this.page(limit)));
   }
 
   async get(id: string) {
-    const text = this.store.artifacts.getJson(id);
+    const text = await this.store.artifacts.getJson(id);
     return text === undefined ? undefined : (JSON.parse(text) as ArtifactJson);
   }
 

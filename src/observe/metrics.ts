@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
-import type { Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
 import { RouteTemplates } from './routes.ts';
 
 /** Upper bounds (seconds) of the latency buckets: most answers take well under a millisecond. */
@@ -72,7 +72,7 @@ export class Metrics {
   }
 
   /** The exposition text, families in a fixed order and series sorted, so scrapes diff cleanly. */
-  render(): string {
+  async render(): Promise<string> {
     const out: string[] = [];
     const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
     const routes = [...this.all].sort((a, b) => (a.template < b.template ? -1 : a.template > b.template ? 1 : 0));
@@ -99,7 +99,7 @@ export class Metrics {
     family('artifactd_queries_handed_off_total', 'counter', "Queries that ran past --query-thread-after on the server's thread and finished on the query thread.");
     out.push(`artifactd_queries_handed_off_total ${this.handedOff()}`);
 
-    const counts = this.store.counts();
+    const counts = await this.store.counts();
     const gauge = (name: string, help: string, value: number) => {
       family(name, 'gauge', help);
       out.push(`${name} ${value}`);
@@ -110,7 +110,8 @@ export class Metrics {
     gauge('artifactd_flow_runs', 'Flow runs in the store.', counts.flowRuns);
     gauge('artifactd_task_runs', 'Task runs in the store.', counts.taskRuns);
     gauge('artifactd_deployments', 'Deployments in the store.', counts.deployments);
-    gauge('artifactd_store_size_bytes', 'Size of the LMDB data file on disk.', fileSize(join(this.dataDir, 'data.mdb')));
+    if (this.store.backend === 'lmdb') gauge('artifactd_store_size_bytes', 'Size of the LMDB data file on disk.', fileSize(join(this.dataDir, 'data.mdb')));
+    for (const line of (await this.store.metricLines?.()) ?? []) out.push(line);
 
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();

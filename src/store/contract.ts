@@ -33,10 +33,10 @@ export interface Page {
 
 /** The four run-related filters the filter and count routes take beside their own. */
 export interface RunFilters {
-  flows?: FlowFilter | null;
-  flow_runs?: FlowRunFilter | null;
-  task_runs?: TaskRunFilter | null;
-  deployments?: DeploymentFilter | null;
+  flows?: FlowFilter;
+  flow_runs?: FlowRunFilter;
+  task_runs?: TaskRunFilter;
+  deployments?: DeploymentFilter;
 }
 
 // ── artifacts ──────────────────────────────────────────────────────────────────────────────
@@ -235,5 +235,7 @@ export interface Store {
   counts(): MaybePromise<Counts>;
   /** The store's invariant violations; empty when sound. */
   check(): MaybePromise<string[]>;
+  /** The backend's own `/metrics` lines (HELP, TYPE and samples), e.g. a pool's connections. */
+  metricLines?(): MaybePromise<string[]>;
   close(): Promise<void>;
 }

@@ -3,14 +3,13 @@
  * unless asked. "Older than" is measured on `created` — when the version was published, which a
  * PATCH does not change — so an old report cannot be kept alive by editing it.
  *
- * It walks the created index oldest first and deletes in bounded batches, each one durable
- * transaction through the artifact store's own delete (indexes, collections, counters and the
- * fallback to the previous version stay exact). A crash between batches leaves a consistent
+ * It walks the artifacts oldest first and deletes in bounded batches, each one durable
+ * transaction through the store's own delete (collections and the fallback to the previous
+ * version stay exact, on either backend). A crash between batches leaves a consistent
  * store with part of the work done, and a server on the same store keeps serving in between.
  */
-import type { Key } from 'lmdb';
 import type { ArtifactRecord } from './records.ts';
-import type { Store } from './lmdb/store.ts';
+import type { Store } from './contract.ts';
 
 export interface PruneOptions {
   /** Versions with `created` strictly before this time (µs since the epoch) go. */
@@ -48,36 +47,23 @@ export async function pruneArtifacts(store: Store, options: PruneOptions): Promi
     }
     return false;
   };
-  let after: Key[] | undefined;
+  let after: { created: number; id: string } | undefined;
   for (;;) {
-    const ids = nextBatch(store, cutoff, after, batchSize);
-    if (ids.length === 0) return result;
-    after = ids.at(-1)!.key;
+    const batch = await store.artifacts.createdBefore(cutoff, batchSize, after);
+    if (batch.length === 0) return result;
+    after = batch.at(-1)!;
     if (dryRun) {
-      for (const { id } of ids) {
-        const record = store.artifacts.get(id);
-        if (record && !spare(record, store.artifacts.isLatest(record))) {
+      for (const { id } of batch) {
+        const record = await store.artifacts.get(id);
+        if (record && !spare(record, await store.artifacts.isLatest(record))) {
           result.deleted++;
           result.ids.push(id);
         }
       }
     } else {
-      const deleted = await store.artifacts.deleteMany(ids.map((e) => e.id), spare);
+      const deleted = await store.artifacts.deleteMany(batch.map((e) => e.id), spare);
       result.deleted += deleted.length;
       options.onBatch?.(result.deleted);
     }
   }
-}
-
-/** Up to `size` entries of the created index before the cutoff, strictly after `after`. */
-function nextBatch(store: Store, cutoff: number, after: Key[] | undefined, size: number): { key: Key[]; id: string }[] {
-  const batch: { key: Key[]; id: string }[] = [];
-  // `[cutoff]` sorts before every `[cutoff, id]`: the end bound keeps `created < cutoff` only.
-  for (const key of store.dbs.artifactsByCreated.getKeys({ start: after ?? [0], end: [cutoff], limit: size + 1 })) {
-    const k = key as Key[];
-    if (after && k[0] === after[0] && k[1] === after[1]) continue;
-    batch.push({ key: k, id: k[1] as string });
-    if (batch.length === size) break;
-  }
-  return batch;
 }

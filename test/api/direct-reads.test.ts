@@ -22,8 +22,8 @@ afterEach(() => h.close());
 const get = (path: string) => new Request(`http://127.0.0.1${path}`);
 
 test('answers only plain GETs of existing artifacts, leaving every other spelling to the router', () => {
-  expect(directRead(h.store, get(''), `/api/artifacts/${first.id}`)).toBeInstanceOf(Response);
-  expect(directRead(h.store, get(''), '/api/artifacts/nightly-report/latest')).toBeInstanceOf(Response);
+  expect(directRead(h.store.direct, get(''), `/api/artifacts/${first.id}`)).toBeInstanceOf(Response);
+  expect(directRead(h.store.direct, get(''), '/api/artifacts/nightly-report/latest')).toBeInstanceOf(Response);
   for (const path of [
     `/api/artifacts/${first.id.toUpperCase()}`,
     `/api/artifacts/${first.id.replaceAll('-', '')}`,
@@ -34,7 +34,7 @@ test('answers only plain GETs of existing artifacts, leaving every other spellin
     '/api/artifacts/filter',
     `/api/flows/${first.id}`,
   ]) {
-    expect(directRead(h.store, get(''), path)).toBeUndefined();
+    expect(directRead(h.store.direct, get(''), path)).toBeUndefined();
   }
 });
 

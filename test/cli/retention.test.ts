@@ -6,7 +6,7 @@ import { afterEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { retentionInterval, startRetention } from '../../src/cli/retention.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import { tempDir } from '../helpers.ts';
 
 const cleanup: (() => Promise<void>)[] = [];

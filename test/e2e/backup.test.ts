@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupStore } from '../../src/store/lmdb/backup.ts';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
 

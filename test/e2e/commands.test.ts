@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import { tempDir } from '../helpers.ts';
 import { cli, startServer, type Server } from './cli-run.ts';
 import { COMMAND, outputReader } from './process.ts';

@@ -8,7 +8,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { roundTrip } from '../../scripts/transfer-roundtrip.ts';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import { tempDir } from '../helpers.ts';
 import { COMMAND, run, startupUrl } from './process.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/cli/serve.ts';
 import { DEFAULTS, type Config } from '../../src/config.ts';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import type { Harness } from '../helpers.ts';
 import { bodyText, seedWorld, type Reply, type Stats, type World } from './support.ts';
 

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { createApp } from '../../src/app.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { createLogger, type LogOutput } from '../../src/observe/log.ts';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir();

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import type { NewArtifact } from '../../src/store/lmdb/artifacts.ts';
 import { pruneArtifacts } from '../../src/store/retention.ts';
-import { Store } from '../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../src/store/lmdb/store.ts';
 import { nowMicros } from '../../src/time.ts';
 import { tempDir } from '../helpers.ts';
 

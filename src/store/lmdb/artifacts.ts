@@ -434,6 +434,19 @@ export class ArtifactStore {
     return json === undefined ? undefined : latestByKeyJson(json);
   }
 
+  /** Up to `limit` artifacts created before `cutoff`, oldest first, strictly after `after` (retention). */
+  createdBefore(cutoff: number, limit: number, after?: { created: number; id: string }): { created: number; id: string }[] {
+    const batch: { created: number; id: string }[] = [];
+    // `[cutoff]` sorts before every `[cutoff, id]`: the end bound keeps `created < cutoff` only.
+    for (const key of this.dbs.artifactsByCreated.getKeys({ start: after ? [after.created, after.id] : [0], end: [cutoff], limit: limit + 1 })) {
+      const [created, id] = key as [number, string];
+      if (after && created === after.created && id === after.id) continue;
+      batch.push({ created, id });
+      if (batch.length === limit) break;
+    }
+    return batch;
+  }
+
   // Each query below is sliced work (query/slices.ts) reading one snapshot: the server runs it
   // with `inSlices` so that it never holds the event loop for long; the plain methods run the
   // same work to its end at once, for commands and tests.

@@ -6,7 +6,7 @@
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Store } from './store.ts';
+import { LmdbStore as Store } from './store.ts';
 
 export class BackupError extends Error {}
 

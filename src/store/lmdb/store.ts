@@ -1,7 +1,11 @@
 /**
- * The store: one LMDB environment and a repository per resource. Open it once per process;
- * every repository writes through `durably` (one transaction, acknowledged once on disk).
+ * The LMDB store, the embedded default: one LMDB environment and a repository per resource,
+ * behind the storage contract (../contract.ts). Open it once per process; every repository
+ * writes through `durably` (one transaction, acknowledged once on disk). Reads are synchronous
+ * memory-mapped lookups, so the contract's reads answer without a promise, and the two hottest
+ * are offered to the app as direct reads.
  */
+import type { Counts, DirectReads, Page, QuerySettings, RunFilters, Store, Transfer } from '../contract.ts';
 import { ArtifactStore, QUERY_VIEWS, TYPE_AND_COLLECTION_RUN_INDEXES, TYPE_COUNTERS } from './artifacts.ts';
 import { checkStore } from './check.ts';
 import { CsrfTokenStore } from './csrf-tokens.ts';
@@ -9,9 +13,13 @@ import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
 import { FlowRunStore } from './flow-runs.ts';
 import { FlowStore } from './flows.ts';
+import { countDeployments, countFlowRuns, countFlows, countTaskRuns, findDeployments, findFlowRuns, findFlows, findTaskRuns } from './query/companions.ts';
+import { QueryRunner } from './query/query-thread.ts';
+import { Importer, openExport } from './transfer.ts';
 import { FLOW_RUN_OWNER_COUNTERS, FLOW_RUN_TAG_INDEX, RUN_INDEX_COUNTERS, FLOW_RUN_TIME_NAME_INDEXES, RUN_STATE_NAME_INDEXES, TASK_RUN_QUERY_INDEXES } from './rows.ts';
 import { TaskRunStore } from './task-runs.ts';
 import { upgradeStore, type UpgradeStep } from './upgrade.ts';
+import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
 
 /**
  * What each layout version adds, oldest first; every step is defined beside the code that
@@ -22,25 +30,50 @@ export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_CO
 /** The layout version this build writes. */
 export const LAYOUT_VERSION = Math.max(...UPGRADES.map((step) => step.version));
 
-export class Store {
-  readonly artifacts: ArtifactStore;
-  readonly flows: FlowStore;
-  readonly flowRuns: FlowRunStore;
-  readonly taskRuns: TaskRunStore;
-  readonly deployments: DeploymentStore;
-  readonly csrfTokens: CsrfTokenStore;
+/** A repository with the filter and count queries of its routes added. */
+type Queried<R, T> = R & {
+  find(filters: RunFilters, sort: string, page: Page): T[];
+  count(filters: RunFilters): number;
+};
 
-  private constructor(readonly dbs: StoreDbs) {
-    this.artifacts = new ArtifactStore(dbs);
-    this.flows = new FlowStore(dbs);
-    this.flowRuns = new FlowRunStore(dbs);
-    this.taskRuns = new TaskRunStore(dbs);
-    this.deployments = new DeploymentStore(dbs, this.flowRuns);
+function queried<R extends object, T>(repository: R, find: Queried<R, T>['find'], count: Queried<R, T>['count']): Queried<R, T> {
+  return Object.assign(repository, { find, count });
+}
+
+export class LmdbStore implements Store {
+  readonly backend = 'lmdb';
+  readonly artifacts: ArtifactStore & { queries(settings: QuerySettings): QueryRunner };
+  readonly flows: Queried<FlowStore, FlowRecord>;
+  readonly flowRuns: Queried<FlowRunStore, FlowRunRecord>;
+  readonly taskRuns: Queried<TaskRunStore, TaskRunRecord>;
+  readonly deployments: Queried<DeploymentStore, DeploymentRecord>;
+  readonly csrfTokens: CsrfTokenStore;
+  readonly transfer: Transfer;
+  readonly direct: DirectReads;
+
+  private constructor(
+    readonly dbs: StoreDbs,
+    /** The data dir (the query thread opens its own handle on it). */
+    readonly path: string,
+  ) {
+    const artifacts = new ArtifactStore(dbs);
+    this.artifacts = Object.assign(artifacts, { queries: (settings: QuerySettings) => new QueryRunner(this, path, settings) });
+    this.flows = queried(new FlowStore(dbs), (f, sort, page) => findFlows(this, f, sort as 'NAME_ASC', page), (f) => countFlows(this, f));
+    const flowRuns = new FlowRunStore(dbs);
+    this.flowRuns = queried(flowRuns, (f, sort, page) => findFlowRuns(this, f, sort, page), (f) => countFlowRuns(this, f));
+    this.taskRuns = queried(new TaskRunStore(dbs), (f, sort, page) => findTaskRuns(this, f, sort, page), (f) => countTaskRuns(this, f));
+    this.deployments = queried(
+      new DeploymentStore(dbs, flowRuns),
+      (f, sort, page) => findDeployments(this, f, sort as 'NAME_ASC', page),
+      (f) => countDeployments(this, f),
+    );
     this.csrfTokens = new CsrfTokenStore(dbs);
+    this.transfer = { openExport: (now) => openExport(this, now), importer: () => new Importer(this) };
+    this.direct = { artifactJson: (id) => artifacts.getJson(id), latestByKeyJson: (key) => artifacts.latestByKeyJson(key) };
   }
 
   /** Opens the store in `path` (created if missing), bringing an older layout up to date. */
-  static open(path: string): Store {
+  static open(path: string): LmdbStore {
     const dbs = openDbs(path);
     try {
       upgradeStore(dbs, UPGRADES);
@@ -48,15 +81,15 @@ export class Store {
       dbs.env.close();
       throw error;
     }
-    return new Store(dbs);
+    return new LmdbStore(dbs, path);
   }
 
   /**
    * Another handle on a store this process has opened (and brought up to date) with `open`: the
    * query thread's, with its own read transactions. Never upgrades or stamps.
    */
-  static attach(path: string): Store {
-    return new Store(openDbs(path));
+  static attach(path: string): LmdbStore {
+    return new LmdbStore(openDbs(path), path);
   }
 
   async close(): Promise<void> {
@@ -75,7 +108,7 @@ export class Store {
   }
 
   /** How many of each thing the store holds (read from the counters). */
-  counts() {
+  counts(): Counts {
     const get = (name: string) => this.dbs.counters.get(name) ?? 0;
     return {
       artifacts: get('artifacts'),

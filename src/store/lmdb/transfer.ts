@@ -24,7 +24,7 @@ import { durably } from './durable.ts';
 import { indexString } from '../index-keys.ts';
 import { artifactJson } from '../records.ts';
 import { deploymentKey, idempotencyKey, putDeployment, putFlow, putFlowRun, putTaskRun, taskRunIdByKeys } from './rows.ts';
-import type { Store } from './store.ts';
+import type { LmdbStore as Store } from './store.ts';
 import { headerLine, recordLine, type Counts, type Item } from '../../transfer/format.ts';
 
 // ── export ─────────────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import type { ArtifactStore, NewArtifact } from '../../../src/store/lmdb/artifacts.ts';
-import { Store } from '../../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { tempDir } from '../../helpers.ts';
 
 let dir: string;

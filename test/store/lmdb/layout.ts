@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, expect } from 'bun:test';
 import { rmSync } from 'node:fs';
 import type { StoreDbs } from '../../../src/store/lmdb/env.ts';
-import { LAYOUT_VERSION, Store } from '../../../src/store/lmdb/store.ts';
+import { LAYOUT_VERSION, LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { storeVersion, type UpgradeStep } from '../../../src/store/lmdb/upgrade.ts';
 import { tempDir } from '../../helpers.ts';
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { Store } from '../../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { Importer, openExport, type Numbered } from '../../../src/store/lmdb/transfer.ts';
 import { parseLine } from '../../../src/transfer/format.ts';
 import { tempDir } from '../../helpers.ts';

@@ -6,7 +6,7 @@
 import { expect, test } from 'bun:test';
 import { resolveRunSets, type RunFilters } from '../../../src/store/lmdb/query/runs.ts';
 import { deploymentCounter, flowCounter, FLOW_RUN_OWNER_COUNTERS } from '../../../src/store/lmdb/rows.ts';
-import type { Store } from '../../../src/store/lmdb/store.ts';
+import type { LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { expectUpgradedOnOpen, storePerTest } from './layout.ts';
 
 const t = storePerTest();

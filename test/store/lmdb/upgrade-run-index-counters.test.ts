@@ -7,7 +7,7 @@ import { expect, test } from 'bun:test';
 import { resolveRunSets, type RunFilters } from '../../../src/store/lmdb/query/runs.ts';
 import { indexString } from '../../../src/store/index-keys.ts';
 import { COUNTED_RUN_INDEXES, countersUnder, entriesCounter, RUN_INDEX_COUNTERS } from '../../../src/store/lmdb/rows.ts';
-import type { Store } from '../../../src/store/lmdb/store.ts';
+import type { LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { expectUpgradedOnOpen, storePerTest } from './layout.ts';
 
 const t = storePerTest();

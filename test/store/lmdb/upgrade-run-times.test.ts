@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { resolveRunSets, type RunFilters } from '../../../src/store/lmdb/query/runs.ts';
 import { FLOW_RUN_TIME_NAME_INDEXES } from '../../../src/store/lmdb/rows.ts';
-import { Store } from '../../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { storeVersion } from '../../../src/store/lmdb/upgrade.ts';
 import { formatMicros } from '../../../src/time.ts';
 import { tempDir } from '../../helpers.ts';

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { resolveRunSets, type RunFilters } from '../../../src/store/lmdb/query/runs.ts';
 import { indexString } from '../../../src/store/index-keys.ts';
 import { putTaskRun, RUN_STATE_NAME_INDEXES } from '../../../src/store/lmdb/rows.ts';
-import { LAYOUT_VERSION, Store } from '../../../src/store/lmdb/store.ts';
+import { LAYOUT_VERSION, LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { storeVersion } from '../../../src/store/lmdb/upgrade.ts';
 import { tempDir } from '../../helpers.ts';
 import { asWrittenAt } from './layout.ts';

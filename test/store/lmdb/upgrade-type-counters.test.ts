@@ -7,7 +7,7 @@
 import { expect, test } from 'bun:test';
 import { TYPE_COUNTERS } from '../../../src/store/lmdb/artifacts.ts';
 import { typeCounter } from '../../../src/store/lmdb/keys.ts';
-import type { Store } from '../../../src/store/lmdb/store.ts';
+import type { LmdbStore as Store } from '../../../src/store/lmdb/store.ts';
 import { expectUpgradedOnOpen, storePerTest } from './layout.ts';
 
 const t = storePerTest();

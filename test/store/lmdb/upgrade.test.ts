@@ -7,7 +7,7 @@ import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { resolveRunSets } from '../../../src/store/lmdb/query/runs.ts';
 import { FLOW_RUN_TAG_INDEX } from '../../../src/store/lmdb/rows.ts';
-import { LAYOUT_VERSION, Store, UPGRADES } from '../../../src/store/lmdb/store.ts';
+import { LAYOUT_VERSION, LmdbStore as Store, UPGRADES } from '../../../src/store/lmdb/store.ts';
 import { storeVersion, upgradeStore } from '../../../src/store/lmdb/upgrade.ts';
 import { tempDir } from '../../helpers.ts';
 import { asWrittenAt } from './layout.ts';

@@ -9,7 +9,7 @@ import type { Predicate } from '../../../filters/leaf.ts';
 import { compileFlowRunFilter, compileTaskRunFilter } from '../../../filters/runs.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../../companion-records.ts';
 import { flowRunIdsOfDeployment, flowRunIdsOfFlow, taskRunIdsOfFlowRun } from '../rows.ts';
-import type { Store } from '../store.ts';
+import type { LmdbStore as Store } from '../store.ts';
 import type { Page } from './execute.ts';
 import { filterContext, flowRunSide, type RunFilters } from './runs.ts';
 

@@ -21,10 +21,8 @@ import { Top } from './top.ts';
 /** Ids newest first (ids are time-ordered). */
 const idDesc = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
 
-export interface Page {
-  offset: number;
-  limit: number;
-}
+export type { Page } from '../../contract.ts';
+import type { Page } from '../../contract.ts';
 
 const lastId = (key: unknown[]) => key[key.length - 1] as string;
 

@@ -13,7 +13,8 @@
  */
 import { HandOff, inSlices, QueryDeadlineError } from './slices.ts';
 import { queryWork, type QueryAnswer, type QueryRequest } from './requests.ts';
-import type { Store } from '../store.ts';
+import type { LmdbStore as Store } from '../store.ts';
+import type { ArtifactQueries, QuerySettings } from '../../contract.ts';
 
 /**
  * The thread's entry point. From source, beside this file. In the executable every module is
@@ -41,15 +42,10 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-export interface QuerySettings {
-  /** How long a query may run before it is stopped (503). */
-  timeoutMs: number;
-  /** How long it runs in slices on the server's thread before it moves; null: never moves. */
-  handOffMs: number | null;
-}
+export type { QuerySettings } from '../../contract.ts';
 
 /** Runs the artifact queries: in slices here, then on the query thread if they run long. */
-export class QueryRunner {
+export class QueryRunner implements ArtifactQueries {
   private thread?: Worker;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();

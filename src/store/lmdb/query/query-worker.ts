@@ -4,7 +4,7 @@
  * queries handed to it one at a time, each to its end or its deadline: nothing else runs on this
  * thread, so a query needs no slices here.
  */
-import { Store } from '../store.ts';
+import { LmdbStore as Store } from '../store.ts';
 import { queryWork } from './requests.ts';
 import { QueryDeadlineError, untilDeadline } from './slices.ts';
 import type { ToQueryThread } from './query-thread.ts';

@@ -4,24 +4,14 @@
  * thread (query-thread.ts) when it runs long. A request holds the body's validated values; the
  * work it names resolves the run filters to run-id sets, then runs the store's query on them.
  */
+import type { QueryAnswer, QueryRequest } from '../../contract.ts';
 import type { Sort } from '../../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../../schemas/filters.ts';
-import type { Store } from '../store.ts';
+import type { LmdbStore as Store } from '../store.ts';
 import { resolveRunSetsSliced, type RunFilters } from './runs.ts';
 import type { Sliced } from './slices.ts';
 
-export type QueryRoute = 'filter' | 'latest/filter' | 'count' | 'latest/count';
-
-export interface QueryRequest {
-  route: QueryRoute;
-  /** The body's validated values (filters, sort, offset). */
-  values: Record<string, unknown>;
-  /** The page size, for the filter routes. */
-  limit: number;
-}
-
-/** Stored JSON texts of a page, or a count. */
-export type QueryAnswer = string[] | number;
+export type { QueryAnswer, QueryRequest, QueryRoute } from '../../contract.ts';
 
 export function* queryWork(store: Store, { route, values, limit }: QueryRequest): Sliced<QueryAnswer> {
   const paged = route === 'filter' || route === 'latest/filter';

@@ -12,7 +12,7 @@ import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from 
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../../companion-records.ts';
 import { indexString } from '../../index-keys.ts';
 import { deploymentCounter, deploymentIdsOfFlow, entriesCounter, flowCounter, stateCounter, stateNameKey, subflowRunIds, taskRunIdsOfFlowRun } from '../rows.ts';
-import type { Store } from '../store.ts';
+import type { LmdbStore as Store } from '../store.ts';
 import { parseDateTime } from '../../../validation/datetime.ts';
 import { AllIds, bySize, InRange, intersect, Tested, UnderPrefixes, unite, Without, type IdSet, type KeyIndex } from './id-sets.ts';
 
@@ -20,12 +20,8 @@ export type { IdSet } from './id-sets.ts';
 import { ROWS_PER_PAUSE, toEnd, type Sliced } from './slices.ts';
 
 /** The run-related filters of a request; absent (or null) ones are undefined. */
-export interface RunFilters {
-  flow_runs?: FlowRunFilter;
-  task_runs?: TaskRunFilter;
-  flows?: FlowFilter;
-  deployments?: DeploymentFilter;
-}
+export type { RunFilters } from '../../contract.ts';
+import type { RunFilters } from '../../contract.ts';
 
 /** Ids an artifact's `flow_run_id` / `task_run_id` must be in; undefined means no condition. */
 export interface RunSets {

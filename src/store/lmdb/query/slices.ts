@@ -25,8 +25,9 @@ export const ROWS_PER_PAUSE = 64;
 /** How long a slice may hold the event loop before the next turn. */
 export const SLICE_MS = 0.1;
 
-/** Thrown when a query runs past its deadline; the server answers it with Prefect's 503. */
-export class QueryDeadlineError extends Error {}
+import { QueryDeadlineError } from '../../errors.ts';
+
+export { QueryDeadlineError };
 
 /** Thrown by `inSlices` when a query runs past its hand-off time: it goes to the query thread. */
 export class HandOff extends Error {}

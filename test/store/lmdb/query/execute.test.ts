@@ -10,7 +10,7 @@ import { artifactOrder, collectionOrder } from '../../../../src/store/lmdb/query
 import { SORTS } from '../../../../src/schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../../../src/schemas/filters.ts';
 import type { ArtifactStore } from '../../../../src/store/lmdb/artifacts.ts';
-import { Store } from '../../../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../../../src/store/lmdb/store.ts';
 import type { ArtifactRecord, CollectionView } from '../../../../src/store/records.ts';
 import { tempDir } from '../../../helpers.ts';
 

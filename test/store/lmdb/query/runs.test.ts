@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { compileTaskRunFilter } from '../../../../src/filters/runs.ts';
 import { filterContext, flowRunSide, resolveRunSets, type IdSet, type RunFilters } from '../../../../src/store/lmdb/query/runs.ts';
 import { indexString } from '../../../../src/store/index-keys.ts';
-import { Store } from '../../../../src/store/lmdb/store.ts';
+import { LmdbStore as Store } from '../../../../src/store/lmdb/store.ts';
 import { formatMicros } from '../../../../src/time.ts';
 import { tempDir } from '../../../helpers.ts';
 
