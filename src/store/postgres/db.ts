@@ -13,14 +13,14 @@
  * serializes two unrelated keys; it never lets two writers of one key in at once. To stay free of
  * deadlocks, a transaction takes its key locks in one order (`lockKeys` sorts them).
  */
-import { SQL } from 'bun';
-import { QueryDeadlineError } from '../lmdb/query/slices.ts';
+import { SQL, type TransactionSQL } from 'bun';
+import { QueryDeadlineError, StoreUnavailableError } from '../errors.ts';
 
 /** A transaction's client (what `db.transaction` hands its callback). */
-export type Tx = SQL.TransactionSQL;
+export type Tx = TransactionSQL;
 
 /** Either the pool or a transaction: what a statement can run on. */
-export type Runner = SQL | SQL.TransactionSQL;
+export type Runner = SQL | TransactionSQL;
 
 export interface DbOptions {
   /** How long establishing a connection may take (default 10 s). */
@@ -29,6 +29,11 @@ export interface DbOptions {
   max?: number;
   /** How long an idle pooled connection stays open (default 30 s). */
   idleTimeoutMs?: number;
+  /**
+   * Every statement's timeout on this pool (a startup parameter: no round trip); undefined:
+   * the server's setting. A transaction may change it with `SET LOCAL statement_timeout`.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -47,9 +52,13 @@ export const QUERY_CANCELED = '57014';
 
 export class Db {
   readonly sql: SQL;
+  /** The pool's statement timeout (DbOptions), undefined when the server's applies. */
+  readonly statementTimeoutMs: number | undefined;
 
   constructor(url: string, options: DbOptions = {}) {
+    this.statementTimeoutMs = options.statementTimeoutMs;
     this.sql = new SQL(url, {
+      ...(options.statementTimeoutMs === undefined ? {} : { connection: { statement_timeout: Math.max(0, Math.floor(options.statementTimeoutMs)) } }),
       max: options.max ?? 10,
       connectionTimeout: Math.max(1, Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000)),
       idleTimeout: Math.max(1, Math.ceil((options.idleTimeoutMs ?? 30_000) / 1000)),
@@ -59,12 +68,20 @@ export class Db {
 
   /** Runs `text` (placeholders `$1…`) with `values` on the pool. */
   async unsafe<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-    return (await this.sql.unsafe(text, values as unknown[])) as unknown as T[];
+    try {
+      return (await this.sql.unsafe(text, values as unknown[])) as unknown as T[];
+    } catch (error) {
+      return translated(error);
+    }
   }
 
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return (await this.sql.begin(fn as SQL.TransactionContextCallback<T>)) as T;
+    try {
+      return (await this.sql.begin(fn as SQL.TransactionContextCallback<T>)) as T;
+    } catch (error) {
+      return translated(error);
+    }
   }
 
   async close(): Promise<void> {
@@ -100,11 +117,30 @@ export function isStatementTimeout(error: unknown): boolean {
   return e != null && (e.errno === QUERY_CANCELED || e.code === QUERY_CANCELED);
 }
 
-/** Rethrows a statement timeout as QueryDeadlineError (answered 503), anything else as it is. */
-export function deadlineOr(error: unknown): never {
+/** Bun's codes, and PostgreSQL's SQLSTATE classes 08 (connection) and 57P0x (shutdown, cannot connect now). */
+const UNAVAILABLE_CODES = new Set(['ERR_POSTGRES_CONNECTION_CLOSED', 'ERR_POSTGRES_CONNECTION_REFUSED', 'ERR_POSTGRES_CONNECTION_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
+
+/** Whether `error` says the database cannot be reached (down, restarting, refusing connections). */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { errno?: unknown; code?: unknown } | null;
+  if (e == null) return false;
+  const codes = [e.code, e.errno].filter((c): c is string => typeof c === 'string');
+  return codes.some((c) => UNAVAILABLE_CODES.has(c) || /^08/.test(c) || /^57P0[1-3]$/.test(c));
+}
+
+/**
+ * Rethrows a statement timeout as QueryDeadlineError and an unreachable database as
+ * StoreUnavailableError (both answered 503), anything else as it is. Messages carry no URL.
+ */
+export function translated(error: unknown): never {
+  if (error instanceof QueryDeadlineError || error instanceof StoreUnavailableError) throw error;
   if (isStatementTimeout(error)) throw new QueryDeadlineError('query deadline passed (statement_timeout)');
+  if (isUnavailable(error)) throw new StoreUnavailableError(`the database is unavailable: ${(error as Error).message}`);
   throw error;
 }
+
+/** Kept for callers that only want the deadline: same as `translated`. */
+export const deadlineOr = translated;
 
 /** Runs `fn` in a transaction whose statements stop after `timeoutMs` (QueryDeadlineError). */
 export async function withStatementTimeout<T>(db: Db, timeoutMs: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -114,6 +150,6 @@ export async function withStatementTimeout<T>(db: Db, timeoutMs: number, fn: (tx
       return await fn(tx);
     });
   } catch (error) {
-    return deadlineOr(error);
+    return translated(error);
   }
 }

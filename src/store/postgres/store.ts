@@ -1,0 +1,114 @@
+/**
+ * The PostgreSQL store: one connection pool (db.ts) shared by a repository per resource, behind
+ * the storage contract (../contract.ts). Any number of artifactd processes may open the same
+ * database: every invariant that spans rows is kept by the database (constraints, per-key
+ * advisory locks), never by one process's memory. Opening brings the schema up to date
+ * (migrations.ts) and refuses a database migrated by a newer artifactd.
+ *
+ * Every read is a round trip, so there are no direct reads (`direct` is absent).
+ */
+import type { Counts, Store, Transfer } from '../contract.ts';
+import { PostgresArtifacts } from './artifacts.ts';
+import { checkArtifacts } from './check.ts';
+import { PostgresCsrfTokens } from './csrf-tokens.ts';
+import { Db, type DbOptions } from './db.ts';
+import { PostgresDeployments } from './deployments.ts';
+import { PostgresFlowRuns } from './flow-runs.ts';
+import { PostgresFlows } from './flows.ts';
+import { migrate } from './migrations.ts';
+import { PostgresTaskRuns } from './task-runs.ts';
+
+export interface PostgresOptions {
+  /** How long establishing a connection may take (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Every statement's timeout on the pool; undefined: the server's setting. */
+  statementTimeoutMs?: number;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+/** How long `isReadable` waits for `SELECT 1`. */
+const READABLE_TIMEOUT_MS = 2_000;
+
+export class PostgresStore implements Store {
+  readonly backend = 'postgresql';
+  readonly artifacts: PostgresArtifacts;
+  readonly flows: PostgresFlows;
+  readonly flowRuns: PostgresFlowRuns;
+  readonly taskRuns: PostgresTaskRuns;
+  readonly deployments: PostgresDeployments;
+  readonly csrfTokens: PostgresCsrfTokens;
+  readonly transfer: Transfer;
+
+  private constructor(readonly db: Db) {
+    this.artifacts = new PostgresArtifacts(db);
+    this.flows = new PostgresFlows(db);
+    this.flowRuns = new PostgresFlowRuns(db);
+    this.taskRuns = new PostgresTaskRuns(db);
+    this.deployments = new PostgresDeployments(db);
+    this.csrfTokens = new PostgresCsrfTokens(db);
+    this.transfer = {
+      openExport: () => {
+        throw new Error('export from PostgreSQL is not implemented yet');
+      },
+      importer: () => {
+        throw new Error('import into PostgreSQL is not implemented yet');
+      },
+    };
+  }
+
+  /**
+   * Connects to `url` and applies the schema's missing migrations (under an advisory lock, so
+   * that instances starting at once apply them once). Rejects with DatabaseTooNewError for a
+   * database migrated by a newer artifactd.
+   */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
+    const db = new Db(url, options satisfies DbOptions);
+    try {
+      await migrate(db);
+    } catch (error) {
+      await db.close().catch(() => {});
+      throw error;
+    }
+    return new PostgresStore(db);
+  }
+
+  /** True when the database answers `SELECT 1` within a short time (`/api/ready`). */
+  async isReadable(): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), READABLE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.db.unsafe('SELECT 1').then(() => true, () => false), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** How many of each thing the store holds (exact counts, one snapshot). */
+  async counts(): Promise<Counts> {
+    const [row] = await this.db.unsafe<Record<string, string>>(
+      `SELECT (SELECT count(*) FROM artifact) AS artifacts, (SELECT count(*) FROM artifact_collection) AS collections,
+              (SELECT count(*) FROM flow) AS flows, (SELECT count(*) FROM flow_run) AS flow_runs,
+              (SELECT count(*) FROM task_run) AS task_runs, (SELECT count(*) FROM deployment) AS deployments`,
+    );
+    return {
+      artifacts: Number(row.artifacts),
+      collections: Number(row.collections),
+      flows: Number(row.flows),
+      flowRuns: Number(row.flow_runs),
+      taskRuns: Number(row.task_runs),
+      deployments: Number(row.deployments),
+    };
+  }
+
+  /** The store's invariant violations; empty when sound (check.ts). */
+  async check(): Promise<string[]> {
+    return await checkArtifacts(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
