@@ -2,20 +2,15 @@
  * Flow runs: create (with idempotency keys scoped per flow), state changes, updates, and delete
  * with the run's task runs.
  */
-import { newId } from '../ids.ts';
-import type { FlowRunCreate, FlowRunUpdate, StateCreate } from '../../schemas/companions.ts';
-import { nowMicros } from '../../time.ts';
-import type { FlowRunPolicy, FlowRunRecord } from '../companion-records.ts';
-import { flowRunPolicy } from '../policies.ts';
+import type { FlowRunUpdate, StateCreate } from '../../schemas/companions.ts';
+import type { FlowRunRecord } from '../companion-records.ts';
+import { flowRunInState, newFlowRunRecord, patchedFlowRun, type NewFlowRun } from '../run-records.ts';
 import { durably } from './durable.ts';
 import { INTEGRITY_CONFLICT, Refusal } from '../refusal.ts';
 import type { StoreDbs } from './env.ts';
 import { idempotencyKey, putFlowRun, removeFlowRun } from './rows.ts';
-import { randomRunName } from '../slugs.ts';
-import { applyState, buildState, noState } from '../states.ts';
 
-/** A new flow run's fields, once defaults are applied (from FlowRunCreate or a deployment). */
-export type NewFlowRun = FlowRunCreate & { deployment_version?: string | null };
+export type { NewFlowRun } from '../run-records.ts';
 
 export class FlowRunStore {
   constructor(private readonly dbs: StoreDbs) {}
@@ -50,34 +45,7 @@ export class FlowRunStore {
         return { record: dbs.flowRuns.get(existingId)!, created: false };
       }
     }
-    const now = nowMicros();
-    const id = newId();
-    const record: FlowRunRecord = {
-      id,
-      created: now,
-      updated: now,
-      name: input.name || randomRunName(),
-      flow_id: input.flow_id,
-      deployment_id: input.deployment_id ?? null,
-      deployment_version: input.deployment_version ?? null,
-      work_queue_name: input.work_queue_name ?? null,
-      flow_version: input.flow_version ?? null,
-      parameters: input.parameters ?? {},
-      idempotency_key: key,
-      context: input.context ?? {},
-      empirical_policy: flowRunPolicy(input.empirical_policy as Partial<FlowRunPolicy>),
-      tags: input.tags ?? [],
-      parent_task_run_id: input.parent_task_run_id ?? null,
-      auto_scheduled: false,
-      infrastructure_document_id: null,
-      infrastructure_pid: null,
-      work_pool_name: input.work_pool_name ?? null,
-      job_variables: input.job_variables ?? {},
-      labels: input.labels ?? {},
-      ...noState(),
-    };
-    const state = buildState(input.state, now, { flowRunId: id, taskRunId: null });
-    applyState(record, state, { countResumingRuns: false, resuming: record.empirical_policy.resuming });
+    const record = newFlowRunRecord(input);
     putFlowRun(dbs, record);
     return { record, created: true };
   }
@@ -87,12 +55,7 @@ export class FlowRunStore {
     return durably(this.dbs.env, () => {
       const old = this.get(id);
       if (!old) return undefined;
-      const now = nowMicros();
-      const run: FlowRunRecord = { ...old, updated: now };
-      applyState(run, buildState(input, now, { flowRunId: id, taskRunId: null }), {
-        countResumingRuns: false,
-        resuming: run.empirical_policy.resuming,
-      });
+      const run = flowRunInState(old, input);
       putFlowRun(this.dbs, run, old);
       return run;
     });
@@ -102,14 +65,7 @@ export class FlowRunStore {
     return durably(this.dbs.env, () => {
       const old = this.get(id);
       if (!old) return false;
-      const run: FlowRunRecord = { ...old, updated: nowMicros() };
-      if (patch.name != null) run.name = patch.name;
-      if ('flow_version' in patch) run.flow_version = patch.flow_version ?? null;
-      if (patch.parameters) run.parameters = patch.parameters;
-      if (patch.empirical_policy) run.empirical_policy = flowRunPolicy(patch.empirical_policy as Partial<FlowRunPolicy>);
-      if (patch.tags) run.tags = patch.tags;
-      if ('infrastructure_pid' in patch) run.infrastructure_pid = patch.infrastructure_pid ?? null;
-      if (patch.job_variables) run.job_variables = patch.job_variables;
+      const run = patchedFlowRun(old, patch);
       putFlowRun(this.dbs, run, old);
       return true;
     });

@@ -1,7 +1,6 @@
 /** Flows: create-or-fetch by name, tags update, and delete with its deployments and runs. */
-import { newId } from '../ids.ts';
 import type { FlowCreate } from '../../schemas/companions.ts';
-import { nowMicros } from '../../time.ts';
+import { newFlowRecord, updatedFlow } from '../run-records.ts';
 import type { FlowRecord } from '../companion-records.ts';
 import { durably } from './durable.ts';
 import type { StoreDbs } from './env.ts';
@@ -29,9 +28,7 @@ export class FlowStore {
     return durably(this.dbs.env, () => {
       const existing = this.byName(input.name);
       if (existing) return { record: existing, created: false };
-      const created = nowMicros();
-      // Prefect stamps `updated` separately, a moment after `created`.
-      const record: FlowRecord = { id: newId(), created, updated: nowMicros(), name: input.name, tags: input.tags ?? [], labels: input.labels ?? {} };
+      const record = newFlowRecord(input);
       putFlow(this.dbs, record, true);
       return { record, created: true };
     });
@@ -41,7 +38,7 @@ export class FlowStore {
     return durably(this.dbs.env, () => {
       const flow = this.get(id);
       if (!flow) return false;
-      putFlow(this.dbs, { ...flow, tags: tags ?? flow.tags, updated: nowMicros() }, false);
+      putFlow(this.dbs, updatedFlow(flow, tags), false);
       return true;
     });
   }
