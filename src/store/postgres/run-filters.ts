@@ -23,12 +23,15 @@ import { pgText, pgTexts } from './schema-runs.ts';
 const TRUE = 'TRUE';
 const FALSE = 'FALSE';
 
-/** Joins conditions as `combine` (leaf.ts) does: none is TRUE; TRUE and FALSE folded. */
+/**
+ * Joins conditions as `combine` (leaf.ts) does: none is TRUE; a neutral TRUE (AND) or FALSE (OR)
+ * dropped. An absorbing one is kept in place, not folded: the parts beside it may hold
+ * placeholders, and every parameter must appear in the text (PostgreSQL types each one).
+ */
 export function combineSql(parts: string[], operator: 'and_' | 'or_' | null | undefined = 'and_'): string {
   const or = operator === 'or_';
   if (parts.length === 0) return TRUE;
-  const [absorbing, neutral] = or ? [TRUE, FALSE] : [FALSE, TRUE];
-  if (parts.includes(absorbing)) return absorbing;
+  const neutral = or ? FALSE : TRUE;
   const live = parts.filter((p) => p !== neutral);
   if (live.length === 0) return neutral;
   if (live.length === 1) return live[0];
