@@ -19,7 +19,7 @@
  * (through runuser, setpriv or su), in a temporary directory owned by `nobody`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -228,6 +228,59 @@ export async function freshDatabase(prefix = 'test'): Promise<{ url: string; nam
 async function admin(c: Cluster, statement: (sql: SQL) => Promise<unknown>): Promise<void> {
   c.admin ??= new SQL({ hostname: '127.0.0.1', port: c.port, username: 'postgres', password: '', database: 'postgres', max: 2 });
   await statement(c.admin);
+}
+
+/**
+ * Turns TLS on in the test cluster (a throwaway CA and a server certificate for 127.0.0.1 and
+ * localhost, made with `openssl`) until `dispose()`; null when there is no cluster or no openssl.
+ * Connections opened before stay as they were; new ones may ask for TLS. `ssl` takes a reload,
+ * not a restart.
+ */
+export async function enableClusterTls(): Promise<{ caFile: string; dispose(): Promise<void> } | null> {
+  const c = await cluster();
+  if (c === null || !onPath('openssl')) return null;
+  const dir = join(c.dir, 'tls');
+  mkdirSync(dir, { recursive: true });
+  const openssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=artifactd test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
+  const { uid, gid } = statSync(c.data);
+  for (const f of ['server.crt', 'server.key']) {
+    chmodSync(join(dir, f), 0o600);
+    chownSync(join(dir, f), uid, gid);
+  }
+  chownSync(dir, uid, gid);
+  const reload = async (statements: string[], ssl: 'on' | 'off') => {
+    await admin(c, async (sql) => {
+      for (const statement of statements) await sql.unsafe(statement);
+      await sql.unsafe('SELECT pg_reload_conf()');
+    });
+    // The reload is a signal: wait until a new session sees it.
+    for (let i = 0; i < 100; i++) {
+      const probe = new SQL({ hostname: '127.0.0.1', port: c.port, username: 'postgres', password: '', database: 'postgres', max: 1, tls: 'disable' });
+      try {
+        const [row] = await probe`SELECT current_setting('ssl') AS ssl`;
+        if (row.ssl === ssl) return;
+      } finally {
+        await probe.close();
+      }
+      await Bun.sleep(50);
+    }
+    throw new Error(`the test cluster did not turn ssl ${ssl} after a reload`);
+  };
+  await reload([`ALTER SYSTEM SET ssl_cert_file = '${join(dir, 'server.crt')}'`, `ALTER SYSTEM SET ssl_key_file = '${join(dir, 'server.key')}'`, 'ALTER SYSTEM SET ssl = on'], 'on');
+  return {
+    caFile: join(dir, 'ca.crt'),
+    async dispose() {
+      await reload(['ALTER SYSTEM RESET ssl', 'ALTER SYSTEM RESET ssl_cert_file', 'ALTER SYSTEM RESET ssl_key_file'], 'off');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // --- running the server's programs ------------------------------------------------------------
