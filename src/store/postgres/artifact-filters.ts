@@ -23,57 +23,78 @@ import type { Params } from './params.ts';
 export const TRUE = 'TRUE';
 export const FALSE = 'FALSE';
 
-/** Joins conditions with AND or OR, folding TRUE and FALSE (none: TRUE). */
-export function combineSql(conditions: string[], operator: 'and_' | 'or_' = 'and_'): string {
+/**
+ * A condition before rendering: TRUE, FALSE, or SQL that adds its values to `params` when
+ * rendered. Parts that folding drops are never rendered, so they leave no unused parameter
+ * (PostgreSQL cannot type a placeholder the text does not use).
+ */
+export type Cond = typeof TRUE | typeof FALSE | { sql: (params: Params) => string };
+
+/** Joins conditions with AND or OR, folding TRUE and FALSE (none: TRUE), as leaf.ts `combine`. */
+export function combineConds(conditions: Cond[], operator: 'and_' | 'or_' = 'and_'): Cond {
   if (conditions.length === 0) return TRUE;
   const [absorbing, neutral] = operator === 'or_' ? [TRUE, FALSE] : [FALSE, TRUE];
   if (conditions.includes(absorbing)) return absorbing;
   const live = conditions.filter((c) => c !== neutral);
   if (live.length === 0) return neutral;
   if (live.length === 1) return live[0];
-  return `(${live.join(operator === 'or_' ? ' OR ' : ' AND ')})`;
+  return { sql: (params) => `(${live.map((c) => render(c, params)).join(operator === 'or_' ? ' OR ' : ' AND ')})` };
+}
+
+/** The SQL text of `cond`, its values added to `params`. */
+export function render(cond: Cond, params: Params): string {
+  return typeof cond === 'string' ? cond : cond.sql(params);
+}
+
+/** Joins rendered conditions (TRUE/FALSE folded). */
+export function combineSql(conditions: string[], operator: 'and_' | 'or_' = 'and_'): string {
+  const conds: Cond[] = conditions.map((c) => (c === TRUE || c === FALSE ? c : { sql: () => c }));
+  return render(combineConds(conds, operator), undefined as unknown as Params);
 }
 
 /** `column` is one of `values` (never NULL; none: FALSE). */
-export function anySql(column: string, values: readonly string[], params: Params): string {
+export function anyCond(column: string, values: readonly string[]): Cond {
   if (values.length === 0) return FALSE;
-  if (values.length === 1) return `${column} = ${params.add(values[0])}`;
-  return `${column} = ANY(${params.add([...values])}::text[])`;
+  if (values.length === 1) return { sql: (p) => `${column} = ${p.add(values[0])}` };
+  return { sql: (p) => `${column} = ANY(${p.add([...values])}::text[])` };
 }
 
 /** `column` is set and none of `values` (none: TRUE, NULLs included). */
-export function noneSql(column: string, values: readonly string[], params: Params): string {
+export function noneCond(column: string, values: readonly string[]): Cond {
   if (values.length === 0) return TRUE;
-  if (values.length === 1) return `(${column} IS NOT NULL AND ${column} <> ${params.add(values[0])})`;
-  return `(${column} IS NOT NULL AND NOT (${column} = ANY(${params.add([...values])}::text[])))`;
+  if (values.length === 1) return { sql: (p) => `(${column} IS NOT NULL AND ${column} <> ${p.add(values[0])})` };
+  return { sql: (p) => `(${column} IS NOT NULL AND NOT (${column} = ANY(${p.add([...values])}::text[])))` };
 }
 
 /** `like_`: an ASCII-case-insensitive substring match, `%` and `_` wildcards, no escape character. */
-export function likeSql(column: string, pattern: string, params: Params): string {
-  return `(${column} ILIKE ${params.add(`%${pattern}%`)} COLLATE "C" ESCAPE '')`;
+export function likeCond(column: string, pattern: string): Cond {
+  return { sql: (p) => `(${column} ILIKE ${p.add(`%${pattern}%`)}::text COLLATE "C" ESCAPE '')` };
 }
 
 type KeyFilter = { any_?: string[] | null; like_?: string | null; exists_?: boolean | null };
 type TypeFilter = { any_?: string[] | null; not_any_?: string[] | null };
 type IdsFilter = { any_?: string[] | null };
 
-function keySql(f: KeyFilter, column: string, keyAlwaysSet: boolean, params: Params): string {
-  const parts: string[] = [];
-  if (f.any_ != null) parts.push(anySql(column, f.any_, params));
-  if (f.like_ != null) parts.push(likeSql(column, f.like_, params));
-  if (f.exists_ != null) parts.push(keyAlwaysSet ? (f.exists_ ? TRUE : FALSE) : `${column} ${f.exists_ ? 'IS NOT NULL' : 'IS NULL'}`);
-  return combineSql(parts);
+function keyCond(f: KeyFilter, column: string, keyAlwaysSet: boolean): Cond {
+  const parts: Cond[] = [];
+  if (f.any_ != null) parts.push(anyCond(column, f.any_));
+  if (f.like_ != null) parts.push(likeCond(column, f.like_));
+  if (f.exists_ != null) {
+    const exists = f.exists_;
+    parts.push(keyAlwaysSet ? (exists ? TRUE : FALSE) : { sql: () => `${column} ${exists ? 'IS NOT NULL' : 'IS NULL'}` });
+  }
+  return combineConds(parts);
 }
 
-function typeSql(f: TypeFilter, column: string, params: Params): string {
-  const parts: string[] = [];
-  if (f.any_ != null) parts.push(anySql(column, f.any_, params));
-  if (f.not_any_ != null) parts.push(noneSql(column, f.not_any_, params));
-  return combineSql(parts);
+function typeCond(f: TypeFilter, column: string): Cond {
+  const parts: Cond[] = [];
+  if (f.any_ != null) parts.push(anyCond(column, f.any_));
+  if (f.not_any_ != null) parts.push(noneCond(column, f.not_any_));
+  return combineConds(parts);
 }
 
-function idsSql(f: IdsFilter, column: string, params: Params): string {
-  return f.any_ != null ? anySql(column, f.any_, params) : TRUE;
+function idsCond(f: IdsFilter, column: string): Cond {
+  return f.any_ != null ? anyCond(column, f.any_) : TRUE;
 }
 
 const col = (alias: string, name: string) => (alias === '' ? name : `${alias}.${name}`);
@@ -82,25 +103,24 @@ function compile(
   filter: ArtifactFilter | ArtifactCollectionFilter,
   ids: { filter: IdsFilter | null | undefined; column: string; keyAlwaysSet: boolean },
   alias: string,
-  params: Params,
-): string {
-  const parts: string[] = [];
-  if (ids.filter != null) parts.push(idsSql(ids.filter, col(alias, ids.column), params));
-  if (filter.key != null) parts.push(keySql(filter.key, col(alias, 'key'), ids.keyAlwaysSet, params));
-  if (filter.flow_run_id != null) parts.push(idsSql(filter.flow_run_id, col(alias, 'flow_run_id'), params));
-  if (filter.task_run_id != null) parts.push(idsSql(filter.task_run_id, col(alias, 'task_run_id'), params));
-  if (filter.type != null) parts.push(typeSql(filter.type, col(alias, 'type'), params));
-  return combineSql(parts, filter.operator ?? 'and_');
+): Cond {
+  const parts: Cond[] = [];
+  if (ids.filter != null) parts.push(idsCond(ids.filter, col(alias, ids.column)));
+  if (filter.key != null) parts.push(keyCond(filter.key, col(alias, 'key'), ids.keyAlwaysSet));
+  if (filter.flow_run_id != null) parts.push(idsCond(filter.flow_run_id, col(alias, 'flow_run_id')));
+  if (filter.task_run_id != null) parts.push(idsCond(filter.task_run_id, col(alias, 'task_run_id')));
+  if (filter.type != null) parts.push(typeCond(filter.type, col(alias, 'type')));
+  return combineConds(parts, filter.operator ?? 'and_');
 }
 
-/** The condition an `artifact` row (aliased `alias`, or unqualified with '') must meet. */
+/** The condition an `artifact` row (aliased `alias`, or unqualified with '') must meet: TRUE, FALSE or SQL. */
 export function artifactCondition(filter: ArtifactFilter | null | undefined, params: Params, alias = ''): string {
-  return filter == null ? TRUE : compile(filter, { filter: filter.id, column: 'id', keyAlwaysSet: false }, alias, params);
+  return filter == null ? TRUE : render(compile(filter, { filter: filter.id, column: 'id', keyAlwaysSet: false }, alias), params);
 }
 
 /** The condition an `artifact_collection` row must meet (its mirrored fields are the latest version's). */
 export function collectionCondition(filter: ArtifactCollectionFilter | null | undefined, params: Params, alias = ''): string {
-  return filter == null ? TRUE : compile(filter, { filter: filter.latest_id, column: 'latest_id', keyAlwaysSet: true }, alias, params);
+  return filter == null ? TRUE : render(compile(filter, { filter: filter.latest_id, column: 'latest_id', keyAlwaysSet: true }, alias), params);
 }
 
 /**
