@@ -33,7 +33,7 @@ export type Cond = typeof TRUE | typeof FALSE | { sql: (params: Params) => strin
 /** Joins conditions with AND or OR, folding TRUE and FALSE (none: TRUE), as leaf.ts `combine`. */
 export function combineConds(conditions: Cond[], operator: 'and_' | 'or_' = 'and_'): Cond {
   if (conditions.length === 0) return TRUE;
-  const [absorbing, neutral] = operator === 'or_' ? [TRUE, FALSE] : [FALSE, TRUE];
+  const [absorbing, neutral]: [Cond, Cond] = operator === 'or_' ? [TRUE, FALSE] : [FALSE, TRUE];
   if (conditions.includes(absorbing)) return absorbing;
   const live = conditions.filter((c) => c !== neutral);
   if (live.length === 0) return neutral;

@@ -5,6 +5,7 @@ import { checkArtifacts } from '../../../src/store/postgres/check.ts';
 import { QueryDeadlineError } from '../../../src/store/errors.ts';
 import { Db } from '../../../src/store/postgres/db.ts';
 import { PostgresArtifacts } from '../../../src/store/postgres/artifacts.ts';
+import type { ArtifactRecord } from '../../../src/store/records.ts';
 
 const url = await testDatabaseUrl();
 
@@ -79,7 +80,7 @@ describe.skipIf(url === null)('PostgresArtifacts', () => {
   });
 
   test('deleteMany asks spare in order, with isLatest as the deletions so far leave it', async () => {
-    const v = [];
+    const v: ArtifactRecord[] = [];
     for (let i = 0; i < 4; i++) v.push(await f.artifacts.create(newArtifact({ key: 'dm', data: String(i) })));
     const other = await f.artifacts.create(newArtifact({ key: 'dm2', data: '"x"' }));
     const asked: [string, boolean][] = [];
