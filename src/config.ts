@@ -6,11 +6,22 @@
 import { parseLogLevel, type LogFormat, type LogLevel, type LogSettings } from './observe/log.ts';
 
 import { parseDuration } from './duration.ts';
+import { DatabaseUrlError, parseDatabaseUrl } from './store/postgres/url.ts';
 
 export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /**
+   * The PostgreSQL database to store in (`postgresql+asyncpg://…`, `postgresql://…` or
+   * `postgres://…`, store/postgres/url.ts); null: the embedded LMDB store at `dataDir`. Holds the
+   * password as given: print it only through `redactDatabaseUrl`.
+   */
+  databaseUrl: string | null;
+  /** How long connecting to the database may take (Prefect's database connection timeout). */
+  databaseConnectTimeoutMs: number;
+  /** Each statement's timeout on the database, answered 503 past it (Prefect's database timeout); 0: none. */
+  databaseStatementTimeoutMs: number;
   /** Default and maximum `limit` of the filter routes (Prefect's PREFECT_API_DEFAULT_LIMIT). */
   defaultLimit: number;
   /** `user:pass` for HTTP Basic auth on every route but health and readiness; off when null. */
@@ -47,6 +58,9 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 4200,
   dataDir: './artifactd-data',
+  databaseUrl: null,
+  databaseConnectTimeoutMs: 5_000,
+  databaseStatementTimeoutMs: 10_000,
   defaultLimit: 200,
   authString: null,
   csrf: { enabled: false, tokenExpirationSeconds: 3600 },
@@ -68,6 +82,9 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   'data-dir'?: string;
+  'database-url'?: string;
+  'database-connect-timeout'?: string;
+  'database-statement-timeout'?: string;
   'default-limit'?: string;
   'auth-string'?: string;
   'max-body-size'?: string;
@@ -92,6 +109,55 @@ const pickFrom = (env: Env) => (flag: string | undefined, ...names: string[]) =>
 /** The store directory, for `serve` and every command that opens a store: flag, env, default. */
 export function dataDirSetting(flag: string | undefined, env: Env = process.env): string {
   return pickFrom(env)(flag, 'ARTIFACTD_DATA_DIR') ?? DEFAULTS.dataDir;
+}
+
+/** The database settings of `serve` and of every command that opens a store (flags as `serve` names them). */
+export interface DatabaseFlags {
+  'database-url'?: string;
+  'database-connect-timeout'?: string;
+  'database-statement-timeout'?: string;
+}
+
+/**
+ * The database of `serve` and every command that opens a store: `--database-url`, then
+ * ARTIFACTD_DATABASE_URL, then Prefect's PREFECT_SERVER_DATABASE_CONNECTION_URL and its older
+ * PREFECT_API_DATABASE_CONNECTION_URL; null (none set, or empty): the embedded LMDB store. A
+ * SQLite URL or anything but PostgreSQL is a ConfigError, its password hidden.
+ */
+export function databaseUrlSetting(flag: string | undefined, env: Env = process.env): string | null {
+  const url = pickFrom(env)(flag, 'ARTIFACTD_DATABASE_URL', 'PREFECT_SERVER_DATABASE_CONNECTION_URL', 'PREFECT_API_DATABASE_CONNECTION_URL')?.trim();
+  if (url === undefined || url === '') return null;
+  try {
+    parseDatabaseUrl(url);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new ConfigError(error.message);
+    throw error;
+  }
+  return url;
+}
+
+/** The URL and the two timeouts, for `serve` (loadConfig) and the commands that open a store. */
+export function databaseSettings(
+  flags: DatabaseFlags,
+  env: Env = process.env,
+): Pick<Config, 'databaseUrl' | 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'> {
+  const pick = pickFrom(env);
+  const connect = duration(
+    'database connect timeout',
+    pick(flags['database-connect-timeout'], 'ARTIFACTD_DATABASE_CONNECT_TIMEOUT', 'PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT', 'PREFECT_API_DATABASE_CONNECTION_TIMEOUT'),
+    DEFAULTS.databaseConnectTimeoutMs / 1000,
+  );
+  if (!(connect > 0)) throw new ConfigError('invalid database connect timeout: expected more than 0 seconds');
+  const statement = duration(
+    'database statement timeout',
+    pick(flags['database-statement-timeout'], 'ARTIFACTD_DATABASE_STATEMENT_TIMEOUT', 'PREFECT_SERVER_DATABASE_TIMEOUT', 'PREFECT_API_DATABASE_TIMEOUT'),
+    DEFAULTS.databaseStatementTimeoutMs / 1000,
+  );
+  return {
+    databaseUrl: databaseUrlSetting(flags['database-url'], env),
+    databaseConnectTimeoutMs: Math.max(1, Math.round(connect * 1000)),
+    databaseStatementTimeoutMs: Math.round(statement * 1000),
+  };
 }
 
 /** The basic-auth string a client command (`--api`) sends: flag, then Prefect's client setting. */
@@ -122,6 +188,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     host: pick(flags.host, 'PREFECT_SERVER_API_HOST') ?? DEFAULTS.host,
     port: integer('port', pick(flags.port, 'PREFECT_SERVER_API_PORT'), DEFAULTS.port, 0, 65535),
     dataDir: dataDirSetting(flags['data-dir'], env),
+    ...databaseSettings(flags, env),
     defaultLimit: integer(
       'default limit',
       pick(flags['default-limit'], 'PREFECT_SERVER_API_DEFAULT_LIMIT', 'PREFECT_API_DEFAULT_LIMIT'),

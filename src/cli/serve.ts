@@ -108,6 +108,22 @@ export const serveCommand: Command = {
     host: { type: 'string', value: 'HOST', description: `address to listen on (env PREFECT_SERVER_API_HOST, default ${DEFAULTS.host})` },
     port: { type: 'string', value: 'PORT', description: `port to listen on (env PREFECT_SERVER_API_PORT, default ${DEFAULTS.port})` },
     'data-dir': dataDirOption('where the store lives'),
+    'database-url': {
+      type: 'string',
+      value: 'URL',
+      description:
+        'store in PostgreSQL instead: postgresql://USER:PASS@HOST:PORT/DB (or postgresql+asyncpg://, postgres://; ?sslmode=require and the like); unset: the embedded LMDB store in --data-dir (env ARTIFACTD_DATABASE_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL or PREFECT_API_DATABASE_CONNECTION_URL)',
+    },
+    'database-connect-timeout': {
+      type: 'string',
+      value: 'SECONDS',
+      description: `give up connecting to the database after this long (env ARTIFACTD_DATABASE_CONNECT_TIMEOUT, PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT or PREFECT_API_DATABASE_CONNECTION_TIMEOUT, default ${DEFAULTS.databaseConnectTimeoutMs / 1000})`,
+    },
+    'database-statement-timeout': {
+      type: 'string',
+      value: 'SECONDS',
+      description: `stop a database statement that runs longer and answer 503, as Prefect does; 0: no limit (env ARTIFACTD_DATABASE_STATEMENT_TIMEOUT, PREFECT_SERVER_DATABASE_TIMEOUT or PREFECT_API_DATABASE_TIMEOUT, default ${DEFAULTS.databaseStatementTimeoutMs / 1000})`,
+    },
     'default-limit': {
       type: 'string',
       value: 'N',
