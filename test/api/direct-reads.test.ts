@@ -3,12 +3,16 @@
  * indistinguishable from the router's: each plain request is compared with a spelling the
  * router answers (upper-case UUID, percent-encoded key), and every header-dependent rule
  * (API version, CORS, basic auth) still applies to them.
+ *
+ * LMDB only: direct reads are LMDB's optional capability (`store.direct`, answered without a
+ * promise from the memory map); a PostgreSQL store has none, and its reads go through the router,
+ * which the other API suites test on both backends.
  */
 import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { directRead } from '../../src/api/direct-reads.ts';
-import { harness, type Harness } from '../helpers.ts';
+import { harness, type LmdbHarness } from '../helpers.ts';
 
-let h: Harness;
+let h: LmdbHarness;
 let first: any;
 let latest: any;
 

@@ -1,33 +1,40 @@
 /**
- * A harness per test: `const h = freshHarness()` at the top of a file opens a new app and store
- * before each test and closes it (checking the store's invariants) after each, as the files used
- * to do with their own `let h` and beforeEach/afterEach. The returned object always stands for the
- * current test's harness.
+ * A harness per test: `const h = freshHarness({}, backend)` at the top of a suite opens a new app
+ * and store over `backend` before each test and closes it (checking the store's invariants) after
+ * each, as the files used to do with their own `let h` and beforeEach/afterEach. The returned
+ * object always stands for the current test's harness.
  */
 import { afterEach, beforeEach } from 'bun:test';
 import type { Config } from '../../src/config.ts';
-import { harness, type Harness } from '../helpers.ts';
+import { harness, type Backend, type Harness } from '../helpers.ts';
 
-export function freshHarness(overrides: Partial<Config> = {}): Harness {
-  let current: Harness;
-  beforeEach(() => {
-    current = harness(overrides);
+export function freshHarness(overrides: Partial<Config> = {}, backend: Backend = 'lmdb'): Harness {
+  let current: Harness | undefined;
+  const now = () => {
+    if (current === undefined) throw new Error('freshHarness: no harness is open (its beforeEach failed, or this runs outside a test)');
+    return current;
+  };
+  beforeEach(async () => {
+    current = await harness(overrides, backend);
   });
   afterEach(async () => {
-    await current.close();
+    const h = current;
+    current = undefined;
+    await h?.close();
   });
   return {
+    backend,
     get app() {
-      return current.app;
+      return now().app;
     },
     get store() {
-      return current.store;
+      return now().store;
     },
     get dir() {
-      return current.dir;
+      return now().dir;
     },
-    call: (...args) => current.call(...args),
-    create: (artifact) => current.create(artifact),
-    close: () => current.close(),
+    call: (...args) => now().call(...args),
+    create: (artifact) => now().create(artifact),
+    close: () => now().close(),
   };
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { harness, type Harness } from '../helpers.ts';
+import { describeBackends } from '../backends.ts';
 
 const REFERENCE = fileURLToPath(
   new URL('../../../shared/spec/reference/prefect-3.0.0-openapi-artifacts.json', import.meta.url),
@@ -51,134 +52,136 @@ function refs(schema: unknown, out = new Set<string>()): Set<string> {
 
 const bodyRef = (op: any): string | undefined => op?.requestBody?.content?.['application/json']?.schema?.$ref;
 
-let h: Harness;
-const served: Record<string, any> = {};
-beforeAll(async () => {
-  h = harness();
-  for (const { url } of DOCUMENTS) {
-    const reply = await h.call('GET', url);
-    expect(reply.status, url).toBe(200);
-    expect(reply.headers.get('content-type'), url).toStartWith('application/json');
-    served[url] = reply.body;
-  }
-});
-afterAll(async () => {
-  await h.close();
-});
-
-/** Filter fields newer Prefect clients send, which artifactd accepts (filters.md §9). */
-const HEAD_EXTENSIONS: Record<string, string[]> = {
-  FlowFilterId: ['not_any_'],
-  FlowRunFilterTags: ['any_'],
-  FlowRunFilter: ['end_time', 'created_by'],
-  TaskRunFilter: ['end_time'],
-  DeploymentFilterId: ['not_any_'],
-  DeploymentFilterTags: ['any_'],
-};
-
-describe('where the document is served', () => {
-  test('/openapi.json is /docs/json: paths under /api, as the root app of a Prefect server serves them', () => {
-    expect(served['/openapi.json']).toEqual(served['/docs/json']);
-    const paths = Object.keys(served['/openapi.json'].paths);
-    expect(paths).toContain('/api/artifacts/filter');
-    for (const path of paths) expect(path).toStartWith('/api/');
-  });
-
-  test('/api/openapi.json has the same paths relative to the /api mount, and otherwise the same document', () => {
-    const prefixed = served['/openapi.json'];
-    const mounted = served['/api/openapi.json'];
-    expect(Object.keys(mounted.paths)).toEqual(Object.keys(prefixed.paths).map((path) => path.slice('/api'.length)));
-    expect(Object.keys(mounted.paths)).toContain('/artifacts/filter');
-    for (const [path, item] of Object.entries(mounted.paths)) expect(item).toEqual(prefixed.paths[`/api${path}`]);
-    const { paths: _a, ...restMounted } = mounted;
-    const { paths: _b, ...restPrefixed } = prefixed;
-    expect(restMounted).toEqual(restPrefixed);
-    expect(mounted.servers).toBeUndefined(); // as Prefect's: no `servers`
-  });
-
-  maybe('/api/openapi.json has every artifact path of the reference, spelled as there', () => {
-    const paths = Object.keys(served['/api/openapi.json'].paths);
-    for (const path of Object.keys(reference.paths)) expect(paths).toContain(path);
-  });
-
-  test('the documents do not list themselves or the docs', () => {
+describeBackends('the OpenAPI documents', (backend) => {
+  let h: Harness;
+  const served: Record<string, any> = {};
+  beforeAll(async () => {
+    h = await harness({}, backend);
     for (const { url } of DOCUMENTS) {
-      for (const path of Object.keys(served[url].paths)) expect(path, url).not.toMatch(/openapi\.json|^\/docs/);
+      const reply = await h.call('GET', url);
+      expect(reply.status, url).toBe(200);
+      expect(reply.headers.get('content-type'), url).toStartWith('application/json');
+      served[url] = reply.body;
     }
   });
-
-  test('/api/openapi.json needs the credentials like every /api route; /openapi.json, like Prefect\'s root app, does not', async () => {
-    const locked = harness({ authString: 'admin:s3cret' });
-    try {
-      const authorization = `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
-      expect((await locked.call('GET', '/api/openapi.json')).status).toBe(401);
-      const withCredentials = await locked.call('GET', '/api/openapi.json', undefined, { authorization });
-      expect(withCredentials.status).toBe(200);
-      expect(withCredentials.body).toEqual(served['/api/openapi.json']);
-      const open = await locked.call('GET', '/openapi.json');
-      expect(open.status).toBe(200);
-      expect(open.body).toEqual(served['/openapi.json']);
-      expect((await locked.call('GET', '/docs/json')).status).toBe(401);
-      expect((await locked.call('GET', '/api/health')).status).toBe(200);
-    } finally {
-      await locked.close();
-    }
+  afterAll(async () => {
+    await h.close();
   });
 
-  test('other methods get 405, as from FastAPI', async () => {
-    for (const url of ['/openapi.json', '/api/openapi.json']) {
-      const reply = await h.call('POST', url, {});
-      expect(reply.status, url).toBe(405);
-      expect(reply.headers.get('allow')).toBe('GET');
-    }
-  });
-});
+  /** Filter fields newer Prefect clients send, which artifactd accepts (filters.md §9). */
+  const HEAD_EXTENSIONS: Record<string, string[]> = {
+    FlowFilterId: ['not_any_'],
+    FlowRunFilterTags: ['any_'],
+    FlowRunFilter: ['end_time', 'created_by'],
+    TaskRunFilter: ['end_time'],
+    DeploymentFilterId: ['not_any_'],
+    DeploymentFilterTags: ['any_'],
+  };
 
-describe('OpenAPI document vs Prefect 3.0.0', () => {
-  maybe('the reference lists the schemas and operations this test compares', () => {
-    expect(compared.length).toBeGreaterThan(50);
-    expect(compared).toContain('ArtifactFilter');
-    expect(compared).toContain('Body_read_artifacts_artifacts_filter_post');
-    expect(compared).toContain('StateType');
-    expect(operations).toHaveLength(9);
-  });
+  describe('where the document is served', () => {
+    test('/openapi.json is /docs/json: paths under /api, as the root app of a Prefect server serves them', () => {
+      expect(served['/openapi.json']).toEqual(served['/docs/json']);
+      const paths = Object.keys(served['/openapi.json'].paths);
+      expect(paths).toContain('/api/artifacts/filter');
+      for (const path of paths) expect(path).toStartWith('/api/');
+    });
 
-  for (const { url, pathOf } of DOCUMENTS) {
-    describe(`${url}: component schemas`, () => {
-      for (const name of compared) {
-        maybe(name, () => {
-          const theirs = reference.components.schemas[name];
-          const mine = served[url].components?.schemas?.[name];
-          expect(mine, `component ${name} is missing`).toBeDefined();
-          // Ours has Prefect 3.0.0's properties in its order, plus only the documented newer-Prefect
-          // additions (README, "Newer Prefect clients"), which come after or beside them.
-          const extensions = HEAD_EXTENSIONS[name] ?? [];
-          expect(Object.keys(mine.properties ?? {}).filter((p) => !extensions.includes(p))).toEqual(
-            Object.keys(theirs.properties ?? {}),
-          );
-          expect([...(mine.required ?? [])].sort()).toEqual([...(theirs.required ?? [])].sort());
-          if (theirs.additionalProperties === false) expect(mine.additionalProperties).toBe(false);
-          if (theirs.enum) expect(mine.enum).toEqual(theirs.enum);
-          else expect(mine.enum).toBeUndefined();
-          // Each property refers to the same components (e.g. ArtifactFilter.key → ArtifactFilterKey).
-          for (const [prop, schema] of Object.entries(theirs.properties ?? {})) {
-            expect([...refs(mine.properties[prop])].sort(), `${name}.${prop}`).toEqual([...refs(schema)].sort());
-          }
-        });
+    test('/api/openapi.json has the same paths relative to the /api mount, and otherwise the same document', () => {
+      const prefixed = served['/openapi.json'];
+      const mounted = served['/api/openapi.json'];
+      expect(Object.keys(mounted.paths)).toEqual(Object.keys(prefixed.paths).map((path) => path.slice('/api'.length)));
+      expect(Object.keys(mounted.paths)).toContain('/artifacts/filter');
+      for (const [path, item] of Object.entries(mounted.paths)) expect(item).toEqual(prefixed.paths[`/api${path}`]);
+      const { paths: _a, ...restMounted } = mounted;
+      const { paths: _b, ...restPrefixed } = prefixed;
+      expect(restMounted).toEqual(restPrefixed);
+      expect(mounted.servers).toBeUndefined(); // as Prefect's: no `servers`
+    });
+
+    maybe('/api/openapi.json has every artifact path of the reference, spelled as there', () => {
+      const paths = Object.keys(served['/api/openapi.json'].paths);
+      for (const path of Object.keys(reference.paths)) expect(paths).toContain(path);
+    });
+
+    test('the documents do not list themselves or the docs', () => {
+      for (const { url } of DOCUMENTS) {
+        for (const path of Object.keys(served[url].paths)) expect(path, url).not.toMatch(/openapi\.json|^\/docs/);
       }
     });
 
-    describe(`${url}: operations`, () => {
-      for (const [path, method] of operations) {
-        maybe(`${method.toUpperCase()} ${path}`, () => {
-          const theirs = reference.paths[path][method];
-          const mine = served[url].paths?.[pathOf(path)]?.[method];
-          expect(mine, `${method} ${pathOf(path)} is missing`).toBeDefined();
-          expect(mine.operationId).toBe(theirs.operationId);
-          expect(bodyRef(mine)).toBe(bodyRef(theirs));
-          expect(Boolean(mine.requestBody?.required)).toBe(Boolean(theirs.requestBody?.required));
-        });
+    test('/api/openapi.json needs the credentials like every /api route; /openapi.json, like Prefect\'s root app, does not', async () => {
+      const locked = await harness({ authString: 'admin:s3cret' }, backend);
+      try {
+        const authorization = `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
+        expect((await locked.call('GET', '/api/openapi.json')).status).toBe(401);
+        const withCredentials = await locked.call('GET', '/api/openapi.json', undefined, { authorization });
+        expect(withCredentials.status).toBe(200);
+        expect(withCredentials.body).toEqual(served['/api/openapi.json']);
+        const open = await locked.call('GET', '/openapi.json');
+        expect(open.status).toBe(200);
+        expect(open.body).toEqual(served['/openapi.json']);
+        expect((await locked.call('GET', '/docs/json')).status).toBe(401);
+        expect((await locked.call('GET', '/api/health')).status).toBe(200);
+      } finally {
+        await locked.close();
       }
     });
-  }
+
+    test('other methods get 405, as from FastAPI', async () => {
+      for (const url of ['/openapi.json', '/api/openapi.json']) {
+        const reply = await h.call('POST', url, {});
+        expect(reply.status, url).toBe(405);
+        expect(reply.headers.get('allow')).toBe('GET');
+      }
+    });
+  });
+
+  describe('OpenAPI document vs Prefect 3.0.0', () => {
+    maybe('the reference lists the schemas and operations this test compares', () => {
+      expect(compared.length).toBeGreaterThan(50);
+      expect(compared).toContain('ArtifactFilter');
+      expect(compared).toContain('Body_read_artifacts_artifacts_filter_post');
+      expect(compared).toContain('StateType');
+      expect(operations).toHaveLength(9);
+    });
+
+    for (const { url, pathOf } of DOCUMENTS) {
+      describe(`${url}: component schemas`, () => {
+        for (const name of compared) {
+          maybe(name, () => {
+            const theirs = reference.components.schemas[name];
+            const mine = served[url].components?.schemas?.[name];
+            expect(mine, `component ${name} is missing`).toBeDefined();
+            // Ours has Prefect 3.0.0's properties in its order, plus only the documented newer-Prefect
+            // additions (README, "Newer Prefect clients"), which come after or beside them.
+            const extensions = HEAD_EXTENSIONS[name] ?? [];
+            expect(Object.keys(mine.properties ?? {}).filter((p) => !extensions.includes(p))).toEqual(
+              Object.keys(theirs.properties ?? {}),
+            );
+            expect([...(mine.required ?? [])].sort()).toEqual([...(theirs.required ?? [])].sort());
+            if (theirs.additionalProperties === false) expect(mine.additionalProperties).toBe(false);
+            if (theirs.enum) expect(mine.enum).toEqual(theirs.enum);
+            else expect(mine.enum).toBeUndefined();
+            // Each property refers to the same components (e.g. ArtifactFilter.key → ArtifactFilterKey).
+            for (const [prop, schema] of Object.entries(theirs.properties ?? {})) {
+              expect([...refs(mine.properties[prop])].sort(), `${name}.${prop}`).toEqual([...refs(schema)].sort());
+            }
+          });
+        }
+      });
+
+      describe(`${url}: operations`, () => {
+        for (const [path, method] of operations) {
+          maybe(`${method.toUpperCase()} ${path}`, () => {
+            const theirs = reference.paths[path][method];
+            const mine = served[url].paths?.[pathOf(path)]?.[method];
+            expect(mine, `${method} ${pathOf(path)} is missing`).toBeDefined();
+            expect(mine.operationId).toBe(theirs.operationId);
+            expect(bodyRef(mine)).toBe(bodyRef(theirs));
+            expect(Boolean(mine.requestBody?.required)).toBe(Boolean(theirs.requestBody?.required));
+          });
+        }
+      });
+    }
+  });
 });

@@ -2,6 +2,9 @@
  * Queries that run long move to the query thread (`--query-thread-after`): they answer exactly
  * what they answer on the server's thread, they are counted in `/metrics`, the server's thread
  * stays free meanwhile, and the query deadline still holds there.
+ *
+ * LMDB only: the query thread is LMDB's (a worker with its own LMDB handle on the data dir);
+ * PostgreSQL runs every query in the database and moves none.
  */
 import { afterEach, expect, test } from 'bun:test';
 import { createApp, type App } from '../../src/app.ts';

@@ -56,7 +56,7 @@
  *   back2    a-back       table     ORPHAN_FR2    -    ← latest of a-back (points at nothing)
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { harness, type Harness, type Reply } from '../helpers.ts';
+import { harness, type Backend, type Harness, type Reply } from '../helpers.ts';
 import { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted } from './artifact-routes.ts';
 export { ALL_ROUTES, COUNT, FILTER, LATEST_COUNT, LATEST_FILTER, UNKNOWN, sorted };
 
@@ -395,13 +395,13 @@ export function expecter(h: () => Harness, world: () => World) {
 /**
  * Seeds the world once for the enclosing file or describe block and closes it afterwards, and
  * registers the test (named `title`) that the seeded world came out as described. Returns getters
- * for the harness and the world, and an expecter over them.
+ * for the harness and the world, and an expecter over them. The world lives on `backend`.
  */
-export function sharedWorld(title = 'the seeded world is as described') {
+export function sharedWorld(title = 'the seeded world is as described', backend: Backend = 'lmdb') {
   let h: Harness;
   let w: World;
   beforeAll(async () => {
-    h = harness();
+    h = await harness({}, backend);
     w = await seedWorld(h);
   });
   afterAll(async () => {
