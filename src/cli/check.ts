@@ -3,24 +3,23 @@
  * lists what is wrong. Safe to run while a server uses the same data dir: LMDB gives it a
  * consistent snapshot. Exit 0 when sound, 1 with findings.
  */
-import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import type { Command } from './command.ts';
-import { dataDirOption, existingStoreDir } from './data-dir.ts';
+import { openCommandStore, storeOptions, storePlace } from './store-options.ts';
 import { print } from './print.ts';
 
 export const checkCommand: Command = {
   name: 'check',
   summary: 'Verify the store: every index entry and record agree, collections name their newest version, counters are exact.',
   options: {
-    'data-dir': dataDirOption('the store to check'),
+    ...storeOptions('the store to check'),
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   async run(values) {
-    const dir = existingStoreDir(values);
-    const store = Store.open(dir);
+    const store = await openCommandStore(values);
+    const dir = storePlace(values);
     try {
-      const findings = store.check();
-      const counts = store.counts();
+      const findings = await store.check();
+      const counts = await store.counts();
       if (values.json) await print(JSON.stringify({ ok: findings.length === 0, findings, counts }));
       else if (findings.length === 0) {
         await print(

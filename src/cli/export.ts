@@ -6,11 +6,9 @@
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LmdbStore as Store } from '../store/lmdb/store.ts';
-import { openExport } from '../store/lmdb/transfer.ts';
 import { KINDS } from '../transfer/format.ts';
 import { UsageError, type Command } from './command.ts';
-import { dataDirOption, existingStoreDir } from './data-dir.ts';
+import { openCommandStore, storeOptions } from './store-options.ts';
 import { progressBar } from './progress.ts';
 
 interface Sink {
@@ -83,16 +81,15 @@ export const exportCommand: Command = {
   args: '[FILE]',
   maxArgs: 1,
   options: {
-    'data-dir': dataDirOption('the store to export'),
+    ...storeOptions('the store to export'),
     json: { type: 'boolean', description: 'print the summary as JSON on stdout (with a FILE)' },
   },
   async run(values, args) {
-    const dir = existingStoreDir(values);
+    const store = await openCommandStore(values);
     const file = args[0] === undefined || args[0] === '-' ? null : args[0];
     if (values.json && file === null) throw new UsageError('--json needs a FILE: stdout carries the export');
     if (file !== null) checkWritable(file);
-    const store = Store.open(dir);
-    const snapshot = openExport(store);
+    const snapshot = await store.transfer.openExport();
     const temporary = file === null ? null : `${file}.partial-${process.pid}`;
     const sink = temporary === null ? stdoutSink() : fileSink(temporary);
     const total = KINDS.reduce((sum, kind) => sum + snapshot.counts[kind], 0);
@@ -101,7 +98,7 @@ export const exportCommand: Command = {
     try {
       let chunk = '';
       let chunks = 0;
-      for (const line of snapshot.lines) {
+      for await (const line of snapshot.lines) {
         chunk += line + '\n';
         written++;
         if (chunk.length < CHUNK) continue;
@@ -129,7 +126,7 @@ export const exportCommand: Command = {
       }
       throw error;
     } finally {
-      snapshot.done();
+      await snapshot.done();
       await store.close();
     }
     if (file !== null && values.json) {

@@ -5,12 +5,11 @@
  * when the file cannot be read at all. Importing the same file again changes nothing.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { LmdbStore as Store } from '../store/lmdb/store.ts';
-import { Importer, type Numbered, type Outcome } from '../store/lmdb/transfer.ts';
+import type { Numbered, Outcome } from '../store/contract.ts';
 import { FORMAT_VERSION, KINDS, parseLine } from '../transfer/format.ts';
 import { numberedLines } from '../transfer/lines.ts';
 import { UsageError, type Command } from './command.ts';
-import { dataDir, dataDirOption } from './data-dir.ts';
+import { openCommandStore, storeOptions } from './store-options.ts';
 import { progressBar, stderrDrained } from './progress.ts';
 
 /**
@@ -41,7 +40,7 @@ export const importCommand: Command = {
   args: 'FILE',
   maxArgs: 1,
   options: {
-    'data-dir': dataDirOption('the store to import into (created if missing)'),
+    ...storeOptions('the store to import into (created if missing)'),
     json: { type: 'boolean', description: 'print the summary as JSON' },
   },
   async run(values, args) {
@@ -53,7 +52,7 @@ export const importCommand: Command = {
       throw new UsageError(`${file} is not an export file (it holds binary data; a backup is put back with artifactd restore)`);
     }
     const stream = file === '-' ? Bun.stdin.stream() : Bun.file(file).stream();
-    const store = Store.open(dataDir(values));
+    const store = await openCommandStore(values, { create: true });
     const summary: Summary = { lines: 0, added: 0, unchanged: 0, kept: 0, bad: 0 };
     const progress = progressBar('import', 0);
     const report = (notes: BadLine[]) => {
@@ -69,7 +68,7 @@ export const importCommand: Command = {
         notes.push({ line: numbered.line, reason: `${what} is in the store with different content; kept the store's`, kept: true });
       }
     };
-    const importer = new Importer(store);
+    const importer = store.transfer.importer();
     let batch: Numbered[] = [];
     /** Lines of the current batch that did not parse: reported with its outcomes, in line order. */
     let unparsed: BadLine[] = [];

@@ -10,7 +10,7 @@ import { formatMicros, nowMicros } from '../time.ts';
 import { artifactVersions, columns } from './artifact-view.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
-import { dataDirOption, openLocalStore } from './data-dir.ts';
+import { openCommandStore, storeOptions } from './store-options.ts';
 import { renderTable } from './table.ts';
 import { print } from './print.ts';
 
@@ -33,7 +33,7 @@ export const pruneCommand: Command = {
     'include-latest': { type: 'boolean', description: "also delete a key's latest version when it is older" },
     'dry-run': { type: 'boolean', description: 'only report what would be deleted' },
     json: { type: 'boolean', description: 'print the result as JSON' },
-    'data-dir': dataDirOption('the store to use'),
+    ...storeOptions('the store to use'),
   },
   run: (values) =>
     reportingFailures(async () => {
@@ -41,7 +41,7 @@ export const pruneCommand: Command = {
       if (age === undefined) throw new UsageError('prune needs --older-than AGE, e.g. --older-than 90d');
       const cutoff = nowMicros() - parseDuration(age) * 1000;
       const dryRun = values['dry-run'] === true;
-      const store = openLocalStore(values);
+      const store = await openCommandStore(values);
       try {
         const started = performance.now();
         const result = await pruneArtifacts(store, { cutoff, includeLatest: values['include-latest'] === true, dryRun });
@@ -53,10 +53,11 @@ export const pruneCommand: Command = {
           return 0;
         }
         if (dryRun && result.ids.length > 0) {
-          const rows = result.ids.slice(0, DRY_RUN_ROWS).flatMap((id) => {
-            const text = store.artifacts.getJson(id);
-            return text === undefined ? [] : [JSON.parse(text) as ArtifactJson];
-          });
+          const rows: ArtifactJson[] = [];
+          for (const id of result.ids.slice(0, DRY_RUN_ROWS)) {
+            const text = await store.artifacts.getJson(id);
+            if (text !== undefined) rows.push(JSON.parse(text) as ArtifactJson);
+          }
           const { id, key, type, created, description } = columns;
           await print(renderTable(rows, [id, key, type, created, description]));
           if (result.ids.length > DRY_RUN_ROWS) await print(`… and ${result.ids.length - DRY_RUN_ROWS} more (--json lists every id)`);

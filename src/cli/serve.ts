@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
 import { ConfigError, DEFAULTS, loadConfig, type Config, type ConfigFlags } from '../config.ts';
 import { createLogger, warningsLogger, type Logger } from '../observe/log.ts';
-import { LmdbStore as Store } from '../store/lmdb/store.ts';
+import type { Store } from '../store/contract.ts';
+import { LmdbStore } from '../store/lmdb/store.ts';
+import { openStore } from '../store/open.ts';
+import { redactDatabaseUrl } from '../store/postgres/url.ts';
 import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
 import { dataDirOption } from './data-dir.ts';
@@ -40,10 +43,14 @@ function listenError(error: unknown, config: Config): unknown {
   return new ConfigError(`${where}: ${message}`);
 }
 
-/** `logger`: `serve` passes the configured one; without it (tests) only warnings and errors are written. */
-export function startServer(config: Config, logger: Logger = warningsLogger(config.log.format)): RunningServer {
+/**
+ * `logger`: `serve` passes the configured one; without it (tests) only warnings and errors are
+ * written. `store`: the one `serve` opened (`openStore`); without it, the LMDB store in the
+ * data dir. The server closes it when it stops.
+ */
+export function startServer(config: Config, logger: Logger = warningsLogger(config.log.format), given?: Store): RunningServer {
   const tls = readTls(config);
-  const store = Store.open(config.dataDir);
+  const store = given ?? LmdbStore.open(config.dataDir);
   const app = createApp(store, config, logger);
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -80,11 +87,18 @@ export function startServer(config: Config, logger: Logger = warningsLogger(conf
 const SHUTDOWN_DEADLINE_MS = 5000;
 
 export async function serve(config: Config): Promise<void> {
-  const running = startServer(config, createLogger(config.log));
-  const { logger } = running;
-  logger.announce(`artifactd serving the Prefect API at ${running.url}/api (browser: ${running.url}/, docs: ${running.url}/docs, data: ${config.dataDir})`);
+  const logger = createLogger(config.log);
+  const store = await openStore(config);
+  const running = startServer(config, logger, store);
+  const where = config.databaseUrl === null ? config.dataDir : redactDatabaseUrl(config.databaseUrl);
+  logger.announce(`artifactd serving the Prefect API at ${running.url}/api (browser: ${running.url}/, docs: ${running.url}/docs, data: ${where})`);
   // The effective settings at debug level, secrets left out.
-  logger.debug('configuration', { ...config, authString: config.authString === null ? 'off' : 'on', tls: config.tls === null ? 'off' : 'on' });
+  logger.debug('configuration', {
+    ...config,
+    authString: config.authString === null ? 'off' : 'on',
+    tls: config.tls === null ? 'off' : 'on',
+    databaseUrl: config.databaseUrl === null ? null : redactDatabaseUrl(config.databaseUrl),
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -12,7 +12,7 @@ import type { ArtifactFilter } from '../schemas/filters.ts';
 import { jsonArray } from '../store/records.ts';
 import type { Store } from '../store/contract.ts';
 import { UsageError, type OptionSpec } from './command.ts';
-import { dataDirOption, openLocalStore } from './data-dir.ts';
+import { openCommandStore, storeOptions } from './store-options.ts';
 
 /** An Artifact (or, from `latest`, an ArtifactCollection with `latest_id`) as the API returns it. */
 export type ArtifactRow = ArtifactJson & Partial<Pick<ArtifactCollectionJson, 'latest_id'>>;
@@ -42,7 +42,7 @@ export class SourceError extends Error {}
 
 /** The options every artifact command takes to pick its source. */
 export const SOURCE_OPTIONS: Record<string, OptionSpec> = {
-  'data-dir': dataDirOption('the store to use'),
+  ...storeOptions('the store to use'),
   api: { type: 'string', value: 'URL', description: 'use a running server instead, e.g. http://127.0.0.1:4200/api' },
   'auth-string': { type: 'string', value: 'USER:PASS', description: "the server's basic auth (env PREFECT_API_AUTH_STRING), with --api" },
 };
@@ -52,9 +52,9 @@ export function openSource(values: Record<string, unknown>): ArtifactSource {
   const auth = clientAuthSetting(values['auth-string'] as string | undefined);
   if (api === undefined) {
     if (values['auth-string'] !== undefined) throw new UsageError('--auth-string goes with --api');
-    return new LocalSource(openLocalStore(values));
+    return new LocalSource(openCommandStore(values));
   }
-  if (values['data-dir'] !== undefined) throw new UsageError('give either --data-dir or --api, not both');
+  if (values['data-dir'] !== undefined || values['database-url'] !== undefined) throw new UsageError('give either --data-dir (or --database-url) or --api, not both');
   if (!/^https?:\/\/[^/]+/.test(api)) throw new UsageError(`invalid --api "${api}": expected a URL such as http://127.0.0.1:4200/api`);
   if (auth !== undefined && auth !== '' && !auth.includes(':')) throw new UsageError('the auth string must look like user:password');
   return new RemoteSource(api.replace(/\/+$/, ''), auth || undefined);
@@ -65,7 +65,10 @@ const keyFilter = (key: string): ArtifactFilter => ({ key: { any_: [key] } }) as
 const LOCAL_DELETE_BATCH = 500;
 
 class LocalSource implements ArtifactSource {
-  constructor(private readonly store: Store) {}
+  /** Opening (a PostgreSQL connection) is awaited by the first use, where its failure is reported. */
+  constructor(private readonly opening: Promise<Store>) {
+    opening.catch(() => {}); // reported by whichever method awaits it
+  }
 
   private listing(texts: string[]): Listing {
     return { rows: texts.map((t) => JSON.parse(t) as ArtifactRow), json: jsonArray(texts) };
@@ -76,32 +79,32 @@ class LocalSource implements ArtifactSource {
   }
 
   async latest(limit: number | undefined) {
-    return this.listing(await this.store.artifacts.findLatestJson(null, 'KEY_ASC', this.page(limit)));
+    return this.listing(await (await this.opening).artifacts.findLatestJson(null, 'KEY_ASC', this.page(limit)));
   }
 
   async all(limit: number | undefined) {
-    return this.listing(await this.store.artifacts.findJson(null, 'KEY_ASC', this.page(limit)));
+    return this.listing(await (await this.opening).artifacts.findJson(null, 'KEY_ASC', this.page(limit)));
   }
 
   async versions(key: string, limit: number | undefined) {
-    return this.listing(await this.store.artifacts.findJson(keyFilter(key), 'CREATED_DESC', this.page(limit)));
+    return this.listing(await (await this.opening).artifacts.findJson(keyFilter(key), 'CREATED_DESC', this.page(limit)));
   }
 
   async get(id: string) {
-    const text = await this.store.artifacts.getJson(id);
+    const text = await (await this.opening).artifacts.getJson(id);
     return text === undefined ? undefined : (JSON.parse(text) as ArtifactJson);
   }
 
   async deleteIds(ids: string[]) {
     let deleted = 0;
     for (let i = 0; i < ids.length; i += LOCAL_DELETE_BATCH) {
-      deleted += (await this.store.artifacts.deleteMany(ids.slice(i, i + LOCAL_DELETE_BATCH))).length;
+      deleted += (await (await this.opening).artifacts.deleteMany(ids.slice(i, i + LOCAL_DELETE_BATCH))).length;
     }
     return deleted;
   }
 
-  close() {
-    return this.store.close();
+  async close() {
+    return (await this.opening).close();
   }
 }
 

@@ -15,6 +15,7 @@
  */
 import { SQL, type TransactionSQL } from 'bun';
 import { QueryDeadlineError, StoreUnavailableError } from '../errors.ts';
+import { parseDatabaseUrl } from './url.ts';
 
 /** A transaction's client (what `db.transaction` hands its callback). */
 export type Tx = TransactionSQL;
@@ -57,10 +58,12 @@ export class Db {
 
   constructor(url: string, options: DbOptions = {}) {
     this.statementTimeoutMs = options.statementTimeoutMs;
-    this.sql = new SQL(url, {
-      ...(options.statementTimeoutMs === undefined ? {} : { connection: { statement_timeout: Math.max(0, Math.floor(options.statementTimeoutMs)) } }),
+    // The URL's parts, TLS mode and startup parameters (url.ts); the URL's own connect_timeout
+    // and statement_timeout win over the configured ones.
+    const parsed = parseDatabaseUrl(url, { connectTimeoutMs: options.connectTimeoutMs ?? 10_000, statementTimeoutMs: options.statementTimeoutMs });
+    this.sql = new SQL({
+      ...parsed,
       max: options.max ?? 10,
-      connectionTimeout: Math.max(1, Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000)),
       idleTimeout: Math.max(1, Math.ceil((options.idleTimeoutMs ?? 30_000) / 1000)),
       prepare: true,
     });

@@ -1,0 +1,45 @@
+/**
+ * Which store a command works on: PostgreSQL when `--database-url` (or ARTIFACTD_DATABASE_URL,
+ * or Prefect's PREFECT_*_DATABASE_CONNECTION_URL) names one, otherwise the LMDB store of
+ * `--data-dir`, as `serve` chooses. The commands that read or change a store take these options.
+ */
+import { databaseSettings, type DatabaseFlags } from '../config.ts';
+import type { Store } from '../store/contract.ts';
+import { LmdbStore } from '../store/lmdb/store.ts';
+import { openStore } from '../store/open.ts';
+import { redactDatabaseUrl } from '../store/postgres/url.ts';
+import type { OptionSpec } from './command.ts';
+import { dataDir, dataDirOption, existingStoreDir } from './data-dir.ts';
+
+export const databaseUrlOption: OptionSpec = {
+  type: 'string',
+  value: 'URL',
+  description: 'use this PostgreSQL database instead of --data-dir (env ARTIFACTD_DATABASE_URL or PREFECT_API_DATABASE_CONNECTION_URL)',
+};
+
+/** `--data-dir` and `--database-url`, described for `what`. */
+export const storeOptions = (what: string): Record<string, OptionSpec> => ({
+  'data-dir': dataDirOption(what),
+  'database-url': databaseUrlOption,
+});
+
+/** The database settings the command's flags and the environment give; `databaseUrl` null: LMDB. */
+export function databaseOf(values: Record<string, unknown>) {
+  return databaseSettings(values as DatabaseFlags);
+}
+
+/**
+ * Opens the store the options name. An LMDB data dir must already hold a store unless
+ * `create` (import): a typo in `--data-dir` should not silently open an empty one.
+ */
+export async function openCommandStore(values: Record<string, unknown>, { create = false } = {}): Promise<Store> {
+  const database = databaseOf(values);
+  if (database.databaseUrl === null) return LmdbStore.open(create ? dataDir(values) : existingStoreDir(values));
+  return openStore({ dataDir: dataDir(values), ...database });
+}
+
+/** Where the command's store is, for messages: the data dir, or the URL without its password. */
+export function storePlace(values: Record<string, unknown>): string {
+  const { databaseUrl } = databaseOf(values);
+  return databaseUrl === null ? dataDir(values) : redactDatabaseUrl(databaseUrl);
+}
