@@ -43,7 +43,10 @@ export interface Harness {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** POST /api/artifacts/ expecting 201; returns the created artifact. */
   create(artifact: Record<string, unknown>): Promise<any>;
+  /** Closes after checking the store's invariants (they must hold), and removes the store. */
   close(): Promise<void>;
+  /** Closes and removes the store without checking it (a test that leaves it unsound on purpose). */
+  discard(): Promise<void>;
 }
 
 /** A harness over LMDB, for the tests that reach into LMDB itself. */
@@ -117,6 +120,20 @@ function assemble(backend: Backend, store: Store, dir: string, overrides: Partia
     return { status: response.status, headers: response.headers, text, body: parsed };
   };
   let closed = false;
+  const shut = async (check: boolean): Promise<string[]> => {
+    if (closed) return [];
+    closed = true;
+    try {
+      await app.close();
+      return check ? await store.check() : [];
+    } finally {
+      try {
+        await store.close();
+      } finally {
+        await remove();
+      }
+    }
+  };
   return {
     backend,
     app,
@@ -130,20 +147,11 @@ function assemble(backend: Backend, store: Store, dir: string, overrides: Partia
     },
     /** Closes the store after checking its invariants: every test ends on a sound store. */
     async close() {
-      if (closed) return;
-      closed = true;
-      let findings: string[];
-      try {
-        await app.close();
-        findings = await store.check();
-      } finally {
-        try {
-          await store.close();
-        } finally {
-          await remove();
-        }
-      }
+      const findings = await shut(true);
       if (findings.length > 0) throw new Error(`store invariants broken after the test (${backend}):\n${findings.join('\n')}`);
+    },
+    async discard() {
+      await shut(false);
     },
   };
 }

@@ -36,5 +36,6 @@ export function freshHarness(overrides: Partial<Config> = {}, backend: Backend =
     call: (...args) => now().call(...args),
     create: (artifact) => now().create(artifact),
     close: () => now().close(),
+    discard: () => now().discard(),
   };
 }

@@ -7,9 +7,8 @@
  *   FUZZ_RUNS   runs per property (default below; e.g. FUZZ_RUNS=20000 for a long session)
  *   FUZZ_SEED   fast-check seed (default: random, printed so a failure can be replayed)
  */
-import { rmSync } from 'node:fs';
 import type fc from 'fast-check';
-import { harness, type Harness } from '../helpers.ts';
+import { harness, type Backend, type Harness } from '../helpers.ts';
 import type { Config } from '../../src/config.ts';
 import { isUiPath } from '../../src/ui/serve.ts';
 
@@ -338,10 +337,12 @@ export class Target {
     readonly rotateEvery = 150,
     /** Obtains `validHeaders` on a fresh harness (e.g. credentials and a CSRF token). */
     readonly credentials?: (h: Harness) => Promise<[string, string][]>,
+    /** The store each harness opens (test/backends.ts). */
+    readonly backend: Backend = 'lmdb',
   ) {}
 
   async open(): Promise<void> {
-    this.h = harness(this.config);
+    this.h = await harness(this.config, this.backend);
     this.validHeaders = this.credentials ? await this.credentials(this.h) : [];
     const extra = Object.fromEntries(this.validHeaders);
     const call = this.h.call;
@@ -354,8 +355,7 @@ export class Target {
   async close(): Promise<void> {
     if (!this.dirty) return this.h.close();
     // A failure was already reported; the store it left behind is discarded unchecked.
-    await this.h.store.close();
-    rmSync(this.h.dir, { recursive: true, force: true });
+    await this.h.discard();
   }
 
   /** Called at the start of each run. */
@@ -426,7 +426,7 @@ export class Target {
     const text = await health.text();
     if (health.status !== 200 || text !== 'true') this.fail('health', `GET /api/health answered ${health.status} ${text} after the run`);
     if (!this.dirty && sent.some((r) => MUTATING.has(r.method.toUpperCase()))) {
-      const findings = this.h.store.check();
+      const findings = await this.h.store.check();
       if (findings.length > 0) {
         this.fail(
           `store ${findings[0].split(':')[0]} ${sent.map(routeOf).join(' ')}`,
