@@ -22,6 +22,8 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   /** Each statement's timeout on the database, answered 503 past it (Prefect's database timeout); 0: none. */
   databaseStatementTimeoutMs: number;
+  /** Connections each instance's pool may open to the database. */
+  databasePoolSize: number;
   /** Default and maximum `limit` of the filter routes (Prefect's PREFECT_API_DEFAULT_LIMIT). */
   defaultLimit: number;
   /** `user:pass` for HTTP Basic auth on every route but health and readiness; off when null. */
@@ -61,6 +63,7 @@ export const DEFAULTS: Config = {
   databaseUrl: null,
   databaseConnectTimeoutMs: 5_000,
   databaseStatementTimeoutMs: 10_000,
+  databasePoolSize: 10,
   defaultLimit: 200,
   authString: null,
   csrf: { enabled: false, tokenExpirationSeconds: 3600 },
@@ -116,6 +119,7 @@ export interface DatabaseFlags {
   'database-url'?: string;
   'database-connect-timeout'?: string;
   'database-statement-timeout'?: string;
+  'database-pool-size'?: string;
 }
 
 /**
@@ -140,7 +144,7 @@ export function databaseUrlSetting(flag: string | undefined, env: Env = process.
 export function databaseSettings(
   flags: DatabaseFlags,
   env: Env = process.env,
-): Pick<Config, 'databaseUrl' | 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'> {
+): Pick<Config, 'databaseUrl' | 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databasePoolSize'> {
   const pick = pickFrom(env);
   const connect = duration(
     'database connect timeout',
@@ -157,6 +161,7 @@ export function databaseSettings(
     databaseUrl: databaseUrlSetting(flags['database-url'], env),
     databaseConnectTimeoutMs: Math.max(1, Math.round(connect * 1000)),
     databaseStatementTimeoutMs: Math.round(statement * 1000),
+    databasePoolSize: integer('database pool size', pick(flags['database-pool-size'], 'ARTIFACTD_DATABASE_POOL_SIZE'), DEFAULTS.databasePoolSize, 1, 1000),
   };
 }
 

@@ -12,11 +12,15 @@ import { exportCommand } from './cli/export.ts';
 import { importCommand } from './cli/import.ts';
 import { inspectCommand } from './cli/inspect.ts';
 import { lsCommand } from './cli/ls.ts';
+import { migrateCommand } from './cli/migrate.ts';
 import { pruneCommand } from './cli/prune.ts';
 import { restoreCommand } from './cli/restore.ts';
 import { serveCommand } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
+import { StoreUnavailableError } from './store/errors.ts';
 import { StoreOpenError } from './store/lmdb/env.ts';
+import { DatabaseTooNewError } from './store/postgres/migrations.ts';
+import { DatabaseUrlError } from './store/postgres/url.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 const COMMANDS: Command[] = [
@@ -30,6 +34,7 @@ const COMMANDS: Command[] = [
   restoreCommand,
   exportCommand,
   importCommand,
+  migrateCommand,
 ];
 
 function help(): string {
@@ -85,7 +90,10 @@ async function main(argv: string[]): Promise<number | undefined> {
   try {
     return await command.run(parsed.values, parsed.positionals);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof StoreOpenError) fail(error.message);
+    // Failures to open the store are one line too: a data dir or database that cannot be
+    // used, a database migrated by a newer artifactd, a database that cannot be reached.
+    const oneLine = [UsageError, ConfigError, StoreOpenError, DatabaseTooNewError, DatabaseUrlError, StoreUnavailableError];
+    if (oneLine.some((kind) => error instanceof kind)) fail((error as Error).message);
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import { backupStore } from '../store/lmdb/backup.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
 import { dataDirOption, openLocalStore } from './data-dir.ts';
+import { databaseUrlOption, refuseDatabase } from './store-options.ts';
 import { print } from './print.ts';
 
 const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
@@ -18,6 +19,7 @@ export const backupCommand: Command = {
   maxArgs: 1,
   options: {
     'data-dir': dataDirOption('the store to use'),
+    'database-url': databaseUrlOption,
     force: { type: 'boolean', description: 'replace FILE if it exists' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -29,9 +31,10 @@ export const backupCommand: Command = {
         if (statSync(file).isDirectory()) throw new UsageError(`${file} is a directory; give a file name`);
         if (values.force !== true) throw new UsageError(`${file} exists; pass --force to replace it`);
       }
+      refuseDatabase(values, 'backup');
       const store = openLocalStore(values);
       try {
-        const counts = store.counts();
+        const counts = await store.counts();
         const result = await backupStore(store, file);
         if (values.json) await print(JSON.stringify({ file: result.file, bytes: result.bytes, milliseconds: Math.round(result.milliseconds) }));
         else {

@@ -8,6 +8,7 @@ import { isNonEmptyDir, restoreStore } from '../store/lmdb/backup.ts';
 import { processUsingStore } from '../store/lmdb/in-use.ts';
 import { UsageError, type Command } from './command.ts';
 import { dataDir, dataDirOption } from './data-dir.ts';
+import { databaseUrlOption, refuseDatabase } from './store-options.ts';
 import { reportingFailures } from './failure.ts';
 import { checkInChild } from './self.ts';
 import { print } from './print.ts';
@@ -19,6 +20,7 @@ export const restoreCommand: Command = {
   maxArgs: 1,
   options: {
     'data-dir': dataDirOption('where to restore'),
+    'database-url': databaseUrlOption,
     force: { type: 'boolean', description: 'replace the store in a non-empty DIR' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -26,6 +28,7 @@ export const restoreCommand: Command = {
     reportingFailures(async () => {
       const file = args[0];
       if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
+      refuseDatabase(values, 'restore');
       const dir = dataDir(values);
       if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory; --data-dir names the directory to restore into`);
       if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);

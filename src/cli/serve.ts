@@ -138,6 +138,11 @@ export const serveCommand: Command = {
       value: 'SECONDS',
       description: `stop a database statement that runs longer and answer 503, as Prefect does; 0: no limit (env ARTIFACTD_DATABASE_STATEMENT_TIMEOUT, PREFECT_SERVER_DATABASE_TIMEOUT or PREFECT_API_DATABASE_TIMEOUT, default ${DEFAULTS.databaseStatementTimeoutMs / 1000})`,
     },
+    'database-pool-size': {
+      type: 'string',
+      value: 'N',
+      description: `connections this instance may open to the database (env ARTIFACTD_DATABASE_POOL_SIZE, default ${DEFAULTS.databasePoolSize})`,
+    },
     'default-limit': {
       type: 'string',
       value: 'N',

@@ -8,7 +8,7 @@ import type { Store } from '../store/contract.ts';
 import { LmdbStore } from '../store/lmdb/store.ts';
 import { openStore } from '../store/open.ts';
 import { redactDatabaseUrl } from '../store/postgres/url.ts';
-import type { OptionSpec } from './command.ts';
+import { UsageError, type OptionSpec } from './command.ts';
 import { dataDir, dataDirOption, existingStoreDir } from './data-dir.ts';
 
 export const databaseUrlOption: OptionSpec = {
@@ -21,6 +21,7 @@ export const databaseUrlOption: OptionSpec = {
 export const storeOptions = (what: string): Record<string, OptionSpec> => ({
   'data-dir': dataDirOption(what),
   'database-url': databaseUrlOption,
+  'database-connect-timeout': { type: 'string', value: 'SECONDS', description: 'give up connecting to the database after this long (default 5)' },
 });
 
 /** The database settings the command's flags and the environment give; `databaseUrl` null: LMDB. */
@@ -36,6 +37,18 @@ export async function openCommandStore(values: Record<string, unknown>, { create
   const database = databaseOf(values);
   if (database.databaseUrl === null) return LmdbStore.open(create ? dataDir(values) : existingStoreDir(values));
   return openStore({ dataDir: dataDir(values), ...database });
+}
+
+/**
+ * `backup` and `restore` copy LMDB's file; a PostgreSQL database is backed up with its own tools,
+ * which copy it consistently while artifactd keeps writing. An explicit `--data-dir` wins over a
+ * database URL from the environment.
+ */
+export function refuseDatabase(values: Record<string, unknown>, command: 'backup' | 'restore'): void {
+  if (values['data-dir'] !== undefined && values['database-url'] === undefined) return;
+  if (databaseOf(values).databaseUrl === null) return;
+  const tool = command === 'backup' ? 'pg_dump --format=custom' : 'pg_restore';
+  throw new UsageError(`${command} works on the LMDB data dir; for PostgreSQL use ${tool} (README: Scaling out → Backups)`);
 }
 
 /** Where the command's store is, for messages: the data dir, or the URL without its password. */

@@ -13,6 +13,7 @@ export interface StoreSettings {
   databaseUrl: string | null;
   databaseConnectTimeoutMs?: number;
   databaseStatementTimeoutMs?: number;
+  databasePoolSize?: number;
 }
 
 export async function openStore(settings: StoreSettings): Promise<Store> {
@@ -20,5 +21,6 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
   return PostgresStore.open(settings.databaseUrl, {
     connectTimeoutMs: settings.databaseConnectTimeoutMs,
     statementTimeoutMs: settings.databaseStatementTimeoutMs,
+    max: settings.databasePoolSize,
   });
 }

@@ -56,39 +56,84 @@ export class Db {
   /** The pool's statement timeout (DbOptions), undefined when the server's applies. */
   readonly statementTimeoutMs: number | undefined;
 
+  /** The pool's size. */
+  readonly max: number;
+
   constructor(url: string, options: DbOptions = {}) {
     this.statementTimeoutMs = options.statementTimeoutMs;
+    this.max = options.max ?? 10;
     // The URL's parts, TLS mode and startup parameters (url.ts); the URL's own connect_timeout
     // and statement_timeout win over the configured ones.
     const parsed = parseDatabaseUrl(url, { connectTimeoutMs: options.connectTimeoutMs ?? 10_000, statementTimeoutMs: options.statementTimeoutMs });
     this.sql = new SQL({
       ...parsed,
-      max: options.max ?? 10,
+      max: this.max,
       idleTimeout: Math.max(1, Math.ceil((options.idleTimeoutMs ?? 30_000) / 1000)),
       prepare: true,
     });
   }
 
+  /** What went through the pool since start (`/metrics`, store.ts `metricLines`). */
+  readonly stats = new DbStats();
+
   /** Runs `text` (placeholders `$1…`) with `values` on the pool. */
   async unsafe<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+    const started = this.stats.start();
     try {
       return (await this.sql.unsafe(text, values as unknown[])) as unknown as T[];
     } catch (error) {
-      return translated(error);
+      return this.stats.failed(error);
+    } finally {
+      this.stats.end(started);
     }
   }
 
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const started = this.stats.start();
     try {
       return (await this.sql.begin(fn as SQL.TransactionContextCallback<T>)) as T;
     } catch (error) {
-      return translated(error);
+      return this.stats.failed(error);
+    } finally {
+      this.stats.end(started);
     }
   }
 
   async close(): Promise<void> {
     await this.sql.close({ timeout: 5 });
+  }
+}
+
+/**
+ * Statements and transactions run through the pool: how many, how long, how many at once (a
+ * pool that stays at its size is what to raise `max` for), and how many failed by kind.
+ */
+export class DbStats {
+  calls = 0;
+  seconds = 0;
+  inFlight = 0;
+  readonly failures = { deadline: 0, unavailable: 0, other: 0 };
+
+  start(): number {
+    this.calls++;
+    this.inFlight++;
+    return performance.now();
+  }
+
+  end(started: number): void {
+    this.inFlight--;
+    this.seconds += (performance.now() - started) / 1000;
+  }
+
+  failed(error: unknown): never {
+    try {
+      return translated(error);
+    } catch (thrown) {
+      const kind = thrown instanceof QueryDeadlineError ? 'deadline' : thrown instanceof StoreUnavailableError ? 'unavailable' : 'other';
+      this.failures[kind]++;
+      throw thrown;
+    }
   }
 }
 

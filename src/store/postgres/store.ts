@@ -108,6 +108,24 @@ export class PostgresStore implements Store {
     return await checkArtifacts(this.db);
   }
 
+  /** The pool's series for `/metrics`: work through it, its use, its failures by kind. */
+  metricLines(): string[] {
+    const { stats, max } = this.db;
+    const family = (name: string, type: string, help: string) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+    return [
+      ...family('artifactd_database_calls_total', 'counter', 'Statements and transactions run on the PostgreSQL pool.'),
+      `artifactd_database_calls_total ${stats.calls}`,
+      ...family('artifactd_database_call_seconds_total', 'counter', 'Time spent in them, in seconds (divide by the calls for the mean).'),
+      `artifactd_database_call_seconds_total ${stats.seconds}`,
+      ...family('artifactd_database_calls_in_flight', 'gauge', 'Statements and transactions running or waiting for a connection now.'),
+      `artifactd_database_calls_in_flight ${stats.inFlight}`,
+      ...family('artifactd_database_pool_size', 'gauge', 'Connections the pool may open (--database-pool-size).'),
+      `artifactd_database_pool_size ${max}`,
+      ...family('artifactd_database_failures_total', 'counter', 'Failed calls: past the statement timeout, database unreachable, other.'),
+      ...Object.entries(stats.failures).map(([kind, n]) => `artifactd_database_failures_total{kind="${kind}"} ${n}`),
+    ];
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }
