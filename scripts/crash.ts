@@ -5,13 +5,19 @@
  *   npm run crash                                  # 5 cycles against dist/artifactd (npm run build first)
  *   npm run crash -- --cycles 50 --seed 42         # more cycles, reproducible random choices
  *   bun scripts/crash.ts --source --cycles 3       # against `bun src/main.ts` (no build needed)
+ *   npm run crash -- --database-url postgresql://u:p@127.0.0.1/empty_db   # the PostgreSQL backend
+ *   npm run crash -- --postgres                    # the same on a throwaway cluster (CI)
  *
  * Flags: --cycles N (5), --binary PATH (dist/artifactd), --source, --writers N (16), --seed N
- * (random, printed), --keep (leave the data dir), --json (a JSON summary as the last line).
+ * (random, printed), --keep (leave the data dir), --json (a JSON summary as the last line),
+ * --database-url URL (an empty PostgreSQL database instead of the LMDB data dir; it is left as
+ * the run leaves it), --postgres (a throwaway PostgreSQL cluster started with this machine's
+ * initdb, as the tests start one — test/postgres/cluster.ts — and removed at the end).
  *
- * One data dir is kept across all cycles. Each cycle:
- *   1. starts `artifactd serve --host 127.0.0.1 --port <free> --data-dir DIR` and waits for
- *      GET /api/health; the store must hold exactly what the previous cycle left;
+ * One store (data dir or database) is kept across all cycles. Each cycle:
+ *   1. starts `artifactd serve --host 127.0.0.1 --port <free> --data-dir DIR` (or
+ *      `--database-url URL`) and waits for GET /api/health; the store must hold exactly what the
+ *      previous cycle left (on the first cycle: nothing);
  *   2. runs concurrent writer loops: creates (keys k0..k7 or none, `data` carrying a unique
  *      token), PATCHes of `data` and DELETEs of artifacts whose create is acknowledged. One
  *      operation per artifact at a time, so the expected state of each artifact is exact;
@@ -25,7 +31,8 @@
  *      were applied (adopted from then on), and agrees with /count; for every key,
  *      GET /{key}/latest and /latest/filter name the newest remaining version as
  *      POST /filter CREATED_DESC limit 1 sees it (and the scan agrees); `artifactd check --json`
- *      (a second process on the live store) reports ok with the same artifact count;
+ *      (a second process on the live store; `--database-url` with PostgreSQL) reports ok with the
+ *      same artifact count;
  *   5. stops the server with SIGTERM and requires exit status 0.
  *
  * An acknowledged write is *found* when the store shows its effect, or the effect of a later
@@ -73,7 +80,7 @@ export interface CrashOptions {
   writers?: number;
   /** Seeds every random choice (ops, keys, payloads, kill moments). */
   seed: number;
-  /** Range of the load time before the kill, in ms (default [50, 600]). */
+  /** Range of the load time before the kill, in ms (default [50, 600]; [300, 1500] on PostgreSQL). */
   killAfterMs?: [number, number];
   /** Leave the data dir in place at the end (default false). */
   keep?: boolean;
@@ -82,7 +89,12 @@ export interface CrashOptions {
   /** Where progress lines go (default console.log). */
   log?: (line: string) => void;
   /** Test hook: runs after the kill and before the restart (e.g. to simulate losing the store). */
-  beforeRestart?: (dataDir: string, cycle: number) => void;
+  beforeRestart?: (dataDir: string, cycle: number) => void | Promise<void>;
+  /**
+   * A PostgreSQL database (empty at the start) to run against instead of an LMDB data dir:
+   * `serve` and `check` get `--database-url`. The database is left as the run leaves it.
+   */
+  databaseUrl?: string;
 }
 
 export interface CycleReport {
@@ -185,7 +197,7 @@ function within<T, U>(promise: Promise<T>, ms: number, value: U): Promise<T | U>
   return Promise.race([promise, new Promise<U>((r) => (timer = setTimeout(() => r(value), ms)))]).finally(() => clearTimeout(timer));
 }
 
-class ServerProcess {
+export class ServerProcess {
   output = '';
   exitCode: number | null = null;
   /** Set when the harness itself stops or kills the server. */
@@ -254,12 +266,20 @@ class ServerProcess {
   }
 }
 
-async function startServer(command: string[], cwd: string, dataDir: string): Promise<ServerProcess> {
+/** Where the server keeps its store: `--data-dir DIR` or `--database-url URL`. */
+export type StoreArgs = string[];
+
+/**
+ * Starts `artifactd serve` on a free loopback port with `storeArgs` (and `extra` flags) and waits
+ * for GET /api/health; its output is drained (the last 8 kB kept in `output`) so that a chatty
+ * server never blocks on a full pipe.
+ */
+export async function startServer(command: string[], cwd: string, storeArgs: StoreArgs, extra: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const proc = Bun.spawn([...command, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {
+    const proc = Bun.spawn([...command, 'serve', '--host', '127.0.0.1', '--port', String(port), ...storeArgs, ...extra], {
       cwd,
-      env: childEnv(),
+      env: { ...childEnv(), ...env },
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -277,8 +297,9 @@ async function startServer(command: string[], cwd: string, dataDir: string): Pro
   }
 }
 
-async function runCheck(command: string[], cwd: string, dataDir: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([...command, 'check', '--data-dir', dataDir, '--json'], { cwd, env: childEnv(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+/** `artifactd check STOREARGS --json`, killed after 30 s. */
+export async function runCheck(command: string[], cwd: string, storeArgs: StoreArgs): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([...command, 'check', ...storeArgs, '--json'], { cwd, env: childEnv(), stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   children.add(proc);
   const timer = setTimeout(() => {
     try {
@@ -357,7 +378,9 @@ const tokenOf = (data: unknown): string | undefined =>
 export async function crashCycles(options: CrashOptions): Promise<Summary> {
   const log = options.log ?? ((line: string) => console.log(line));
   const writers = options.writers ?? 16;
-  const [killMin, killMax] = options.killAfterMs ?? [50, 600];
+  // PostgreSQL's first requests open the pool's connections: a longer window, so that a cycle
+  // carries a fair number of acknowledged writes.
+  const [killMin, killMax] = options.killAfterMs ?? (options.databaseUrl === undefined ? [50, 600] : [300, 1500]);
   const rng = prng(options.seed);
   const int = (below: number) => Math.floor(rng() * below);
   const started = performance.now();
@@ -365,6 +388,7 @@ export async function crashCycles(options: CrashOptions): Promise<Summary> {
   const work = mkdtempSync(join(tmpdir(), 'artifactd-crash-'));
   const dataDir = join(work, 'data');
   mkdirSync(dataDir);
+  const storeArgs: StoreArgs = options.databaseUrl === undefined ? ['--data-dir', dataDir] : ['--database-url', options.databaseUrl];
 
   /** Known artifacts by id, and those among them with no operation in flight (pickable). */
   const live = new Map<string, Tracked>();
@@ -418,10 +442,11 @@ export async function crashCycles(options: CrashOptions): Promise<Summary> {
       idle = [...live.values()];
 
       // 1. start; the store holds exactly what the previous cycle verified and left.
-      server = await startServer(options.command, work, dataDir);
+      server = await startServer(options.command, work, storeArgs);
       const before = await call(server.base, 'POST', '/api/artifacts/count', {});
       if (!before.answered || before.status !== 200 || before.body !== live.size) {
-        v(`after a clean restart POST /api/artifacts/count gave ${describe(before)}, expected ${live.size}`);
+        const hint = cycle === 1 && options.databaseUrl !== undefined ? ' (give an empty database)' : '';
+        v(`${cycle === 1 ? 'at the start' : 'after a clean restart'} POST /api/artifacts/count gave ${describe(before)}, expected ${live.size}${hint}`);
       }
 
       // 2. load.
@@ -504,8 +529,8 @@ export async function crashCycles(options: CrashOptions): Promise<Summary> {
       server = undefined;
 
       // 4. restart and verify.
-      options.beforeRestart?.(dataDir, cycle);
-      server = await startServer(options.command, work, dataDir);
+      await options.beforeRestart?.(dataDir, cycle);
+      server = await startServer(options.command, work, storeArgs);
       const verifying = server.base;
       const get = (path: string) => call(verifying, 'GET', path);
       const post = (path: string, body: unknown) => call(verifying, 'POST', path, body);
@@ -639,7 +664,7 @@ export async function crashCycles(options: CrashOptions): Promise<Summary> {
       }
 
       // 4e. the invariant checker, as a second process on the live store.
-      const check = await runCheck(options.command, work, dataDir);
+      const check = await runCheck(options.command, work, storeArgs);
       let checked: { ok?: boolean; findings?: string[]; counts?: { artifacts?: number } } | undefined;
       try {
         checked = JSON.parse(check.stdout);
@@ -718,13 +743,17 @@ export async function crashCycles(options: CrashOptions): Promise<Summary> {
 // ── command line ─────────────────────────────────────────────────────────────────────────────
 
 const USAGE = `usage: bun scripts/crash.ts [--cycles N] [--binary PATH | --source] [--writers N] [--seed N] [--keep] [--json]
+                           [--database-url URL | --postgres]
   --cycles N     crash/restart cycles on one data dir (default 5)
   --binary PATH  the executable under test (default dist/artifactd; build it with npm run build)
   --source       run \`bun src/main.ts\` instead of an executable
   --writers N    concurrent writer loops (default 16)
   --seed N       seed of every random choice (default: random, printed)
   --keep         leave the data dir in place (it is always kept when a violation is found)
-  --json         print a JSON summary as the last line`;
+  --json         print a JSON summary as the last line
+  --database-url URL
+                 run against this PostgreSQL database (empty at the start; left as the run leaves it)
+  --postgres     run against a throwaway PostgreSQL cluster (this machine's initdb, removed afterwards)`;
 
 function usage(message: string): never {
   console.error(`crash: ${message}\n${USAGE}`);
@@ -752,6 +781,8 @@ async function cli(argv: string[]): Promise<number> {
           seed: { type: 'string' },
           keep: { type: 'boolean' },
           json: { type: 'boolean' },
+          'database-url': { type: 'string' },
+          postgres: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       }).values;
@@ -787,6 +818,28 @@ async function cli(argv: string[]): Promise<number> {
     label = relative(process.cwd(), binary) || binary;
   }
 
+  if (values.postgres && values['database-url'] !== undefined) usage('--database-url and --postgres exclude each other');
+  let databaseUrl = values['database-url'];
+  let where = 'LMDB';
+  if (databaseUrl !== undefined) {
+    const { parseDatabaseUrl, redactDatabaseUrl } = await import('../src/store/postgres/url.ts');
+    try {
+      parseDatabaseUrl(databaseUrl);
+    } catch (error) {
+      usage(`--database-url: ${(error as Error).message}`);
+    }
+    where = `PostgreSQL ${redactDatabaseUrl(databaseUrl)}`;
+  } else if (values.postgres) {
+    // The tests' throwaway cluster: started here, removed when this process exits.
+    const { freshDatabase, testDatabaseUrl } = await import('../test/postgres/cluster.ts');
+    if ((await testDatabaseUrl()) === null) {
+      console.error('crash: --postgres needs PostgreSQL\'s binaries (initdb, pg_ctl, postgres): apt-get install postgresql');
+      return 2;
+    }
+    databaseUrl = (await freshDatabase('crash')).url;
+    where = `PostgreSQL (throwaway cluster) ${databaseUrl}`;
+  }
+
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       console.error(`\ncrash: ${signal}, stopping`);
@@ -795,8 +848,8 @@ async function cli(argv: string[]): Promise<number> {
     });
   }
 
-  console.log(`crash: seed ${seed}, ${cycles} cycles, ${writers} writers, ${label}`);
-  const summary = await crashCycles({ cycles, command, writers, seed, keep: values.keep === true });
+  console.log(`crash: seed ${seed}, ${cycles} cycles, ${writers} writers, ${label}, ${where}`);
+  const summary = await crashCycles({ cycles, command, writers, seed, keep: values.keep === true, databaseUrl });
   const seconds = (summary.elapsedMs / 1000).toFixed(1);
   console.log(
     `crash: ${summary.cycles} cycles, ${summary.writesAcknowledged} writes acknowledged, ${summary.writesFound} found, ${summary.writesLost} lost ` +
@@ -807,7 +860,7 @@ async function cli(argv: string[]): Promise<number> {
     // Each violation was printed under its cycle.
     console.log(`crash: FAILED with ${summary.violations.length} violation${summary.violations.length === 1 ? '' : 's'} (seed ${summary.seed})`);
   }
-  if (summary.kept) console.log(`crash: data dir kept at ${summary.dataDir}`);
+  if (summary.kept && databaseUrl === undefined) console.log(`crash: data dir kept at ${summary.dataDir}`);
   if (values.json) {
     const { cycleReports, ...rest } = summary;
     console.log(JSON.stringify({ ...rest, cycleReports: cycleReports.map(({ violations, ...r }) => r) }));
