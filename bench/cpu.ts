@@ -39,12 +39,16 @@ export class CpuWindow {
   private readonly machine = machineTicks();
   private readonly ours: number;
 
-  constructor(private readonly pids: number[]) {
+  /** `extra`: more ticks of the bench's own (the PostgreSQL process tree with --postgres). */
+  constructor(
+    private readonly pids: number[],
+    private readonly extra: () => number = () => 0,
+  ) {
     this.ours = this.ownTicks();
   }
 
   private ownTicks(): number {
-    return processTicks('self', true) + this.pids.reduce((sum, pid) => sum + processTicks(pid, false), 0);
+    return processTicks('self', true) + this.pids.reduce((sum, pid) => sum + processTicks(pid, false), 0) + this.extra();
   }
 
   end(): CpuUse {
@@ -60,12 +64,12 @@ export class CpuWindow {
  * Waits (up to `maxSeconds`) until other processes use under `threshold` cores over a 1 s
  * window, so a size's load does not start beside a test suite. Returns the last reading.
  */
-export async function waitForQuiet(pids: number[], maxSeconds: number, threshold = 0.1): Promise<{ use: CpuUse; waited: number }> {
+export async function waitForQuiet(pids: number[], maxSeconds: number, threshold = 0.1, extra?: () => number): Promise<{ use: CpuUse; waited: number }> {
   const started = performance.now();
   let use: CpuUse;
   let announced = false;
   for (;;) {
-    const window = new CpuWindow(pids);
+    const window = new CpuWindow(pids, extra);
     await Bun.sleep(1000);
     use = window.end();
     const waited = (performance.now() - started) / 1000;

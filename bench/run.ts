@@ -20,6 +20,7 @@ import { CpuWindow, waitForQuiet, type CpuUse } from './cpu.ts';
 import { cleanup, installExitHandlers, removeDirOnExit } from './procs.ts';
 import { dirSize, MemSampler, readMem, startArtifactd, startCeiling, type Mem, type Running } from './server.ts';
 import { keptSection, withSection } from './queries/report.ts';
+import { keptPostgresSection, withPostgresSection } from './pg-section.ts';
 import { ensureWrk, runWrk, writeRequests, type Req } from './wrk.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -187,7 +188,9 @@ function tail(file: string, lines = 25): string {
 /** The file's section written by `--queries` (bench/queries/report.ts), kept under the new tables. */
 function withQueries(file: string, md: string): string {
   const kept = keptSection(file);
-  return kept ? withSection(md, kept) : md;
+  const pg = keptPostgresSection(file);
+  const out = kept ? withSection(md, kept) : md;
+  return pg ? withPostgresSection(out, pg) : out;
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -359,7 +362,11 @@ async function main(): Promise<void> {
   if (opts.keep) console.log(`kept: ${[work, ...dataDirs].join(' ')}`);
 }
 
-if (process.argv.includes('--queries')) {
+if (process.argv.includes('--postgres')) {
+  // The same scenarios over LMDB and PostgreSQL, one and two instances: bench/postgres.ts (see bench/README.md).
+  const postgres = await import('./postgres.ts');
+  await postgres.runMain(process.argv.slice(2).filter((a) => a !== '--postgres'), { ensureBinary, gitCommit });
+} else if (process.argv.includes('--queries')) {
   // The query matrix beside SQLite: bench/queries/run.ts (see bench/README.md).
   const queries = await import('./queries/run.ts');
   await queries.main(process.argv.slice(2).filter((a) => a !== '--queries'), { ensureBinary, gitCommit });

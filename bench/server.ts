@@ -15,9 +15,9 @@ export interface Running {
 }
 
 /** Starts a process, waits for `pattern` (capturing the port) on stdout, logs output to `log`. */
-async function startListening(cmd: string[], pattern: RegExp, log: string, label: string): Promise<Running> {
+async function startListening(cmd: string[], pattern: RegExp, log: string, label: string, env?: Record<string, string>): Promise<Running> {
   writeFileSync(log, `$ ${cmd.join(' ')}\n`);
-  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore', ...(env ? { env: { ...process.env, ...env } } : {}) });
   track(proc);
   let port: string | undefined;
   const seen = new Promise<string>((resolve, reject) => {
@@ -78,12 +78,20 @@ async function waitFor(url: string, label: string, seconds = 30): Promise<void> 
  * requests a second they would fill the log file — and on for the one scenario that measures
  * what they cost (`requestLogs`).
  */
-export async function startArtifactd(binary: string, dataDir: string, log: string, { requestLogs = false } = {}): Promise<Running> {
+export async function startArtifactd(
+  binary: string,
+  dataDir: string,
+  log: string,
+  { requestLogs = false, databaseUrl, extraArgs = [], env }: { requestLogs?: boolean; databaseUrl?: string; extraArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<Running> {
+  // With `databaseUrl` the store is PostgreSQL (`--database-url`) and `dataDir` is not used.
+  const store = databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', dataDir];
   const running = await startListening(
-    [binary, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(requestLogs ? [] : ['--log-level', 'warning'])],
+    [binary, 'serve', '--host', '127.0.0.1', '--port', '0', ...store, ...(requestLogs ? [] : ['--log-level', 'warning']), ...extraArgs],
     /serving the Prefect API at http:\/\/127\.0\.0\.1:(\d+)\/api/,
     log,
     requestLogs ? 'artifactd (request logs on)' : 'artifactd',
+    env,
   );
   await waitFor(`${running.url}/api/health`, 'artifactd');
   return running;

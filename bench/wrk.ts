@@ -112,6 +112,12 @@ export interface WrkOptions {
   seconds: number;
   connections: number;
   threads: number;
+  /**
+   * More servers to share the load with `url`'s: wrk thread i connects to the i-th of
+   * [url's port, …ports] (round-robin), so with -t2 and two ports each server gets half the
+   * connections. Same host (127.0.0.1).
+   */
+  spreadPorts?: number[];
 }
 
 /** Runs wrk for `seconds` (killed if it overruns by 20 s) and parses its summary. */
@@ -130,7 +136,8 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     '--',
     o.requestFile,
   ];
-  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+  const ports = o.spreadPorts?.length ? [new URL(o.url).port, ...o.spreadPorts].join(',') : '';
+  const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore', env: { ...process.env, ARTIFACTD_BENCH_WRK_PORTS: ports } });
   track(proc);
   const guard = setTimeout(() => proc.kill('SIGKILL'), (o.seconds + 20) * 1000);
   try {

@@ -9,8 +9,18 @@ local requests = {}
 local count = 0
 local next_id = 1
 
+-- ARTIFACTD_BENCH_WRK_PORTS="P1,P2": thread i connects to 127.0.0.1:P((i-1) mod n + 1), so two
+-- servers share the load (bench/postgres.ts, two artifactd instances on one database).
+local ports = {}
+for port in string.gmatch(os.getenv("ARTIFACTD_BENCH_WRK_PORTS") or "", "[^,]+") do
+  ports[#ports + 1] = port
+end
+
 function setup(thread)
   thread:set("thread_id", next_id)
+  if #ports > 0 then
+    thread.addr = wrk.lookup("127.0.0.1", ports[((next_id - 1) % #ports) + 1])[1]
+  end
   next_id = next_id + 1
 end
 

@@ -1,0 +1,25 @@
+/**
+ * The PostgreSQL section of bench/RESULTS.md (written by `npm run bench -- --postgres`, kept by the
+ * main bench when it rewrites the file), between these markers. Its own module, so the main bench
+ * does not load the PostgreSQL code.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+export const BEGIN = '<!-- postgres:begin (written by npm run bench -- --postgres) -->';
+export const END = '<!-- postgres:end -->';
+
+export function withPostgresSection(text: string, section: string): string {
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (start !== -1 && end > start) return text.slice(0, start) + section + text.slice(end + END.length);
+  return `${text.trimEnd()}\n\n${section}\n`;
+}
+
+/** For the main bench: the PostgreSQL section of the file it is about to overwrite, if any. */
+export function keptPostgresSection(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  return start !== -1 && end > start ? text.slice(start, end + END.length) : undefined;
+}

@@ -1,0 +1,171 @@
+/**
+ * Seeds a PostgreSQL database with exactly what an LMDB store (seeded by bench/seed.ts) holds, so
+ * both backends serve the same records and the ratios compare like with like.
+ *
+ * The schema is the server's own (`PostgresStore.open` applies the migrations). Rows are written
+ * straight into the tables in multi-row INSERTs, with the values the server's writes give them:
+ * the run tables through schema-runs.ts's `flowRow`/`flowRunRow`/… (the functions the
+ * repositories insert with), artifacts and collections column for column from the records
+ * (`metadata_` as `metadataText`, times as bigint µs) — collections as LMDB keeps them, i.e. the
+ * newest version per key mirrored, which is what `artifactd check` verifies on PostgreSQL too.
+ *
+ * For speed at 1M: the artifact tables' secondary indexes are dropped before the load and made
+ * again after it from their own definitions (pg_indexes), the session writes with
+ * `synchronous_commit = off` (the seed is not what is measured; a CHECKPOINT at the end makes it
+ * durable anyway), then VACUUM ANALYZE (statistics and the visibility map, as a database that
+ * autovacuum has seen would have).
+ */
+import { SQL } from 'bun';
+import { LmdbStore } from '../src/store/lmdb/store.ts';
+import { PostgresStore } from '../src/store/postgres/store.ts';
+import { metadataText } from '../src/store/postgres/artifacts.ts';
+import {
+  DEPLOYMENT_COLUMNS,
+  deploymentRow,
+  FLOW_COLUMNS,
+  FLOW_RUN_COLUMNS,
+  flowRow,
+  flowRunRow,
+  TASK_RUN_COLUMNS,
+  taskRunRow,
+} from '../src/store/postgres/schema-runs.ts';
+import type { ArtifactRecord, CollectionRecord } from '../src/store/records.ts';
+
+const CASTS: Record<string, string> = {
+  created: 'bigint',
+  updated: 'bigint',
+  start_time: 'bigint',
+  expected_start_time: 'bigint',
+  next_scheduled_start_time: 'bigint',
+  end_time: 'bigint',
+  tags: 'text[]',
+  name_key: 'bytea',
+  idempotency_key_key: 'bytea',
+  task_key_key: 'bytea',
+  dynamic_key_key: 'bytea',
+  concurrency_limit: 'float8',
+  paused: 'boolean',
+};
+
+const ARTIFACT_COLUMNS = ['id', 'created', 'updated', 'key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
+const COLLECTION_COLUMNS = [...ARTIFACT_COLUMNS, 'latest_id'] as const;
+
+const artifactRow = (r: ArtifactRecord): unknown[] => [
+  r.id,
+  String(r.created),
+  String(r.updated),
+  r.key,
+  r.type,
+  r.description,
+  r.data,
+  metadataText(r.metadata),
+  r.flowRunId,
+  r.taskRunId,
+];
+const collectionRow = (c: CollectionRecord): unknown[] => [...artifactRow(c), c.latestId];
+
+/** `INSERT INTO table (cols) VALUES (…), (…)` for `rows` rows. */
+function insertMany(table: string, columns: readonly string[], rows: number): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const base = r * columns.length;
+    tuples.push(`(${columns.map((c, i) => `$${base + i + 1}${CASTS[c] ? `::${CASTS[c]}` : ''}`).join(', ')})`);
+  }
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+}
+
+export interface PgSeeded {
+  seconds: number;
+  rows: Record<string, number>;
+  /** seconds spent making the dropped indexes again */
+  indexSeconds: number;
+  /** the database's size after the load (pg_database_size) */
+  bytes: number;
+}
+
+/** Copies the LMDB store at `lmdbDir` into the (empty) database at `url`. */
+export async function seedPostgresFromLmdb(lmdbDir: string, url: string, log = console.log): Promise<PgSeeded> {
+  const started = performance.now();
+  await (await PostgresStore.open(url)).close(); // the server's schema, by its migrations
+  const sql = new SQL({ url, max: 3, prepare: false });
+  const lmdb = LmdbStore.open(lmdbDir);
+  const rows: Record<string, number> = {};
+  try {
+    await sql.unsafe('SET synchronous_commit = off');
+    const indexes = (await sql.unsafe(
+      `SELECT indexname, indexdef FROM pg_indexes
+       WHERE schemaname = 'public' AND tablename IN ('artifact', 'artifact_collection')
+         AND indexname NOT IN (SELECT conname FROM pg_constraint)`,
+    )) as { indexname: string; indexdef: string }[];
+    for (const ix of indexes) await sql.unsafe(`DROP INDEX "${ix.indexname}"`);
+
+    /** Inserts `source` rows in statements of ≤ 60,000 parameters, two statements in flight. */
+    const load = async <T>(table: string, columns: readonly string[], source: Iterable<T>, toRow: (t: T) => unknown[]) => {
+      const per = Math.min(2000, Math.floor(60_000 / columns.length));
+      const t0 = performance.now();
+      let count = 0;
+      let batch: unknown[] = [];
+      let inBatch = 0;
+      const inFlight = new Set<Promise<unknown>>();
+      // Each statement runs on its own pooled connection with synchronous_commit off.
+      const send = async (values: unknown[], n: number) => {
+        await sql.begin(async (tx) => {
+          await tx.unsafe('SET LOCAL synchronous_commit = off');
+          await tx.unsafe(insertMany(table, columns, n), values);
+        });
+      };
+      for (const item of source) {
+        batch.push(...toRow(item));
+        inBatch++;
+        count++;
+        if (inBatch === per) {
+          const p = send(batch, inBatch).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          batch = [];
+          inBatch = 0;
+          if (inFlight.size >= 2) await Promise.race(inFlight);
+        }
+      }
+      if (inBatch > 0) {
+        const p = send(batch, inBatch).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await Promise.all(inFlight);
+      rows[table] = count;
+      const s = (performance.now() - t0) / 1000;
+      log(`  postgres ${table}: ${count.toLocaleString('en-US')} rows in ${s.toFixed(1)} s (${Math.round(count / Math.max(s, 1e-3)).toLocaleString('en-US')}/s)`);
+    };
+    const { dbs } = lmdb;
+    const values = <T>(db: { getRange(): Iterable<{ value: T }> }) => ({
+      *[Symbol.iterator]() {
+        for (const { value } of db.getRange()) yield value;
+      },
+    });
+    await load('flow', FLOW_COLUMNS, values(dbs.flows), flowRow);
+    await load('deployment', DEPLOYMENT_COLUMNS, values(dbs.deployments), deploymentRow);
+    // Sub-flow runs point at task runs (no foreign key), task runs at flow runs: this order works.
+    await load('flow_run', FLOW_RUN_COLUMNS, values(dbs.flowRuns), flowRunRow);
+    await load('task_run', TASK_RUN_COLUMNS, values(dbs.taskRuns), taskRunRow);
+    await load('artifact_collection', COLLECTION_COLUMNS, values(dbs.collections), collectionRow);
+    await load('artifact', ARTIFACT_COLUMNS, values(dbs.artifacts), artifactRow);
+
+    const t0 = performance.now();
+    await Promise.all(
+      indexes.map((ix) =>
+        sql.begin(async (tx) => {
+          await tx.unsafe(`SET LOCAL maintenance_work_mem = '256MB'`);
+          await tx.unsafe(ix.indexdef);
+        }),
+      ),
+    );
+    const indexSeconds = (performance.now() - t0) / 1000;
+    log(`  postgres: ${indexes.length} indexes made again in ${indexSeconds.toFixed(1)} s`);
+    await sql.unsafe('VACUUM ANALYZE');
+    await sql.unsafe('CHECKPOINT');
+    const [{ bytes }] = await sql.unsafe('SELECT pg_database_size(current_database()) AS bytes');
+    return { seconds: (performance.now() - started) / 1000, rows, indexSeconds, bytes: Number(bytes) };
+  } finally {
+    await lmdb.close();
+    await sql.close({ timeout: 5 });
+  }
+}
