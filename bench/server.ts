@@ -202,3 +202,10 @@ export function dirSize(dir: string): DiskSize {
   }
   return total;
 }
+
+/** An artifactd started by another command line (e.g. from source under a profiler): waits for its start line and `/api/health`. */
+export async function startListeningCommand(cmd: string[], log: string): Promise<Running> {
+  const running = await startListening(cmd, /serving the Prefect API at http:\/\/127\.0\.0\.1:(\d+)\/api/, log, 'artifactd');
+  await waitFor(`${running.url}/api/health`, 'artifactd');
+  return running;
+}
