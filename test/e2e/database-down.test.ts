@@ -69,6 +69,77 @@ async function call(base: string, method: string, path: string, body?: unknown):
   }
 }
 
+/**
+ * A loopback TCP proxy in front of the test cluster that can stop answering, as a network
+ * partition or a frozen database host does: `freeze()` drops every byte both ways and leaves new
+ * connections accepted but unanswered; `thaw()` resets every connection opened so far (as a
+ * healed partition leaves them) and forwards again.
+ */
+async function partitionProxy(target: { hostname: string; port: number }) {
+  type Pair = { client: import('bun').Socket<{ upstream?: import('bun').Socket<unknown>; pending: Uint8Array[] }>; upstream?: import('bun').Socket<unknown> };
+  const pairs = new Set<Pair>();
+  let frozen = false;
+  const listener = Bun.listen<{ upstream?: import('bun').Socket<unknown>; pending: Uint8Array[]; pair?: Pair }>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      open(client) {
+        client.data = { pending: [] };
+        const pair: Pair = { client: client as any };
+        client.data.pair = pair;
+        pairs.add(pair);
+        if (frozen) return; // accepted, never answered
+        void Bun.connect({
+          ...target,
+          socket: {
+            open(upstream) {
+              pair.upstream = upstream;
+              client.data.upstream = upstream;
+              for (const chunk of client.data.pending) upstream.write(chunk);
+              client.data.pending = [];
+            },
+            data(_upstream, chunk) {
+              if (!frozen) client.write(chunk);
+            },
+            close() {
+              if (!frozen) client.end();
+            },
+            error() {},
+          },
+        }).catch(() => client.end());
+      },
+      data(client, chunk) {
+        if (frozen) return;
+        if (client.data.upstream) client.data.upstream.write(chunk);
+        else client.data.pending.push(new Uint8Array(chunk));
+      },
+      close(client) {
+        client.data.upstream?.end();
+        if (client.data.pair) pairs.delete(client.data.pair);
+      },
+      error() {},
+    },
+  });
+  return {
+    port: listener.port,
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      for (const pair of pairs) {
+        pair.client.terminate();
+        pair.upstream?.terminate();
+      }
+      pairs.clear();
+      frozen = false;
+    },
+    stop() {
+      this.thaw();
+      listener.stop(true);
+    },
+  };
+}
+
 describe.skipIf(url === null)('PostgreSQL stopped under load', () => {
   test('503 in Prefect shape within a bounded time, ready 503, health 200, no crash, and service resumes by itself', async () => {
     const db = await freshDatabase('database_down');
@@ -230,6 +301,85 @@ describe.skipIf(url === null)('PostgreSQL stopped under load', () => {
     } finally {
       if (stopped) await startCluster();
       if (server) await server.kill();
+      await db.drop().catch(() => {});
+    }
+  }, 150_000);
+
+  // TODO — fails today, so it only runs with `npm test -- --todo test/e2e/database-down.test.ts`:
+  // while the database does not answer, requests on connections already pooled hang (the
+  // client waits 30 s and gives up; artifactd had not answered) because `statement_timeout` is
+  // enforced by the server, which never sees the statement, and Bun's client has no deadline of
+  // its own for a query on an open connection. `/api/ready` is fine (503 after its own 2 s
+  // race). The fix is a client-side deadline in src/store/postgres/db.ts (unsafe/transaction:
+  // StoreUnavailableError once connect + statement timeout have passed without an answer, and
+  // the connection dropped rather than reused); turn this back into `test` with it.
+  test.todo('a database that stops answering (partition): 503 within the connect and statement timeouts, and service resumes when it answers again', async () => {
+    const db = await freshDatabase('database_partition');
+    const target = new URL(db.url);
+    const proxy = await partitionProxy({ hostname: target.hostname, port: Number(target.port) });
+    let server: ServerProcess | undefined;
+    try {
+      const viaProxy = `postgres://postgres@127.0.0.1:${proxy.port}${target.pathname}`;
+      server = await startServer(COMMAND, work, [
+        '--database-url',
+        viaProxy,
+        '--database-connect-timeout',
+        String(CONNECT_TIMEOUT_S),
+        '--database-statement-timeout',
+        String(STATEMENT_TIMEOUT_S),
+        '--log-level',
+        'warning',
+      ]);
+      const base = server.base;
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const reply = await call(base, 'POST', '/artifacts/', { key: `p${i % 2}`, type: 'markdown', data: `before ${i}` });
+        expect(reply.status).toBe(201);
+        ids.push(reply.body.id);
+      }
+      // Warm pooled connections, then the partition.
+      await Promise.all(Array.from({ length: 8 }, (_, i) => call(base, 'GET', `/artifacts/${ids[i]}`)));
+      proxy.freeze();
+      const frozenAt = performance.now();
+      const replies = await Promise.all([
+        call(base, 'POST', '/artifacts/', { key: 'p0', type: 'markdown', data: 'during' }),
+        call(base, 'GET', `/artifacts/${ids[0]}`),
+        call(base, 'POST', '/artifacts/filter', { limit: 3 }),
+        call(base, 'PATCH', `/artifacts/${ids[1]}`, { data: 'during' }),
+        call(base, 'GET', '/artifacts/p1/latest'),
+        ...Array.from({ length: 8 }, () => call(base, 'POST', '/artifacts/count', {})),
+      ]);
+      const ready = await call(base, 'GET', '/ready');
+      const health = await call(base, 'GET', '/health');
+      console.log(`partition: answers after ${replies.map((r) => `${r.status}@${Math.round(r.ms)}ms`).join(', ')}; ready ${ready.status}@${Math.round(ready.ms)}ms`);
+      const bound = (CONNECT_TIMEOUT_S + STATEMENT_TIMEOUT_S) * 1000 + ANSWER_WITHIN_MS;
+      for (const reply of replies) {
+        expect({ status: reply.status, body: reply.body }).toEqual({ status: 503, body: UNAVAILABLE });
+        expect(reply.ms).toBeLessThan(bound);
+      }
+      expect({ status: ready.status, body: ready.body }).toEqual({ status: 503, body: { message: 'Database is not available' } });
+      expect({ status: health.status, body: health.body }).toEqual({ status: 200, body: true });
+      expect(server.running).toBe(true);
+
+      proxy.thaw();
+      const thawedAt = performance.now();
+      let last: Reply | undefined;
+      while (performance.now() < thawedAt + 30_000) {
+        last = await call(base, 'POST', '/artifacts/', { key: 'p0', type: 'markdown', data: 'after' });
+        if (last.status === 201) break;
+        await Bun.sleep(50);
+      }
+      expect(last?.status).toBe(201);
+      console.log(`partition: frozen ${Math.round(thawedAt - frozenAt)} ms; first acknowledged write ${Math.round(performance.now() - thawedAt)} ms after it healed`);
+      for (const id of ids) expect((await call(base, 'GET', `/artifacts/${id}`)).status).toBe(200);
+      expect((await call(base, 'GET', '/ready')).status).toBe(200);
+      const checked = await runCheck(COMMAND, work, ['--database-url', db.url]);
+      expect(JSON.parse(checked.stdout)).toMatchObject({ ok: true, findings: [] });
+      expect(await server.stop()).toBe(0);
+      server = undefined;
+    } finally {
+      if (server) await server.kill();
+      proxy.stop();
       await db.drop().catch(() => {});
     }
   }, 150_000);
