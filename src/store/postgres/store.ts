@@ -17,6 +17,7 @@ import { PostgresFlowRuns } from './flow-runs.ts';
 import { PostgresFlows } from './flows.ts';
 import { migrate } from './migrations.ts';
 import { PostgresTaskRuns } from './task-runs.ts';
+import { postgresTransfer } from './transfer.ts';
 
 export interface PostgresOptions {
   /** How long establishing a connection may take (default 10 s). */
@@ -47,14 +48,7 @@ export class PostgresStore implements Store {
     this.taskRuns = new PostgresTaskRuns(db);
     this.deployments = new PostgresDeployments(db);
     this.csrfTokens = new PostgresCsrfTokens(db);
-    this.transfer = {
-      openExport: () => {
-        throw new Error('export from PostgreSQL is not implemented yet');
-      },
-      importer: () => {
-        throw new Error('import into PostgreSQL is not implemented yet');
-      },
-    };
+    this.transfer = postgresTransfer(db);
   }
 
   /**
