@@ -9,13 +9,15 @@
  *                                          `store` is the storage contract only
  *
  * For PostgreSQL each harness gets a database of its own in the process's throwaway cluster
- * (test/postgres/cluster.ts). Every harness's `close()` checks the store's invariants
+ * (test/postgres/cluster.ts), copied from a template migrated once. Every harness's `close()`
+ * checks the store's invariants
  * (`store.check()` must be empty), closes the store and removes what it made — the directory, or
  * the database. The suites that run per backend use `describeBackends` (test/backends.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SQL } from 'bun';
 import { createApp, type App } from '../src/app.ts';
 import { DEFAULTS, type Config } from '../src/config.ts';
 import type { Store } from '../src/store/contract.ts';
@@ -75,32 +77,79 @@ function lmdbHarness(overrides: Partial<Config>): LmdbHarness {
   return assemble('lmdb', store, dir, overrides, () => rmSync(dir, { recursive: true, force: true })) as LmdbHarness;
 }
 
+type PostgresStoreClass = typeof import('../src/store/postgres/store.ts').PostgresStore;
+
 /**
- * A PostgreSQL harness: a fresh database and `PostgresStore.open` on it. The store's module is
- * imported here, not at the top of this file, so that the LMDB suites run while it is missing or
- * broken; then every PostgreSQL variant fails with the import's error (never a silent skip).
+ * The store's module, imported here rather than at the top of this file, so that the LMDB suites
+ * run while it is missing or broken; then every PostgreSQL variant fails with the import's error
+ * (never a silent skip).
  */
-async function postgresHarness(overrides: Partial<Config>): Promise<Harness> {
-  let PostgresStore: typeof import('../src/store/postgres/store.ts').PostgresStore;
+async function postgresStoreClass(): Promise<PostgresStoreClass> {
   try {
-    ({ PostgresStore } = await import('../src/store/postgres/store.ts'));
+    return (await import('../src/store/postgres/store.ts')).PostgresStore;
   } catch (error) {
     throw new Error(`the PostgreSQL harness cannot load src/store/postgres/store.ts: ${(error as Error).stack ?? error}`);
   }
-  const { freshDatabase } = await import('./postgres/cluster.ts');
-  const database = await freshDatabase('api');
+}
+
+/**
+ * Databases for the PostgreSQL harnesses: each a copy of one template database that this process
+ * migrated once (`CREATE DATABASE … TEMPLATE`), because migrating every test's database would
+ * cost more than most tests. Dropped in the background, one after another, after their test.
+ */
+interface Databases {
+  admin: SQL;
+  template: string;
+  base: string;
+  /** ` STRATEGY FILE_COPY` where the server has it (15+): faster than WAL_LOG for a small database. */
+  strategy: string;
+  made: number;
+  drops: Promise<void>;
+}
+let databases: Promise<Databases> | undefined;
+
+function postgresDatabases(PostgresStore: PostgresStoreClass): Promise<Databases> {
+  databases ??= (async () => {
+    const { freshDatabase, testDatabaseUrl } = await import('./postgres/cluster.ts');
+    const url = await testDatabaseUrl();
+    if (url === null) throw new Error('the PostgreSQL harness needs PostgreSQL: there is none on this machine');
+    const template = await freshDatabase('api_template');
+    const migrated = await PostgresStore.open(template.url);
+    await migrated.close();
+    const admin = new SQL(url, { max: 2 });
+    const [{ version }] = await admin`select current_setting('server_version_num')::int as version`;
+    const strategy = version >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    return { admin, template: template.name, base: template.url.slice(0, template.url.lastIndexOf('/') + 1), strategy, made: 0, drops: Promise.resolve() };
+  })();
+  // A failed setup is tried again by the next harness (and fails that test too).
+  databases.catch(() => (databases = undefined));
+  return databases;
+}
+
+/** A PostgreSQL harness: a fresh, migrated database of its own and `PostgresStore.open` on it. */
+async function postgresHarness(overrides: Partial<Config>): Promise<Harness> {
+  const PostgresStore = await postgresStoreClass();
+  const dbs = await postgresDatabases(PostgresStore);
+  const name = `api_${process.pid}_${++dbs.made}`;
+  await dbs.admin.unsafe(`CREATE DATABASE "${name}" TEMPLATE "${dbs.template}"${dbs.strategy}`);
+  const drop = () => {
+    dbs.drops = dbs.drops.then(() => dbs.admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+      () => {},
+      (error) => console.warn(`test database ${name} not dropped: ${error}`),
+    );
+  };
   const dir = tempDir();
   let store: Store;
   try {
-    store = await PostgresStore.open(database.url);
+    store = await PostgresStore.open(`${dbs.base}${name}`);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    await database.drop();
+    drop();
     throw error;
   }
-  return assemble('postgresql', store, dir, overrides, async () => {
+  return assemble('postgresql', store, dir, overrides, () => {
     rmSync(dir, { recursive: true, force: true });
-    await database.drop();
+    drop();
   });
 }
 
