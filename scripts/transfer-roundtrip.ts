@@ -102,11 +102,17 @@ export async function seedVaried(dir: string, n: number): Promise<{ ids: string[
       ids.push(...made.map((r) => r.id));
     }
     // PATCHes (latest versions and older ones) and deletes of latest versions (collections fall back).
-    for (let i = 0; i < n; i += 97) await store.artifacts.update(ids[i], { description: `patched ${i}`, data: '[1, 2, 3]' });
+    // Issued together, so that lmdb-js folds them into a few durable transactions (one at a time
+    // would wait for a sync each); every one touches a different artifact or key.
+    const patches: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i += 97) patches.push(store.artifacts.update(ids[i], { description: `patched ${i}`, data: '[1, 2, 3]' }));
+    await Promise.all(patches);
+    const deletes: Promise<unknown>[] = [];
     for (let k = 0; k < keys; k += 53) {
       const latest = store.artifacts.latestByKey(`report-${k}`);
-      if (latest) await store.artifacts.delete(latest.latestId);
+      if (latest) deletes.push(store.artifacts.delete(latest.latestId));
     }
+    await Promise.all(deletes);
     const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(n / 500)) === 0);
     return { ids: sample, keys: Array.from({ length: Math.min(keys, 300) }, (_, k) => `report-${Math.floor((k * keys) / Math.min(keys, 300))}`) };
   } finally {
