@@ -209,10 +209,13 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
 
   test('a record the database refuses costs only its own line; the rest of its batch is kept', async () => {
     const store = await pg();
-    // PostgreSQL text cannot hold NUL: this description is refused by the database itself.
-    const outcomes = await importLines(store, [artifact(1, 'k', 10), artifact(2, 'k', 20, { description: 'a\u0000b' }), artifact(3, null, 30), artifact(4, 'j', 5)]);
+    // The database itself refuses artifact 2 (a trigger standing in for any failure mid-write).
+    await store.db.unsafe(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id = '${ID(2)}' THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$`);
+    await store.db.unsafe('CREATE TRIGGER refuse BEFORE INSERT ON artifact FOR EACH ROW EXECUTE FUNCTION refuse()');
+    const outcomes = await importLines(store, [artifact(1, 'k', 10), artifact(2, 'k', 20), artifact(3, null, 30), artifact(4, 'j', 5)]);
     expect(outcomes[1]).toBe('added');
-    expect(outcomes[2]).toEqual({ error: expect.stringMatching(/^not written: /) });
+    expect(outcomes[2]).toEqual({ error: expect.stringMatching(/^not written: .*disk on fire/) });
     expect(outcomes[3]).toBe('added');
     expect(outcomes[4]).toBe('added');
     expect(await store.artifacts.get(ID(2))).toBeUndefined();
