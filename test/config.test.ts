@@ -99,7 +99,10 @@ test('database timeouts: flags (seconds or ISO-8601), then Prefect’s settings 
     databaseUrl: 'postgres://h/db',
     databaseConnectTimeoutMs: 1000,
     databaseStatementTimeoutMs: 10_000,
+    databasePoolSize: 10,
   });
+  expect(databaseSettings({ 'database-pool-size': '32' }, {}).databasePoolSize).toBe(32);
+  expect(() => databaseSettings({ 'database-pool-size': '0' }, {})).toThrow(/invalid database pool size "0"/);
 });
 
 test('serve lists the database flags with their environment variables and defaults', () => {

@@ -19,6 +19,7 @@
 import type { Sort } from '../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/filters.ts';
 import type { Params } from './params.ts';
+import { toPgText } from './text.ts';
 
 export const TRUE = 'TRUE';
 export const FALSE = 'FALSE';
@@ -53,22 +54,24 @@ export function combineSql(conditions: string[], operator: 'and_' | 'or_' = 'and
 }
 
 /** `column` is one of `values` (never NULL; none: FALSE). */
-export function anyCond(column: string, values: readonly string[]): Cond {
-  if (values.length === 0) return FALSE;
+export function anyCond(column: string, raw: readonly string[]): Cond {
+  if (raw.length === 0) return FALSE;
+  const values = raw.map(toPgText); // as the columns hold them (text.ts)
   if (values.length === 1) return { sql: (p) => `${column} = ${p.add(values[0])}` };
   return { sql: (p) => `${column} = ANY(${p.add([...values])}::text[])` };
 }
 
 /** `column` is set and none of `values` (none: TRUE, NULLs included). */
-export function noneCond(column: string, values: readonly string[]): Cond {
-  if (values.length === 0) return TRUE;
+export function noneCond(column: string, raw: readonly string[]): Cond {
+  if (raw.length === 0) return TRUE;
+  const values = raw.map(toPgText);
   if (values.length === 1) return { sql: (p) => `(${column} IS NOT NULL AND ${column} <> ${p.add(values[0])})` };
   return { sql: (p) => `(${column} IS NOT NULL AND NOT (${column} = ANY(${p.add([...values])}::text[])))` };
 }
 
 /** `like_`: an ASCII-case-insensitive substring match, `%` and `_` wildcards, no escape character. */
 export function likeCond(column: string, pattern: string): Cond {
-  return { sql: (p) => `(${column} ILIKE ${p.add(`%${pattern}%`)}::text COLLATE "C" ESCAPE '')` };
+  return { sql: (p) => `(${column} ILIKE ${p.add(`%${toPgText(pattern)}%`)}::text COLLATE "C" ESCAPE '')` };
 }
 
 type KeyFilter = { any_?: string[] | null; like_?: string | null; exists_?: boolean | null };

@@ -25,6 +25,7 @@ import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/fil
 import { newId } from '../ids.ts';
 import { storableKey } from '../index-keys.ts';
 import { artifactJson, collectionJson, latestByKeyJson, type ArtifactRecord, type CollectionRecord } from '../records.ts';
+import { toPgText, fromPgText } from './text.ts';
 import { Db, LOCKS, lockKey, lockKeys, run, type Runner, type Tx } from './db.ts';
 import { findArtifactsSql, findCollectionsSql, PostgresArtifactQueries } from './artifact-queries.ts';
 
@@ -57,9 +58,9 @@ export function toRecord(row: ArtifactRow): ArtifactRecord {
     id: row.id,
     created: Number(row.created),
     updated: Number(row.updated),
-    key: row.key,
-    type: row.type,
-    description: row.description,
+    key: fromPgText(row.key),
+    type: fromPgText(row.type),
+    description: fromPgText(row.description),
     data: row.data,
     metadata: row.metadata_ === null ? null : (JSON.parse(row.metadata_) as Record<string, string>),
     flowRunId: row.flow_run_id,
@@ -68,7 +69,7 @@ export function toRecord(row: ArtifactRow): ArtifactRecord {
 }
 
 export function toCollection(row: CollectionRow): CollectionRecord {
-  return { ...toRecord(row), key: row.key, latestId: row.latest_id };
+  return { ...toRecord(row), key: fromPgText(row.key), latestId: row.latest_id };
 }
 
 /** `metadata` as stored: JSON text (key order as the client sent it) or NULL. */
@@ -141,13 +142,13 @@ export class PostgresArtifacts implements ArtifactRepository {
 
   async create(input: NewArtifact): Promise<ArtifactRecord> {
     const id = newId();
-    const fields = [input.type, input.description, input.data, metadataText(input.metadata), input.flowRunId, input.taskRunId];
+    const fields = [toPgText(input.type), toPgText(input.description), input.data, metadataText(input.metadata), input.flowRunId, input.taskRunId];
     let created: number;
     if (input.key === null) {
       const [row] = await this.db.unsafe<{ created: string }>(INSERT_KEYLESS, [id, ...fields]);
       created = Number(row.created);
     } else {
-      const key = input.key;
+      const key = toPgText(input.key); // keys read back from rows below are in this form too
       created = await this.db.transaction(async (tx) => {
         await lockKey(tx, LOCKS.artifactKey, key);
         const [row] = await run<{ created: string }>(tx, INSERT_KEYED, [id, key, ...fields, newId()]);
@@ -211,7 +212,8 @@ export class PostgresArtifacts implements ArtifactRepository {
       for (const id of unique) {
         const record = records.get(id);
         if (!record) continue;
-        const isLatest = record.key !== null && latest.get(record.key) === id;
+        const key = toPgText(record.key); // as `latest` and the rows hold it
+        const isLatest = key !== null && latest.get(key) === id;
         if (spare && spare(record, isLatest)) continue;
         deleted.push(record);
         if (!isLatest) {
@@ -219,8 +221,8 @@ export class PostgresArtifacts implements ArtifactRepository {
           continue;
         }
         await flush(); // the next newest must be chosen among what remains
-        const [row] = await run<{ latest: string | null }>(tx, DELETE_KEYED, [record.key, id]);
-        latest.set(record.key!, row?.latest ?? null);
+        const [row] = await run<{ latest: string | null }>(tx, DELETE_KEYED, [key, id]);
+        latest.set(key!, row?.latest ?? null);
       }
       await flush();
       return deleted;
@@ -241,7 +243,7 @@ export class PostgresArtifacts implements ArtifactRepository {
 
   async latestByKey(key: string): Promise<CollectionRecord | undefined> {
     if (!storableKey(key)) return undefined;
-    const [row] = await this.db.unsafe<CollectionRow>(`SELECT ${COLLECTION_COLUMNS} FROM artifact_collection WHERE key = $1`, [key]);
+    const [row] = await this.db.unsafe<CollectionRow>(`SELECT ${COLLECTION_COLUMNS} FROM artifact_collection WHERE key = $1`, [toPgText(key)]);
     return row && toCollection(row);
   }
 
@@ -252,7 +254,7 @@ export class PostgresArtifacts implements ArtifactRepository {
 
   async isLatest(record: ArtifactRecord): Promise<boolean> {
     if (record.key === null) return false;
-    const rows = await this.db.unsafe('SELECT 1 FROM artifact_collection WHERE key = $1 AND latest_id = $2', [record.key, record.id]);
+    const rows = await this.db.unsafe('SELECT 1 FROM artifact_collection WHERE key = $1 AND latest_id = $2', [toPgText(record.key), record.id]);
     return rows.length > 0;
   }
 
@@ -297,7 +299,7 @@ async function updateRow(runner: Runner | Tx, id: string, key: string | null, pa
     sets.push(`${column} = $${values.length}`);
   };
   if (patch.data !== undefined) set('data', patch.data);
-  if (patch.description !== undefined) set('description', patch.description);
+  if (patch.description !== undefined) set('description', toPgText(patch.description));
   if (patch.metadata !== undefined) set('metadata_', metadataText(patch.metadata));
   const assignments = ['updated = now.t', ...sets].join(', ');
   const text =

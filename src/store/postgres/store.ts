@@ -103,10 +103,13 @@ export class PostgresStore implements Store {
   }
 
   /** The pool's series for `/metrics`: work through it, its use, its failures by kind. */
-  metricLines(): string[] {
+  async metricLines(): Promise<string[]> {
     const { stats, max } = this.db;
+    const [size] = await this.db.unsafe<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
     const family = (name: string, type: string, help: string) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
     return [
+      ...family('artifactd_store_size_bytes', 'gauge', "Size of the PostgreSQL database on disk (pg_database_size)."),
+      `artifactd_store_size_bytes ${size.bytes}`,
       ...family('artifactd_database_calls_total', 'counter', 'Statements and transactions run on the PostgreSQL pool.'),
       `artifactd_database_calls_total ${stats.calls}`,
       ...family('artifactd_database_call_seconds_total', 'counter', 'Time spent in them, in seconds (divide by the calls for the mean).'),

@@ -33,6 +33,7 @@ import { artifactJson, collectionJson, type ArtifactRecord } from '../records.ts
 import { headerLine, recordLine, type Counts, type Item, type Kind } from '../../transfer/format.ts';
 import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, metadataText, toCollection, toRecord, type ArtifactRow, type CollectionRow } from './artifacts.ts';
 import { LOCKS, lockKeys, run, translated, type Db, type Tx } from './db.ts';
+import { fromPgText, toPgText } from './text.ts';
 import {
   codeUnits,
   DEPLOYMENT_COLUMNS,
@@ -248,7 +249,7 @@ export class PostgresImporter implements ImportSession {
     // with the API's writers, which take one key, or deleteMany, which sorts too).
     const keys: string[] = [];
     for (const { item } of batch) if (item.kind === 'artifact' && item.record.key !== null) keys.push(item.record.key);
-    await lockKeys(tx, LOCKS.artifactKey, keys);
+    await lockKeys(tx, LOCKS.artifactKey, keys.map((key) => toPgText(key)));
     const outcomes: Outcome[] = [];
     // Runs of same-kind lines, in order: each sees what the runs before it wrote.
     for (let start = 0; start < batch.length; ) {
@@ -281,9 +282,9 @@ export class PostgresImporter implements ImportSession {
   private async importCollections(tx: Tx, segment: Numbered[], effects: Effects): Promise<Outcome[]> {
     const lines = segment.map(({ item }) => (item as Extract<Item, { kind: 'collection' }>).record);
     const rows = await run<{ key: string; id: string; created: string }>(tx, 'SELECT key, id, created FROM artifact_collection WHERE key = ANY($1::text[])', [
-      lines.map((c) => c.key),
+      lines.map((c) => toPgText(c.key)),
     ]);
-    const existing = new Map(rows.map((r) => [r.key, r]));
+    const existing = new Map(rows.map((r) => [fromPgText(r.key), r]));
     return lines.map((c) => {
       const have = existing.get(c.key);
       if (have) return have.id === c.id && Number(have.created) === c.created ? 'unchanged' : 'kept';
@@ -311,7 +312,7 @@ export class PostgresImporter implements ImportSession {
             tx,
             `SELECT c.key, c.id, c.latest_id, a.created AS latest_created
              FROM artifact_collection c LEFT JOIN artifact a ON a.id = c.latest_id WHERE c.key = ANY($1::text[])`,
-            [keys],
+            [keys.map(toPgText)],
           );
     interface KeyState {
       isNew: boolean;
@@ -323,7 +324,7 @@ export class PostgresImporter implements ImportSession {
     }
     const states = new Map<string, KeyState>(
       collections.map((c) => [
-        c.key,
+        fromPgText(c.key),
         { isNew: false, id: c.id, created: 0, latest: c.latest_created === null ? null : { id: c.latest_id, created: Number(c.latest_created) }, mirror: null },
       ]),
     );
@@ -365,9 +366,9 @@ export class PostgresImporter implements ImportSession {
     for (const [key, state] of states) {
       if (state.mirror === null) continue;
       const m = state.mirror;
-      const fields = [m.updated, m.id, m.type, m.description, m.data, metadataText(m.metadata), m.flowRunId, m.taskRunId];
-      if (state.isNew) made.push([key, state.id, state.created, ...fields]);
-      else moved.push([key, ...fields]);
+      const fields = [m.updated, m.id, toPgText(m.type), toPgText(m.description), m.data, metadataText(m.metadata), m.flowRunId, m.taskRunId];
+      if (state.isNew) made.push([toPgText(key), state.id, state.created, ...fields]);
+      else moved.push([toPgText(key), ...fields]);
     }
     await insertRows(tx, 'artifact_collection', ['key', 'id', 'created', ...MIRRORED], made);
     if (moved.length > 0) {
@@ -531,9 +532,10 @@ const artifactRow = (r: ArtifactRecord): unknown[] => [
   r.id,
   r.created,
   r.updated,
-  r.key,
-  r.type,
-  r.description,
+  // The text columns as the API writes them (text.ts).
+  toPgText(r.key),
+  toPgText(r.type),
+  toPgText(r.description),
   r.data,
   metadataText(r.metadata),
   r.flowRunId,

@@ -5,6 +5,7 @@
  * every row in order (`updated` aside, which a PATCH takes from each store's own clock) and counts.
  * Then random PATCHes and deletes by id on both, and the comparison again.
  */
+import { toPgText } from '../../../src/store/postgres/text.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,8 @@ describe.skipIf(url === null)(`PostgreSQL answers as LMDB (seed ${SEED})`, () =>
     for (const rec of records) {
       await f.db.unsafe(
         `INSERT INTO artifact (id, created, updated, key, type, description, data, metadata_, flow_run_id, task_run_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-        [rec.id, rec.created, rec.updated, rec.key, rec.type, rec.description, rec.data, metadataText(rec.metadata), rec.flowRunId, rec.taskRunId],
+        // Text columns as the store writes them (postgres/text.ts).
+        [rec.id, rec.created, rec.updated, toPgText(rec.key), toPgText(rec.type), toPgText(rec.description), rec.data, metadataText(rec.metadata), rec.flowRunId, rec.taskRunId],
       );
     }
     // Collections as `putImported` leaves them: the key's identity, its newest version's fields and `updated`.
@@ -92,7 +94,7 @@ describe.skipIf(url === null)(`PostgreSQL answers as LMDB (seed ${SEED})`, () =>
         `INSERT INTO artifact_collection (id, created, updated, key, latest_id, type, description, data, metadata_, flow_run_id, task_run_id)
          SELECT $1, $2, updated, key, id, type, description, data, metadata_, flow_run_id, task_run_id
          FROM artifact WHERE key = $3 ORDER BY created DESC, id DESC LIMIT 1`,
-        [identity.id, identity.created, key],
+        [identity.id, identity.created, toPgText(key)],
       );
     }
     expect(await checkArtifacts(f.db)).toEqual([]);

@@ -50,7 +50,7 @@ function normalizer() {
   return norm;
 }
 
-async function outcome<T>(work: Promise<T>): Promise<unknown> {
+async function outcome(work: Promise<unknown>): Promise<unknown> {
   try {
     return await work;
   } catch (error) {
@@ -223,7 +223,7 @@ describe.skipIf(url === null)('PostgreSQL companion writes', () => {
       ),
     );
     for (const m of mixed) {
-      if (typeof m === 'object' && m !== null && 'refused' in m) expect(m).toEqual({ refused: 'conflict', message: expect.any(String) });
+      if (typeof m === 'object' && m !== null && 'refused' in m) expect(m as unknown).toEqual({ refused: 'conflict', message: expect.any(String) });
     }
     expect(await a.flows.get(flowId)).toBeUndefined();
     const [orphans] = await db.unsafe<{ n: string }>(`SELECT (SELECT count(*) FROM flow_run WHERE flow_id = $1) + (SELECT count(*) FROM deployment WHERE flow_id = $1) AS n`, [flowId]);

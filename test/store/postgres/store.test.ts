@@ -11,7 +11,7 @@ describe.skipIf(url === null)('PostgresStore', () => {
     const store = await PostgresStore.open(fresh.url, { max: 4, statementTimeoutMs: 5_000 });
     try {
       expect(store.backend).toBe('postgresql');
-      expect(store.direct).toBeUndefined();
+      expect((store as { direct?: unknown }).direct).toBeUndefined();
       expect(await store.isReadable()).toBe(true);
       const flowRunId = crypto.randomUUID();
       await store.artifacts.create(newArtifact({ key: 'a', flowRunId }));
