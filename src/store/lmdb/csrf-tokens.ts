@@ -7,15 +7,8 @@ import { nowMicros } from '../../time.ts';
 import { durably } from './durable.ts';
 import { indexString } from '../index-keys.ts';
 import type { StoreDbs } from './env.ts';
+import type { CsrfTokenRecord } from '../contract.ts';
 
-export interface CsrfTokenRecord {
-  id: string;
-  created: number;
-  updated: number;
-  token: string;
-  client: string;
-  expiration: number; // µs
-}
 
 export class CsrfTokenStore {
   constructor(private readonly dbs: StoreDbs) {}

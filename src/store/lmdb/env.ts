@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
-import type { CsrfTokenRecord } from './csrf-tokens.ts';
+import type { CsrfTokenRecord } from '../contract.ts';
 import type { ArtifactRecord, ArtifactView, CollectionRecord, CollectionView } from '../records.ts';
 
 export interface StoreDbs {
