@@ -3,11 +3,12 @@
  * both backends serve the same records and the ratios compare like with like.
  *
  * The schema is the server's own (`PostgresStore.open` applies the migrations). Rows are written
- * straight into the tables in multi-row INSERTs, with the values the server's writes give them:
- * the run tables through schema-runs.ts's `flowRow`/`flowRunRow`/… (the functions the
- * repositories insert with), artifacts and collections column for column from the records
- * (`metadata_` as `metadataText`, times as bigint µs) — collections as LMDB keeps them, i.e. the
- * newest version per key mirrored, which is what `artifactd check` verifies on PostgreSQL too.
+ * straight into the tables in multi-row INSERTs (rows.ts `insertRows`, as `artifactd import`
+ * writes them), with the values the server's writes give them: the run tables through
+ * schema-runs.ts's `flowRow`/`flowRunRow`/… (the functions the repositories insert with),
+ * artifacts and collections column for column from the records (rows.ts `artifactRow`) —
+ * collections as LMDB keeps them, i.e. the newest version per key mirrored, which is what
+ * `artifactd check` verifies on PostgreSQL too.
  *
  * For speed at 1M: the artifact tables' secondary indexes are dropped before the load and made
  * again after it from their own definitions (pg_indexes), the session writes with
@@ -18,7 +19,7 @@
 import { SQL } from 'bun';
 import { LmdbStore } from '../src/store/lmdb/store.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
-import { metadataText } from '../src/store/postgres/artifacts.ts';
+import { ARTIFACT_FIELDS, artifactRow, insertRows } from '../src/store/postgres/rows.ts';
 import {
   DEPLOYMENT_COLUMNS,
   deploymentRow,
@@ -29,50 +30,10 @@ import {
   TASK_RUN_COLUMNS,
   taskRunRow,
 } from '../src/store/postgres/schema-runs.ts';
-import type { ArtifactRecord, CollectionRecord } from '../src/store/records.ts';
+import type { CollectionRecord } from '../src/store/records.ts';
 
-const CASTS: Record<string, string> = {
-  created: 'bigint',
-  updated: 'bigint',
-  start_time: 'bigint',
-  expected_start_time: 'bigint',
-  next_scheduled_start_time: 'bigint',
-  end_time: 'bigint',
-  tags: 'text[]',
-  name_key: 'bytea',
-  idempotency_key_key: 'bytea',
-  task_key_key: 'bytea',
-  dynamic_key_key: 'bytea',
-  concurrency_limit: 'float8',
-  paused: 'boolean',
-};
-
-const ARTIFACT_COLUMNS = ['id', 'created', 'updated', 'key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
-const COLLECTION_COLUMNS = [...ARTIFACT_COLUMNS, 'latest_id'] as const;
-
-const artifactRow = (r: ArtifactRecord): unknown[] => [
-  r.id,
-  String(r.created),
-  String(r.updated),
-  r.key,
-  r.type,
-  r.description,
-  r.data,
-  metadataText(r.metadata),
-  r.flowRunId,
-  r.taskRunId,
-];
+const COLLECTION_FIELDS = [...ARTIFACT_FIELDS, 'latest_id'] as const;
 const collectionRow = (c: CollectionRecord): unknown[] => [...artifactRow(c), c.latestId];
-
-/** `INSERT INTO table (cols) VALUES (…), (…)` for `rows` rows. */
-function insertMany(table: string, columns: readonly string[], rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const base = r * columns.length;
-    tuples.push(`(${columns.map((c, i) => `$${base + i + 1}${CASTS[c] ? `::${CASTS[c]}` : ''}`).join(', ')})`);
-  }
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
-}
 
 export interface PgSeeded {
   seconds: number;
@@ -99,35 +60,32 @@ export async function seedPostgresFromLmdb(lmdbDir: string, url: string, log = c
     )) as { indexname: string; indexdef: string }[];
     for (const ix of indexes) await sql.unsafe(`DROP INDEX "${ix.indexname}"`);
 
-    /** Inserts `source` rows in statements of ≤ 60,000 parameters, two statements in flight. */
+    /** Inserts `source` rows in statements of 2,000 rows, two statements in flight. */
     const load = async <T>(table: string, columns: readonly string[], source: Iterable<T>, toRow: (t: T) => unknown[]) => {
-      const per = Math.min(2000, Math.floor(60_000 / columns.length));
+      const per = 2000;
       const t0 = performance.now();
       let count = 0;
-      let batch: unknown[] = [];
-      let inBatch = 0;
+      let batch: unknown[][] = [];
       const inFlight = new Set<Promise<unknown>>();
       // Each statement runs on its own pooled connection with synchronous_commit off.
-      const send = async (values: unknown[], n: number) => {
+      const send = async (chunk: unknown[][]) => {
         await sql.begin(async (tx) => {
           await tx.unsafe('SET LOCAL synchronous_commit = off');
-          await tx.unsafe(insertMany(table, columns, n), values);
+          await insertRows(tx, table, columns, chunk);
         });
       };
       for (const item of source) {
-        batch.push(...toRow(item));
-        inBatch++;
+        batch.push(toRow(item));
         count++;
-        if (inBatch === per) {
-          const p = send(batch, inBatch).finally(() => inFlight.delete(p));
+        if (batch.length === per) {
+          const p = send(batch).finally(() => inFlight.delete(p));
           inFlight.add(p);
           batch = [];
-          inBatch = 0;
           if (inFlight.size >= 2) await Promise.race(inFlight);
         }
       }
-      if (inBatch > 0) {
-        const p = send(batch, inBatch).finally(() => inFlight.delete(p));
+      if (batch.length > 0) {
+        const p = send(batch).finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
       await Promise.all(inFlight);
@@ -146,8 +104,8 @@ export async function seedPostgresFromLmdb(lmdbDir: string, url: string, log = c
     // Sub-flow runs point at task runs (no foreign key), task runs at flow runs: this order works.
     await load('flow_run', FLOW_RUN_COLUMNS, values(dbs.flowRuns), flowRunRow);
     await load('task_run', TASK_RUN_COLUMNS, values(dbs.taskRuns), taskRunRow);
-    await load('artifact_collection', COLLECTION_COLUMNS, values(dbs.collections), collectionRow);
-    await load('artifact', ARTIFACT_COLUMNS, values(dbs.artifacts), artifactRow);
+    await load('artifact_collection', COLLECTION_FIELDS, values(dbs.collections), collectionRow);
+    await load('artifact', ARTIFACT_FIELDS, values(dbs.artifacts), artifactRow);
 
     const t0 = performance.now();
     await Promise.all(

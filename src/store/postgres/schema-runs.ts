@@ -206,8 +206,11 @@ export const taskRunRow = (t: TaskRunRecord): unknown[] => [
   JSON.stringify(t),
 ];
 
-/** The casts of the columns whose parameters need one (arrays, bytea, bigint). */
-const CASTS: Record<string, string> = {
+/**
+ * Each column's type where it is not text, by column name (any table): the casts of the
+ * parameters that need one (bigint, arrays, bytea, …), here and in rows.ts's multi-row writes.
+ */
+export const COLUMN_TYPES: Record<string, string> = {
   created: 'bigint',
   updated: 'bigint',
   start_time: 'bigint',
@@ -225,12 +228,12 @@ const CASTS: Record<string, string> = {
 
 /** `INSERT INTO table (columns) VALUES ($1, …)` for one row. */
 export function insertSql(table: string, columns: readonly string[]): string {
-  const values = columns.map((c, i) => (CASTS[c] ? `$${i + 1}::${CASTS[c]}` : `$${i + 1}`));
+  const values = columns.map((c, i) => (COLUMN_TYPES[c] ? `$${i + 1}::${COLUMN_TYPES[c]}` : `$${i + 1}`));
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${values.join(', ')})`;
 }
 
 /** `UPDATE table SET column = $n, … WHERE id = $1` for one row (its id first in `columns`). */
 export function updateSql(table: string, columns: readonly string[]): string {
-  const sets = columns.slice(1).map((c, i) => `${c} = $${i + 2}${CASTS[c] ? `::${CASTS[c]}` : ''}`);
+  const sets = columns.slice(1).map((c, i) => `${c} = $${i + 2}${COLUMN_TYPES[c] ? `::${COLUMN_TYPES[c]}` : ''}`);
   return `UPDATE ${table} SET ${sets.join(', ')} WHERE id = $1`;
 }

@@ -11,7 +11,7 @@
  * Import writes each batch in one transaction, set-wise: per run of same-kind lines, one query
  * finds what the store already holds (ids, names, keys), the decisions are taken in line order
  * (as LMDB's Importer takes them, earlier lines of the batch included), and the new rows go in
- * with one multi-row INSERT (`json_to_recordset`). Artifact keys' advisory locks (db.ts) are taken
+ * with one multi-row INSERT (rows.ts, `json_to_recordset`). Artifact keys' advisory locks (db.ts) are taken
  * first, all of the batch's keys in one sorted statement, so collections stay right beside a
  * running server. A batch that fails unexpectedly is rolled back and split in halves, down to the
  * one line that fails: a broken record costs only its own line.
@@ -33,6 +33,7 @@ import { artifactJson, collectionJson, type ArtifactRecord } from '../records.ts
 import { headerLine, recordLine, type Counts, type Item, type Kind } from '../../transfer/format.ts';
 import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, metadataText, toCollection, toRecord, type ArtifactRow, type CollectionRow } from './artifacts.ts';
 import { LOCKS, lockKeys, run, translated, type Db, type Tx } from './db.ts';
+import { ARTIFACT_FIELDS, artifactRow, insertRows, payload, recordset } from './rows.ts';
 import { fromPgText, toPgText } from './text.ts';
 import {
   codeUnits,
@@ -164,9 +165,13 @@ interface Effects {
   pending: PendingParent[];
 }
 
+/** A collection's columns that follow its latest version. */
+const MIRRORED = ['updated', 'latest_id', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
+
 const same = (a: string, b: string): Outcome => (a === b ? 'unchanged' : 'kept');
 const hex = (s: string) => codeUnits(s).toString('hex');
 const ids = (segment: Numbered[]) => segment.map(({ item }) => item.record.id);
+const recordsOf = <T>(segment: Numbered[]) => segment.map(({ item }) => item.record as unknown as T);
 
 /** State carried between the batches of one import: collection identities, deferred parents. */
 export class PostgresImporter implements ImportSession {
@@ -386,30 +391,51 @@ export class PostgresImporter implements ImportSession {
 
 // ── runs and their owners ──────────────────────────────────────────────────────────────────
 
+/**
+ * The common part of importing flows, deployments, flow runs and task runs: a record whose id is
+ * already written (in the store, or earlier in the segment) is 'unchanged' or 'kept' by its JSON;
+ * a new one is `decide`d — an error, or the row to insert (the record itself, or a variant of it) —
+ * and the segment's new rows go in with one statement at the end.
+ */
+async function importById<T extends { id: string }>(
+  tx: Tx,
+  segment: Numbered[],
+  table: { name: string; columns: readonly string[]; row: (r: T) => unknown[]; json: (r: T) => string },
+  decide: (r: T, index: number) => Outcome | { add: T },
+): Promise<Outcome[]> {
+  const { json } = table;
+  const found = await run<{ id: string; record: string }>(tx, `SELECT id, record FROM ${table.name} WHERE id = ANY($1::text[])`, [ids(segment)]);
+  const known = new Map<string, string | T>(found.map((row) => [row.id, json(JSON.parse(row.record))]));
+  const added: T[] = [];
+  const outcomes = recordsOf<T>(segment).map((r, i): Outcome => {
+    const have = known.get(r.id);
+    if (have !== undefined) return same(typeof have === 'string' ? have : json(have), json(r));
+    const decision = decide(r, i);
+    if (typeof decision === 'object' && 'add' in decision) {
+      known.set(r.id, r);
+      added.push(decision.add);
+      return 'added';
+    }
+    return decision;
+  });
+  await insertRows(tx, table.name, table.columns, added.map(table.row));
+  return outcomes;
+}
+
 async function importFlows(tx: Tx, segment: Numbered[]): Promise<Outcome[]> {
-  const records = segment.map(({ item }) => item.record as FlowRecord);
-  const found = await run<{ id: string; record: string }>(tx, 'SELECT id, record FROM flow WHERE id = ANY($1::text[])', [ids(segment)]);
-  const known = new Map<string, string | FlowRecord>(found.map((row) => [row.id, flowJson(JSON.parse(row.record))]));
   const owners = await run<{ id: string; k: string }>(
     tx,
     `SELECT id, encode(name_key, 'hex') AS k FROM flow WHERE name_key = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h))`,
-    [records.map((r) => hex(r.name))],
+    [recordsOf<FlowRecord>(segment).map((r) => hex(r.name))],
   );
   const byName = new Map(owners.map((o) => [o.k, o.id]));
-  const added: FlowRecord[] = [];
-  const outcomes = records.map((r): Outcome => {
-    const have = known.get(r.id);
-    if (have !== undefined) return same(typeof have === 'string' ? have : flowJson(have), flowJson(r));
+  return importById<FlowRecord>(tx, segment, { name: 'flow', columns: FLOW_COLUMNS, row: flowRow, json: flowJson }, (r) => {
     const name = hex(r.name);
     const owner = byName.get(name);
     if (owner) return { error: `flow ${r.id}: the name ${JSON.stringify(r.name)} belongs to flow ${owner} in the store` };
-    known.set(r.id, r);
     byName.set(name, r.id);
-    added.push(r);
-    return 'added';
+    return { add: r };
   });
-  await insertRows(tx, 'flow', FLOW_COLUMNS, added.map(flowRow));
-  return outcomes;
 }
 
 /** The ids among `wanted` that `table` holds, locked against a concurrent delete until commit. */
@@ -421,9 +447,7 @@ async function present(tx: Tx, table: string, wanted: (string | null)[]): Promis
 }
 
 async function importDeployments(tx: Tx, segment: Numbered[]): Promise<Outcome[]> {
-  const records = segment.map(({ item }) => item.record as DeploymentRecord);
-  const found = await run<{ id: string; record: string }>(tx, 'SELECT id, record FROM deployment WHERE id = ANY($1::text[])', [ids(segment)]);
-  const known = new Map<string, string | DeploymentRecord>(found.map((row) => [row.id, deploymentJson(JSON.parse(row.record))]));
+  const records = recordsOf<DeploymentRecord>(segment);
   const flows = await present(tx, 'flow', records.map((r) => r.flow_id));
   const owners = await run<{ id: string; flow_id: string; k: string }>(
     tx,
@@ -432,28 +456,18 @@ async function importDeployments(tx: Tx, segment: Numbered[]): Promise<Outcome[]
     [records.map((r) => r.flow_id), records.map((r) => hex(r.name))],
   );
   const byName = new Map(owners.map((o) => [`${o.flow_id} ${o.k}`, o.id]));
-  const added: DeploymentRecord[] = [];
-  const outcomes = records.map((r): Outcome => {
-    const have = known.get(r.id);
-    if (have !== undefined) return same(typeof have === 'string' ? have : deploymentJson(have), deploymentJson(r));
+  return importById<DeploymentRecord>(tx, segment, { name: 'deployment', columns: DEPLOYMENT_COLUMNS, row: deploymentRow, json: deploymentJson }, (r) => {
     if (!flows.has(r.flow_id)) return { error: `deployment ${r.id}: flow ${r.flow_id} not found` };
     const name = `${r.flow_id} ${hex(r.name)}`;
     const owner = byName.get(name);
     if (owner) return { error: `deployment ${r.id}: flow ${r.flow_id} already has deployment ${owner} named ${JSON.stringify(r.name)}` };
-    known.set(r.id, r);
     byName.set(name, r.id);
-    added.push(r);
-    return 'added';
+    return { add: r };
   });
-  await insertRows(tx, 'deployment', DEPLOYMENT_COLUMNS, added.map(deploymentRow));
-  return outcomes;
 }
 
 async function importFlowRuns(tx: Tx, segment: Numbered[], effects: Effects): Promise<Outcome[]> {
-  const records = segment.map(({ item }) => item.record as FlowRunRecord);
-  const json = (r: FlowRunRecord) => flowRunJson(r, WITHOUT_ESTIMATES);
-  const found = await run<{ id: string; record: string }>(tx, 'SELECT id, record FROM flow_run WHERE id = ANY($1::text[])', [ids(segment)]);
-  const known = new Map<string, string | FlowRunRecord>(found.map((row) => [row.id, json(JSON.parse(row.record))]));
+  const records = recordsOf<FlowRunRecord>(segment);
   const flows = await present(tx, 'flow', records.map((r) => r.flow_id));
   const keyed = records.filter((r) => r.idempotency_key !== null);
   const owners =
@@ -467,11 +481,8 @@ async function importFlowRuns(tx: Tx, segment: Numbered[], effects: Effects): Pr
         );
   const byKey = new Map(owners.map((o) => [`${o.flow_id} ${o.k}`, o.id]));
   const parents = await present(tx, 'task_run', records.map((r) => r.parent_task_run_id));
-  const added: FlowRunRecord[] = [];
-  const outcomes = segment.map(({ line }, i): Outcome => {
-    const r = records[i];
-    const have = known.get(r.id);
-    if (have !== undefined) return same(typeof have === 'string' ? have : json(have), json(r));
+  const json = (r: FlowRunRecord) => flowRunJson(r, WITHOUT_ESTIMATES);
+  return importById<FlowRunRecord>(tx, segment, { name: 'flow_run', columns: FLOW_RUN_COLUMNS, row: flowRunRow, json }, (r, i) => {
     if (!flows.has(r.flow_id)) return { error: `flow_run ${r.id}: flow ${r.flow_id} not found` };
     if (r.idempotency_key !== null) {
       const key = `${r.flow_id} ${hex(r.idempotency_key)}`;
@@ -479,25 +490,15 @@ async function importFlowRuns(tx: Tx, segment: Numbered[], effects: Effects): Pr
       if (owner) return { error: `flow_run ${r.id}: idempotency key ${JSON.stringify(r.idempotency_key)} belongs to flow run ${owner}` };
       byKey.set(key, r.id);
     }
-    known.set(r.id, r);
     const parent = r.parent_task_run_id;
-    if (parent !== null && !parents.has(parent)) {
-      added.push({ ...r, parent_task_run_id: null });
-      effects.pending.push({ line, runId: r.id, parentId: parent });
-    } else {
-      added.push(r);
-    }
-    return 'added';
+    if (parent === null || parents.has(parent)) return { add: r };
+    effects.pending.push({ line: segment[i].line, runId: r.id, parentId: parent });
+    return { add: { ...r, parent_task_run_id: null } };
   });
-  await insertRows(tx, 'flow_run', FLOW_RUN_COLUMNS, added.map(flowRunRow));
-  return outcomes;
 }
 
 async function importTaskRuns(tx: Tx, segment: Numbered[]): Promise<Outcome[]> {
-  const records = segment.map(({ item }) => item.record as TaskRunRecord);
-  const json = (r: TaskRunRecord) => taskRunJson(r, WITHOUT_ESTIMATES);
-  const found = await run<{ id: string; record: string }>(tx, 'SELECT id, record FROM task_run WHERE id = ANY($1::text[])', [ids(segment)]);
-  const known = new Map<string, string | TaskRunRecord>(found.map((row) => [row.id, json(JSON.parse(row.record))]));
+  const records = recordsOf<TaskRunRecord>(segment);
   const runs = await present(tx, 'flow_run', records.map((r) => r.flow_run_id));
   const keysOf = (r: TaskRunRecord) => `${r.flow_run_id ?? ''} ${hex(r.task_key)} ${hex(r.dynamic_key)}`;
   const owners = await run<{ id: string; k: string }>(
@@ -508,85 +509,13 @@ async function importTaskRuns(tx: Tx, segment: Numbered[]): Promise<Outcome[]> {
     [records.map((r) => r.flow_run_id ?? ''), records.map((r) => hex(r.task_key)), records.map((r) => hex(r.dynamic_key))],
   );
   const byKeys = new Map(owners.map((o) => [o.k, o.id]));
-  const added: TaskRunRecord[] = [];
-  const outcomes = records.map((r): Outcome => {
-    const have = known.get(r.id);
-    if (have !== undefined) return same(typeof have === 'string' ? have : json(have), json(r));
+  const json = (r: TaskRunRecord) => taskRunJson(r, WITHOUT_ESTIMATES);
+  return importById<TaskRunRecord>(tx, segment, { name: 'task_run', columns: TASK_RUN_COLUMNS, row: taskRunRow, json }, (r) => {
     if (r.flow_run_id !== null && !runs.has(r.flow_run_id)) return { error: `task_run ${r.id}: flow run ${r.flow_run_id} not found` };
     const keys = keysOf(r);
     const owner = byKeys.get(keys);
     if (owner) return { error: `task_run ${r.id}: task run ${owner} has the same flow run, task_key and dynamic_key` };
-    known.set(r.id, r);
     byKeys.set(keys, r.id);
-    added.push(r);
-    return 'added';
+    return { add: r };
   });
-  await insertRows(tx, 'task_run', TASK_RUN_COLUMNS, added.map(taskRunRow));
-  return outcomes;
-}
-
-// ── multi-row writes ───────────────────────────────────────────────────────────────────────
-
-const ARTIFACT_FIELDS = ['id', 'created', 'updated', 'key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
-const artifactRow = (r: ArtifactRecord): unknown[] => [
-  r.id,
-  r.created,
-  r.updated,
-  // The text columns as the API writes them (text.ts).
-  toPgText(r.key),
-  toPgText(r.type),
-  toPgText(r.description),
-  r.data,
-  metadataText(r.metadata),
-  r.flowRunId,
-  r.taskRunId,
-];
-/** A collection's columns that follow its latest version. */
-const MIRRORED = ['updated', 'latest_id', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
-
-/** Each column's type where it is not text (bytea travels as hex text). */
-const TYPES: Record<string, string> = {
-  created: 'bigint',
-  updated: 'bigint',
-  start_time: 'bigint',
-  expected_start_time: 'bigint',
-  next_scheduled_start_time: 'bigint',
-  end_time: 'bigint',
-  tags: 'text[]',
-  concurrency_limit: 'float8',
-  paused: 'boolean',
-  name_key: 'bytea',
-  idempotency_key_key: 'bytea',
-  task_key_key: 'bytea',
-  dynamic_key_key: 'bytea',
-};
-
-/** `json_to_recordset`'s column list and the select list that gives each column its type. */
-function recordset(columns: readonly string[]): { columns: string; select: string } {
-  return {
-    columns: columns.map((c) => `"${c}" ${TYPES[c] === 'bytea' ? 'text' : (TYPES[c] ?? 'text')}`).join(', '),
-    select: columns.map((c) => (TYPES[c] === 'bytea' ? `decode(x."${c}", 'hex') AS "${c}"` : `x."${c}"`)).join(', '),
-  };
-}
-
-/** Rows (values in `columns` order) as one JSON array of objects; bytes as hex. */
-function payload(columns: readonly string[], rows: unknown[][]): string {
-  return JSON.stringify(
-    rows.map((row) => {
-      const object: Record<string, unknown> = {};
-      columns.forEach((c, i) => (object[c] = Buffer.isBuffer(row[i]) ? row[i].toString('hex') : row[i]));
-      return object;
-    }),
-  );
-}
-
-/** Inserts `rows` (values in `columns` order) with one statement. */
-async function insertRows(tx: Tx, table: string, columns: readonly string[], rows: unknown[][]): Promise<void> {
-  if (rows.length === 0) return;
-  const { columns: definition, select } = recordset(columns);
-  await run(
-    tx,
-    `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) SELECT ${select} FROM json_to_recordset($1::text::json) AS x(${definition})`,
-    [payload(columns, rows)],
-  );
 }
