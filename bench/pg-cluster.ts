@@ -3,19 +3,16 @@
  * turns fsync off): fsync, full_page_writes and synchronous_commit stay at PostgreSQL's defaults
  * (on), so a create the server acknowledged is on disk — "durable creates" mean durable.
  *
- * Like the tests' cluster: the binaries found on this machine (`findPostgresBin`, shared with the
- * tests), `initdb` into a temp dir, as `nobody` when root (PostgreSQL refuses to run as root), a
- * loopback port, and a watchdog process that stops the server and removes the dir however the
- * bench ends. Beside that: `pg_stat_statements` preloaded (the profile of each scenario), and
+ * Like the tests' cluster, and through the same code (scripts/postgres-cluster.ts): the binaries
+ * found on this machine, `initdb` into a temp dir, as `nobody` when root (PostgreSQL refuses to run
+ * as root), a loopback port, and a watchdog process that stops the server and removes the dir
+ * however the bench ends. Beside that: `pg_stat_statements` preloaded (the profile of each scenario), and
  * the CPU time of every PostgreSQL process (`cpuTicks`) for the CPU share.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SQL } from 'bun';
-import { findPostgresBin } from '../test/postgres/cluster.ts';
+import { clusterFiles, findPostgresBin, initdb, removeWhenGone, runProgram, startOnFreePort } from '../scripts/postgres-cluster.ts';
 import { onCleanup } from './procs.ts';
 
 export interface BenchCluster {
@@ -37,117 +34,37 @@ export interface BenchCluster {
   stop(): void;
 }
 
-function nobody(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('nobody:'));
-  const [, , uid, gid] = (line ?? '').split(':');
-  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no user nobody to run PostgreSQL as');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-const onPath = (program: string) =>
-  (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).concat('/usr/sbin', '/sbin').some((d) => d !== '' && existsSync(join(d, program)));
-
-function ownerPrefix(): string[] {
-  if (process.getuid?.() !== 0) return [];
-  if (onPath('runuser')) return ['runuser', '-u', 'nobody', '--'];
-  const { uid, gid } = nobody();
-  if (onPath('setpriv')) return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  return ['su', '-s', '/bin/sh', 'nobody', '-c', '"$0" "$@"'];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function runAs(owner: string[], cwd: string, program: string, args: string[], timeoutMs = 120_000): Promise<string> {
-  const command = [...owner, program, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), { cwd, env: { ...process.env, LC_ALL: 'C', LANG: 'C', PGTZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`${program} ${args[0]} failed (exit ${code}):\n${output.trim()}`));
-    });
-  });
-}
-
 /** Starts a durable cluster in a new temp dir; removed when the bench exits (or by the watchdog). */
 export async function startBenchCluster({ sharedBuffers = '256MB' }: { sharedBuffers?: string } = {}): Promise<BenchCluster> {
   const bin = process.env.ARTIFACTD_TEST_POSTGRES_BIN && process.env.ARTIFACTD_TEST_POSTGRES_BIN !== 'none' ? process.env.ARTIFACTD_TEST_POSTGRES_BIN : findPostgresBin();
   if (!bin) throw new Error('--postgres: no initdb found on PATH or under /usr/lib/postgresql/*/bin (apt-get install postgresql)');
-  const dir = mkdtempSync(join(tmpdir(), 'artifactd-bench-pg-'));
-  const data = join(dir, 'data');
-  const log = join(dir, 'postgres.log');
-  const owner = ownerPrefix();
-  if (owner.length > 0) {
-    const { uid, gid } = nobody();
-    chownSync(dir, uid, gid);
-  }
+  const c = clusterFiles(bin, 'artifactd-bench-pg-');
+  const { dir, data } = c;
   // Removal however the bench ends: at exit (procs.ts cleanup) and, should the bench be killed
-  // outright, a watchdog holding a pipe only this process writes to.
-  const pgCtl = [...owner, join(bin, 'pg_ctl')].map(shellQuote).join(' ');
-  const stopScript = `if [ -f ${shellQuote(join(data, 'postmaster.pid'))} ]; then ${pgCtl} stop -w -m immediate -D ${shellQuote(data)} >/dev/null 2>&1; fi; rm -rf ${shellQuote(dir)}`;
-  const watchdog = Bun.spawn(['/bin/sh', '-c', `trap '' INT TERM HUP; cat >/dev/null; ${stopScript}`], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', cwd: '/' });
-  watchdog.unref();
+  // outright, the watchdog.
+  const remove = removeWhenGone(c);
   let stopped = false;
   let admin: SQL | undefined;
   const stop = () => {
     if (stopped) return;
     stopped = true;
     void admin?.close({ timeout: 0 }).catch(() => {});
-    spawnSync('/bin/sh', ['-c', stopScript], { cwd: '/', stdio: 'ignore', timeout: 60_000 });
+    remove();
   };
   onCleanup(stop);
 
-  await runAs(owner, dir, join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C']);
-  const libdir = (await runAs([], dir, join(bin, 'pg_config'), ['--pkglibdir']).catch(() => '')).trim();
+  await initdb(c);
+  const libdir = (await runProgram(c, 'pg_config', ['--pkglibdir'], []).catch(() => '')).trim();
   const haveStatements = libdir !== '' && existsSync(join(libdir, 'pg_stat_statements.so'));
-  let port = 0;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    const conf = join(data, 'postgresql.conf');
-    const marker = '# --- artifactd bench cluster ---';
-    const base = readFileSync(conf, 'utf8').split(marker)[0];
-    // Durability settings are left at their defaults (fsync, full_page_writes, synchronous_commit
-    // on, wal_sync_method the platform's): only sizes, the address and the statistics are set.
-    writeFileSync(
-      conf,
-      `${base}${marker}
-listen_addresses = '127.0.0.1'
-port = ${port}
-unix_socket_directories = '${dir}'
-max_connections = 200
-shared_buffers = ${sharedBuffers}
+  // Durability settings are left at their defaults (fsync, full_page_writes, synchronous_commit
+  // on, wal_sync_method the platform's): only sizes, the address and the statistics are set.
+  const port = await startOnFreePort(
+    c,
+    '# --- artifactd bench cluster ---',
+    `shared_buffers = ${sharedBuffers}
 max_wal_size = 4GB
-log_min_messages = warning
-log_min_error_statement = panic
 ${haveStatements ? "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = top\n" : ''}`,
-    );
-    try {
-      await runAs(owner, dir, join(bin, 'pg_ctl'), ['start', '-w', '-t', '60', '-D', data, '-l', log]);
-      break;
-    } catch (error) {
-      const tail = existsSync(log) ? readFileSync(log, 'utf8') : '';
-      if (attempt >= 3 || !/could not bind|address already in use/i.test(tail)) throw new Error(`${(error as Error).message}\n${tail.split('\n').slice(-20).join('\n')}`);
-    }
-  }
+  );
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   admin = new SQL({ hostname: '127.0.0.1', port, username: 'postgres', password: '', database: 'postgres', max: 2 });

@@ -16,61 +16,36 @@
  * throws when `CI` is set, because in CI a skipped PostgreSQL suite is a failure.
  *
  * PostgreSQL refuses to run as root: as root (uid 0) every server program runs as `nobody`
- * (through runuser, setpriv or su), in a temporary directory owned by `nobody`.
+ * (through runuser, setpriv or su), in a temporary directory owned by `nobody`. How the cluster is
+ * made, started and removed is shared with the benchmark's (scripts/postgres-cluster.ts); the
+ * settings here are the tests' own (fsync off).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SQL } from 'bun';
+import {
+  clusterFiles,
+  findPostgresBin,
+  initdb,
+  onPath,
+  pgCtlStart,
+  removeWhenGone,
+  runProgram,
+  startOnFreePort,
+  type ClusterFiles,
+} from '../../scripts/postgres-cluster.ts';
 
-const PROGRAMS = ['initdb', 'pg_ctl', 'postgres'] as const;
+export { findPostgresBin };
 
-/**
- * The directory with initdb, pg_ctl and postgres: the one `initdb` on PATH lives in (symlinks
- * followed, so /usr/local/bin/initdb -> /usr/lib/postgresql/15/bin), else the newest
- * /usr/lib/postgresql/N/bin; null when there is none.
- */
-export function findPostgresBin(env: Record<string, string | undefined> = process.env): string | null {
-  const complete = (dir: string) => PROGRAMS.every((p) => existsSync(join(dir, p)));
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '' || !existsSync(join(dir, 'initdb'))) continue;
-    try {
-      const real = dirname(realpathSync(join(dir, 'initdb')));
-      if (complete(real)) return real;
-    } catch {
-      // a dangling symlink: look further
-    }
-    if (complete(dir)) return dir;
-  }
-  const root = '/usr/lib/postgresql';
-  let versions: string[] = [];
-  try {
-    versions = readdirSync(root).filter((v) => /^\d+(\.\d+)?$/.test(v));
-  } catch {
-    return null;
-  }
-  versions.sort((a, b) => Number(b) - Number(a));
-  for (const version of versions) {
-    const dir = join(root, version, 'bin');
-    if (complete(dir)) return dir;
-  }
-  return null;
-}
-
-interface Cluster {
-  bin: string;
-  dir: string;
-  data: string;
-  log: string;
+interface Cluster extends ClusterFiles {
   port: number;
   url: string;
-  /** The command prefix that runs a program as the cluster's owner ([] when not root). */
-  asOwner: string[];
   admin?: SQL;
   running: boolean;
   removed: boolean;
+  /** Stops the server at once and removes the directory (synchronously). */
+  remove(): void;
 }
 
 /** Process-wide state, on globalThis so that a second copy of this module shares it. */
@@ -110,37 +85,13 @@ async function start(): Promise<Cluster | null> {
     return null;
   }
   const started = performance.now();
-  const dir = mkdtempSync(join(tmpdir(), 'artifactd-pg-'));
-  const asOwner = ownerPrefix();
-  const c: Cluster = {
-    bin,
-    dir,
-    data: join(dir, 'data'),
-    log: join(dir, 'postgres.log'),
-    port: 0,
-    url: '',
-    asOwner,
-    running: false,
-    removed: false,
-  };
+  const files = clusterFiles(bin, 'artifactd-pg-');
+  const c: Cluster = { ...files, port: 0, url: '', running: false, removed: false, remove: removeWhenGone(files) };
   registerCleanup(c);
   try {
-    if (asOwner.length > 0) {
-      const { uid, gid } = nobody();
-      chownSync(dir, uid, gid);
-    }
-    await run(c, 'initdb', ['-D', c.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
-    // A free port can be taken between the probe and the start: try a few.
-    for (let attempt = 1; ; attempt++) {
-      c.port = await freePort();
-      configure(c);
-      try {
-        await pgCtlStart(c);
-        break;
-      } catch (error) {
-        if (attempt >= 3 || !/could not bind|address already in use/i.test(logTail(c))) throw error;
-      }
-    }
+    await initdb(c, ['--no-sync']);
+    c.port = await startOnFreePort(c, '# --- artifactd test cluster ---', TEST_SETTINGS);
+    c.running = true;
     c.url = `postgres://postgres@127.0.0.1:${c.port}/postgres`;
     if (process.env.ARTIFACTD_TEST_PG_VERBOSE) {
       console.warn(`test PostgreSQL (${bin}) ready at ${c.url} in ${Math.round(performance.now() - started)} ms`);
@@ -152,37 +103,16 @@ async function start(): Promise<Cluster | null> {
   }
 }
 
-/** Test settings, rewritten before each start attempt (the port may change between attempts). */
-function configure(c: Cluster): void {
-  const conf = join(c.data, 'postgresql.conf');
-  const marker = '# --- artifactd test cluster ---';
-  const base = readFileSync(conf, 'utf8').split(marker)[0];
-  writeFileSync(
-    conf,
-    `${base}${marker}
-listen_addresses = '127.0.0.1'
-port = ${c.port}
-unix_socket_directories = '${c.dir}'
-max_connections = 200
-fsync = off
+/** The test cluster's settings: fast, not durable (a throwaway). */
+const TEST_SETTINGS = `fsync = off
 full_page_writes = off
 shared_buffers = 64MB
-log_min_messages = warning
-log_min_error_statement = panic
-`,
-  );
-}
-
-function pgCtlStart(c: Cluster): Promise<void> {
-  return run(c, 'pg_ctl', ['start', '-w', '-t', '60', '-D', c.data, '-l', c.log]).then(() => {
-    c.running = true;
-  });
-}
+`;
 
 /** Stops the test cluster (`pg_ctl stop -m fast`), keeping its data, port and URL for `startCluster`. */
 export async function stopCluster(): Promise<void> {
   const c = await started('stopCluster');
-  await run(c, 'pg_ctl', ['stop', '-w', '-t', '60', '-m', 'fast', '-D', c.data]);
+  await runProgram(c, 'pg_ctl', ['stop', '-w', '-t', '60', '-m', 'fast', '-D', c.data]);
   c.running = false;
 }
 
@@ -191,6 +121,7 @@ export async function startCluster(): Promise<void> {
   const c = await started('startCluster');
   if (c.running) return;
   await pgCtlStart(c);
+  c.running = true;
 }
 
 async function started(what: string): Promise<Cluster> {
@@ -283,97 +214,20 @@ export async function enableClusterTls(): Promise<{ caFile: string; dispose(): P
   };
 }
 
-// --- running the server's programs ------------------------------------------------------------
-
-/** The uid and gid of `nobody`, from /etc/passwd. */
-function nobody(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('nobody:'));
-  const [, , uid, gid] = (line ?? '').split(':');
-  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no user nobody to run PostgreSQL as');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-const onPath = (program: string) => (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).concat('/usr/sbin', '/sbin').some((d) => d !== '' && existsSync(join(d, program)));
-
-/** As root: the prefix that runs a command as `nobody`; otherwise none. */
-function ownerPrefix(): string[] {
-  if (process.getuid?.() !== 0) return [];
-  if (onPath('runuser')) return ['runuser', '-u', 'nobody', '--'];
-  const { uid, gid } = nobody();
-  if (onPath('setpriv')) return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
-  return ['su', '-s', '/bin/sh', 'nobody', '-c', '"$0" "$@"'];
-}
-
-/** Runs one of the cluster's programs as its owner, in its directory; rejects with its output. */
-function run(c: Cluster, program: (typeof PROGRAMS)[number], args: string[]): Promise<void> {
-  const command = [...c.asOwner, join(c.bin, program), ...args];
-  // `su … -c '"$0" "$@"' prog args…` passes the program and its arguments unquoted.
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), {
-      cwd: c.dir,
-      env: { ...process.env, LC_ALL: 'C', LANG: 'C', PGTZ: 'UTC' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) return resolve();
-      const log = program === 'pg_ctl' ? `\n--- server log ---\n${logTail(c)}` : '';
-      reject(new Error(`${program} ${args[0]} failed (exit ${code}):\n${output.trim()}${log}`));
-    });
-  });
-}
-
-function logTail(c: Cluster): string {
-  try {
-    return readFileSync(c.log, 'utf8').split('\n').slice(-20).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // --- removal ----------------------------------------------------------------------------------
 
 /** Stops the server at once and removes the directory; idempotent, synchronous (runs at exit). */
 function cleanup(c: Cluster): void {
   if (c.removed) return;
   c.removed = true;
-  if (existsSync(join(c.data, 'postmaster.pid'))) {
-    const command = [...c.asOwner, join(c.bin, 'pg_ctl'), 'stop', '-w', '-m', 'immediate', '-D', c.data];
-    spawnSync(command[0], command.slice(1), { cwd: c.dir, stdio: 'ignore', timeout: 30_000 });
-  }
+  c.remove();
   c.running = false;
-  rmSync(c.dir, { recursive: true, force: true });
 }
 
 function registerCleanup(c: Cluster): void {
   // Bun's test runner fires no 'exit' event, and a process killed outright runs no handler at all:
-  // a watchdog shell holds the read end of a pipe whose write end only this process holds, and
-  // when that closes — however the process ended — stops the cluster and removes the directory.
-  const pgCtl = [...c.asOwner, join(c.bin, 'pg_ctl')].map(shellQuote).join(' ');
-  const script =
-    "trap '' INT TERM HUP; cat >/dev/null; " + // Ctrl-C reaches the whole process group: outlive it
-    `if [ -f ${shellQuote(join(c.data, 'postmaster.pid'))} ]; then ${pgCtl} stop -w -m immediate -D ${shellQuote(c.data)} >/dev/null 2>&1; fi; ` +
-    `rm -rf ${shellQuote(c.dir)}`;
-  const watchdog = Bun.spawn(['/bin/sh', '-c', script], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', cwd: '/' });
-  watchdog.unref();
-  // Where it does run, the same cleanup at once (synchronously) — the watchdog then finds nothing.
+  // the watchdog (removeWhenGone) sees to that. Where a handler does run, the same cleanup at once
+  // (synchronously) — the watchdog then finds nothing.
   process.on('exit', () => cleanup(c));
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
@@ -382,5 +236,3 @@ function registerCleanup(c: Cluster): void {
     });
   }
 }
-
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
