@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SQL } from 'bun';
+import { loadOptions, positive } from './args.ts';
 import { CpuWindow, waitForQuiet, type CpuUse } from './cpu.ts';
 import { startBenchCluster, treeTicks, processTicks, type BenchCluster } from './pg-cluster.ts';
 import { seedPostgresFromLmdb, type PgSeeded } from './pg-seed.ts';
@@ -124,33 +125,12 @@ function options(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  const positive = (name: string, text: string) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
-    return n;
-  };
-  const sizes = values.sizes
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => positive('sizes', s.trim().replace(/_/g, '')));
-  if (values.million && !sizes.includes(1_000_000)) sizes.push(1_000_000);
-  sizes.sort((a, b) => a - b);
-  const only = values.scenarios?.split(',').map((s) => s.trim());
-  for (const id of only ?? []) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  const { only, ...shared } = loadOptions(values);
   return {
-    sizes,
-    duration: positive('duration', values.duration),
-    warmup: Number(values.warmup),
-    rounds: positive('rounds', values.rounds),
-    connections: positive('connections', values.connections),
-    threads: positive('threads', values.threads),
+    ...shared,
     // The artifactd scenarios; the ceiling and the request-logs server are the main bench's business.
     scenarios: SCENARIOS.filter((s) => s.target === 'artifactd' && (!only || only.includes(s.id))),
     poolSize: values['pool-size'] === undefined ? undefined : positive('pool-size', values['pool-size']),
-    out: resolve(ROOT, values.out),
-    quietWait: Number(values['quiet-wait']),
-    build: values.build,
-    keep: values.keep,
   };
 }
 

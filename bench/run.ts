@@ -13,6 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadOptions } from './args.ts';
 import { describeMachine, fmtLatency, fmtN, markdown, NOISY, sizeTable, type RunInfo, type ScenarioResult, type SizeResult } from './report.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { seed } from './seed.ts';
@@ -65,32 +66,8 @@ function options() {
     console.log(USAGE);
     process.exit(0);
   }
-  const positive = (name: string, text: string) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
-    return n;
-  };
-  const sizes = values.sizes
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => positive('sizes', s.trim().replace(/_/g, '')));
-  if (values.million && !sizes.includes(1_000_000)) sizes.push(1_000_000);
-  sizes.sort((a, b) => a - b);
-  const only = values.scenarios?.split(',').map((s) => s.trim());
-  for (const id of only ?? []) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
-  return {
-    sizes,
-    duration: positive('duration', values.duration),
-    warmup: Number(values.warmup),
-    connections: positive('connections', values.connections),
-    threads: positive('threads', values.threads),
-    scenarios: SCENARIOS.filter((s) => !only || only.includes(s.id) || s.target === 'ceiling'),
-    out: resolve(ROOT, values.out),
-    build: values.build,
-    quietWait: Number(values['quiet-wait']),
-    rounds: positive('rounds', values.rounds),
-    keep: values.keep,
-  };
+  const { only, ...shared } = loadOptions(values);
+  return { ...shared, scenarios: SCENARIOS.filter((s) => !only || only.includes(s.id) || s.target === 'ceiling') };
 }
 
 async function sh(cmd: string[], cwd = ROOT): Promise<{ code: number; out: string }> {
