@@ -1,11 +1,30 @@
 /**
  * The load benches' shared options (bench/run.ts, and bench/postgres.ts behind `--postgres`): each
- * declares them to parseArgs with its own defaults and help; their values are read here alike.
+ * declares them to parseArgs (`loadArgOptions`, with its own default sizes) beside its own, and
+ * reads their values with `loadOptions`.
  */
 import { resolve } from 'node:path';
 import { SCENARIOS } from './scenarios.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
+
+/** parseArgs's declarations of the options both benches take; only the default sizes differ. */
+export const loadArgOptions = (sizes: string) =>
+  ({
+    sizes: { type: 'string', default: sizes },
+    million: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1' },
+    scenarios: { type: 'string' },
+    out: { type: 'string', default: 'bench/RESULTS.md' },
+    'quiet-wait': { type: 'string', default: '60' },
+    build: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  }) as const;
 
 /** The values of the options both benches take, as parseArgs gives them. */
 export interface LoadArgs {

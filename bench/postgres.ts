@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SQL } from 'bun';
-import { loadOptions, positive } from './args.ts';
+import { loadArgOptions, loadOptions, positive } from './args.ts';
 import { CpuWindow, waitForQuiet, type CpuUse } from './cpu.ts';
 import { startBenchCluster, treeTicks, processTicks, type BenchCluster } from './pg-cluster.ts';
 import { seedPostgresFromLmdb, type PgSeeded } from './pg-seed.ts';
@@ -103,22 +103,7 @@ interface Options {
 function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      sizes: { type: 'string', default: '10000,1000000' },
-      million: { type: 'boolean', default: false },
-      duration: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      rounds: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '32' },
-      threads: { type: 'string', default: '1' },
-      scenarios: { type: 'string' },
-      'pool-size': { type: 'string' },
-      out: { type: 'string', default: 'bench/RESULTS.md' },
-      'quiet-wait': { type: 'string', default: '60' },
-      build: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: { ...loadArgOptions('10000,1000000'), 'pool-size': { type: 'string' } },
     strict: true,
   });
   if (values.help) {

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadOptions } from './args.ts';
+import { loadArgOptions, loadOptions } from './args.ts';
 import { describeMachine, fmtLatency, fmtN, markdown, NOISY, sizeTable, type RunInfo, type ScenarioResult, type SizeResult } from './report.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { seed } from './seed.ts';
@@ -45,21 +45,7 @@ const USAGE = `usage: npm run bench -- [options]
 
 function options() {
   const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '10000,100000' },
-      million: { type: 'boolean', default: false },
-      duration: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      connections: { type: 'string', default: '32' },
-      threads: { type: 'string', default: '1' },
-      scenarios: { type: 'string' },
-      out: { type: 'string', default: 'bench/RESULTS.md' },
-      build: { type: 'boolean', default: false },
-      'quiet-wait': { type: 'string', default: '60' },
-      rounds: { type: 'string', default: '2' },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: loadArgOptions('10000,100000'),
     strict: true,
   });
   if (values.help) {
