@@ -305,15 +305,11 @@ describe.skipIf(url === null)('PostgreSQL stopped under load', () => {
     }
   }, 150_000);
 
-  // TODO — fails today, so it only runs with `npm test -- --todo test/e2e/database-down.test.ts`:
-  // while the database does not answer, requests on connections already pooled hang (the
-  // client waits 30 s and gives up; artifactd had not answered) because `statement_timeout` is
-  // enforced by the server, which never sees the statement, and Bun's client has no deadline of
-  // its own for a query on an open connection. `/api/ready` is fine (503 after its own 2 s
-  // race). The fix is a client-side deadline in src/store/postgres/db.ts (unsafe/transaction:
-  // StoreUnavailableError once connect + statement timeout have passed without an answer, and
-  // the connection dropped rather than reused); turn this back into `test` with it.
-  test.todo('a database that stops answering (partition): 503 within the connect and statement timeouts, and service resumes when it answers again', async () => {
+  // Here the database stops answering without closing its connections: `statement_timeout` is
+  // the server's, which never sees the statement, and Bun's client has no time limit of its own
+  // for a query on an open connection; the client-side deadline of src/store/postgres/db.ts
+  // (connect + statement timeout + a margin) answers 503 and drops the connection instead.
+  test('a database that stops answering (partition): 503 within the connect and statement timeouts, and service resumes when it answers again', async () => {
     const db = await freshDatabase('database_partition');
     const target = new URL(db.url);
     const proxy = await partitionProxy({ hostname: target.hostname, port: Number(target.port) });
