@@ -17,7 +17,7 @@ import { artifactJson, collectionJson } from '../records.ts';
 import { artifactCondition, artifactOrderBy, collectionCondition, collectionOrderBy, combineSql, FALSE, TRUE } from './artifact-filters.ts';
 import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, toCollection, toRecord, type ArtifactRow, type CollectionRow } from './artifacts.ts';
 import { run, withStatementTimeout, type Db } from './db.ts';
-import { Params } from './params.ts';
+import { Params, rowOffset } from './params.ts';
 import { runConditions } from './run-filters.ts';
 
 export interface Statement {
@@ -39,7 +39,7 @@ const whereClause = (condition: string) => (condition === TRUE ? '' : ` WHERE ${
 
 function paged(text: string, params: Params, page: Page): string {
   let out = text;
-  if (page.offset > 0) out += ` OFFSET ${params.add(page.offset)}`;
+  if (page.offset > 0) out += ` OFFSET ${params.add(rowOffset(page.offset))}`;
   return `${out} LIMIT ${params.add(page.limit)}`;
 }
 

@@ -4,6 +4,12 @@
  * Filter compilers append conditions to one `Params` per statement, then the statement runs
  * with `db.unsafe(text, params.values)` — "unsafe" only in that the text is ours to keep safe.
  */
+/**
+ * A page offset as a parameter PostgreSQL's bigint takes: the API accepts any non-negative
+ * integer (1e21 included), and every offset past the table's rows gives the same empty page.
+ */
+export const rowOffset = (offset: number): number => Math.min(offset, Number.MAX_SAFE_INTEGER);
+
 export class Params {
   readonly values: unknown[] = [];
 

@@ -17,7 +17,7 @@
 import type { RunFilters } from '../contract.ts';
 import type { DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../../schemas/filters.ts';
 import { parseDateTime } from '../../validation/datetime.ts';
-import type { Params } from './params.ts';
+import { rowOffset, type Params } from './params.ts';
 import { pgText, pgTexts } from './schema-runs.ts';
 
 const TRUE = 'TRUE';
@@ -383,4 +383,4 @@ export function runOrder(sort: string, a: string): string {
 }
 
 /** `LIMIT … OFFSET …` of a page, as parameters. */
-export const pageSql = (p: Params, page: { offset: number; limit: number }) => `LIMIT ${p.add(page.limit)}::bigint OFFSET ${p.add(page.offset)}::bigint`;
+export const pageSql = (p: Params, page: { offset: number; limit: number }) => `LIMIT ${p.add(page.limit)}::bigint OFFSET ${p.add(rowOffset(page.offset))}::bigint`;
