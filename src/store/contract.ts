@@ -14,6 +14,7 @@ import type {
   DeploymentCreate,
   DeploymentFlowRunCreate,
   FlowCreate,
+  FlowRunCreate,
   FlowRunUpdate,
   StateCreate,
   TaskRunCreate,
@@ -133,7 +134,7 @@ export interface FlowRunRepository {
 }
 
 /** A new flow run: the route's body, or what a deployment adds to it. */
-export type FlowRunCreateInput = import('../schemas/companions.ts').FlowRunCreate & { deployment_version?: string | null };
+export type FlowRunCreateInput = FlowRunCreate & { deployment_version?: string | null };
 
 export interface TaskRunRepository {
   create(input: TaskRunCreate): Promise<Created<TaskRunRecord>>;

@@ -4,7 +4,8 @@
  * exists, a name is taken) and stores what these return; LMDB and PostgreSQL then write the
  * same records for the same requests.
  */
-import type { DeploymentCreate, DeploymentFlowRunCreate, FlowCreate, FlowRunCreate, FlowRunUpdate, StateCreate, TaskRunCreate } from '../schemas/companions.ts';
+import type { FlowRunCreateInput } from './contract.ts';
+import type { DeploymentCreate, DeploymentFlowCreate, FlowRunUpdate, StateCreate, TaskRunCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import { parametersProblem } from '../validation/parameters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunPolicy, FlowRunRecord, TaskRunPolicy, TaskRunRecord } from './companion-records.ts';
@@ -16,7 +17,7 @@ import { applyState, buildState, noState } from './states.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 
 /** A new flow run's fields, once defaults are applied (from FlowRunCreate or a deployment). */
-export type NewFlowRun = FlowRunCreate & { deployment_version?: string | null };
+export type NewFlowRun = FlowRunCreateInput;
 
 /** Upstream creates work queues in this pool when a deployment names a queue but no pool. */
 const DEFAULT_POOL = 'default-agent-pool';
