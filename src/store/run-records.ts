@@ -5,7 +5,7 @@
  * same records for the same requests.
  */
 import type { FlowRunCreateInput } from './contract.ts';
-import type { DeploymentCreate, DeploymentFlowCreate, FlowRunUpdate, StateCreate, TaskRunCreate } from '../schemas/companions.ts';
+import type { DeploymentCreate, DeploymentFlowRunCreate, FlowCreate, FlowRunUpdate, StateCreate, TaskRunCreate } from '../schemas/companions.ts';
 import { nowMicros } from '../time.ts';
 import { parametersProblem } from '../validation/parameters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunPolicy, FlowRunRecord, TaskRunPolicy, TaskRunRecord } from './companion-records.ts';
