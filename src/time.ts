@@ -19,6 +19,13 @@ export function nowMicros(): number {
 export function formatMicros(micros: number): string {
   const seconds = Math.floor(micros / 1_000_000);
   const fraction = micros - seconds * 1_000_000;
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
-  return fraction === 0 ? `${base}Z` : `${base}.${String(fraction).padStart(6, '0')}Z`;
+  // Rows read together (a page sorted by time) mostly share their second: its text is kept.
+  if (seconds !== lastSeconds) {
+    lastSeconds = seconds;
+    lastBase = new Date(seconds * 1000).toISOString().slice(0, 19);
+  }
+  return fraction === 0 ? `${lastBase}Z` : `${lastBase}.${String(fraction).padStart(6, '0')}Z`;
 }
+
+let lastSeconds = NaN;
+let lastBase = '';

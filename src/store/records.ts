@@ -54,24 +54,36 @@ export function mirroredFields(record: ArtifactRecord): MirroredFields {
 
 const str = JSON.stringify;
 
-function fieldsJson(r: ArtifactRecord): string {
+/** An artifact's fields with `metadata` as its JSON text (what a store may keep instead). */
+export type StoredArtifact = Omit<ArtifactRecord, 'metadata'> & { metadataJson: string };
+
+function fieldsJson(r: StoredArtifact): string {
   return (
     `"type":${str(r.type)},"description":${str(r.description)},"data":${r.data},` +
-    `"metadata_":${str(r.metadata)},"flow_run_id":${str(r.flowRunId)},"task_run_id":${str(r.taskRunId)}}`
+    `"metadata_":${r.metadataJson},"flow_run_id":${str(r.flowRunId)},"task_run_id":${str(r.taskRunId)}}`
   );
 }
 
-function headJson(r: ArtifactRecord): string {
+function headJson(r: Pick<ArtifactRecord, 'id' | 'created' | 'updated' | 'key'>): string {
   return `{"id":"${r.id}","created":"${formatMicros(r.created)}","updated":"${formatMicros(r.updated)}","key":${str(r.key)},`;
 }
 
 /** An Artifact, fields in Prefect's order. */
 export function artifactJson(r: ArtifactRecord): string {
-  return headJson(r) + fieldsJson(r);
+  return storedArtifactJson({ ...r, metadataJson: str(r.metadata) });
 }
 
 /** An ArtifactCollection (`/latest/filter`), fields in Prefect's order. */
 export function collectionJson(r: CollectionRecord): string {
+  return storedCollectionJson({ ...r, metadataJson: str(r.metadata) });
+}
+
+/** `artifactJson` of a stored row, its metadata JSON spliced as kept (no parse, no stringify). */
+export function storedArtifactJson(r: StoredArtifact): string {
+  return headJson(r) + fieldsJson(r);
+}
+
+export function storedCollectionJson(r: StoredArtifact & { latestId: string }): string {
   return headJson(r) + `"latest_id":"${r.latestId}",` + fieldsJson(r);
 }
 

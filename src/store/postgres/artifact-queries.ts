@@ -13,9 +13,8 @@
 import type { ArtifactQueries, Page, QueryAnswer, QueryRequest, QuerySettings, RunFilters } from '../contract.ts';
 import type { Sort } from '../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/filters.ts';
-import { artifactJson, collectionJson } from '../records.ts';
 import { artifactCondition, artifactOrderBy, collectionCondition, collectionOrderBy, combineSql, FALSE, TRUE } from './artifact-filters.ts';
-import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, toCollection, toRecord, type ArtifactRow, type CollectionRow } from './artifacts.ts';
+import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, collectionRowJson, rowJson, type ArtifactRow, type CollectionRow } from './artifacts.ts';
 import { run, withStatementTimeout, type Db } from './db.ts';
 import { Params, rowOffset } from './params.ts';
 import { runConditions } from './run-filters.ts';
@@ -96,12 +95,12 @@ export async function answer(request: QueryRequest, execute: Executor): Promise<
     case 'filter': {
       const statement = findArtifactsSql(values.artifacts as ArtifactFilter | undefined, sort, page, runs);
       if (statement === null) return [];
-      return (await execute<ArtifactRow>(statement)).map((row) => artifactJson(toRecord(row)));
+      return (await execute<ArtifactRow>(statement)).map(rowJson);
     }
     case 'latest/filter': {
       const statement = findCollectionsSql(values.artifacts as ArtifactCollectionFilter | undefined, sort, page, runs);
       if (statement === null) return [];
-      return (await execute<CollectionRow>(statement)).map((row) => collectionJson(toCollection(row)));
+      return (await execute<CollectionRow>(statement)).map(collectionRowJson);
     }
     case 'count':
     case 'latest/count': {

@@ -24,7 +24,7 @@ import type { Sort } from '../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/filters.ts';
 import { newId } from '../ids.ts';
 import { storableKey } from '../index-keys.ts';
-import { artifactJson, collectionJson, latestByKeyJson, type ArtifactRecord, type CollectionRecord } from '../records.ts';
+import { latestByKeyJson, storedArtifactJson, storedCollectionJson, type ArtifactRecord, type CollectionRecord, type StoredArtifact } from '../records.ts';
 import { toPgText, fromPgText } from './text.ts';
 import { Db, LOCKS, lockKey, lockKeys, run, type Runner, type Tx } from './db.ts';
 import { findArtifactsSql, findCollectionsSql, PostgresArtifactQueries } from './artifact-queries.ts';
@@ -67,6 +67,28 @@ export function toRecord(row: ArtifactRow): ArtifactRecord {
     taskRunId: row.task_run_id,
   };
 }
+
+/** The row's fields as records.ts renders them, `metadata_` kept as the JSON text it is stored as. */
+function stored(row: ArtifactRow): StoredArtifact {
+  return {
+    id: row.id,
+    created: Number(row.created),
+    updated: Number(row.updated),
+    key: fromPgText(row.key),
+    type: fromPgText(row.type),
+    description: fromPgText(row.description),
+    data: row.data,
+    metadataJson: row.metadata_ ?? 'null',
+    flowRunId: row.flow_run_id,
+    taskRunId: row.task_run_id,
+  };
+}
+
+/** An Artifact's JSON straight from its row: what `artifactJson(toRecord(row))` gives, without parsing `metadata_`. */
+export const rowJson = (row: ArtifactRow): string => storedArtifactJson(stored(row));
+
+/** An ArtifactCollection's JSON straight from its row. */
+export const collectionRowJson = (row: CollectionRow): string => storedCollectionJson({ ...stored(row), latestId: row.latest_id });
 
 export function toCollection(row: CollectionRow): CollectionRecord {
   return { ...toRecord(row), key: fromPgText(row.key), latestId: row.latest_id };
@@ -232,24 +254,34 @@ export class PostgresArtifacts implements ArtifactRepository {
   // ── reads ──────────────────────────────────────────────────────────────────────────────────
 
   async get(id: string): Promise<ArtifactRecord | undefined> {
-    const [row] = await this.db.unsafe<ArtifactRow>(`SELECT ${ARTIFACT_COLUMNS} FROM artifact WHERE id = $1`, [id]);
+    const row = await this.row(id);
     return row && toRecord(row);
   }
 
   async getJson(id: string): Promise<string | undefined> {
-    const record = await this.get(id);
-    return record && artifactJson(record);
+    const row = await this.row(id);
+    return row && rowJson(row);
   }
 
   async latestByKey(key: string): Promise<CollectionRecord | undefined> {
-    if (!storableKey(key)) return undefined;
-    const [row] = await this.db.unsafe<CollectionRow>(`SELECT ${COLLECTION_COLUMNS} FROM artifact_collection WHERE key = $1`, [toPgText(key)]);
+    const row = await this.collectionRow(key);
     return row && toCollection(row);
   }
 
   async latestByKeyJson(key: string): Promise<string | undefined> {
-    const collection = await this.latestByKey(key);
-    return collection && latestByKeyJson(collectionJson(collection));
+    const row = await this.collectionRow(key);
+    return row && latestByKeyJson(collectionRowJson(row));
+  }
+
+  private async row(id: string): Promise<ArtifactRow | undefined> {
+    const [row] = await this.db.unsafe<ArtifactRow>(`SELECT ${ARTIFACT_COLUMNS} FROM artifact WHERE id = $1`, [id]);
+    return row;
+  }
+
+  private async collectionRow(key: string): Promise<CollectionRow | undefined> {
+    if (!storableKey(key)) return undefined;
+    const [row] = await this.db.unsafe<CollectionRow>(`SELECT ${COLLECTION_COLUMNS} FROM artifact_collection WHERE key = $1`, [toPgText(key)]);
+    return row;
   }
 
   async isLatest(record: ArtifactRecord): Promise<boolean> {
@@ -275,14 +307,14 @@ export class PostgresArtifacts implements ArtifactRepository {
     const statement = findArtifactsSql(filter, sort, page, null);
     if (statement === null) return [];
     const rows = await this.db.unsafe<ArtifactRow>(statement.text, statement.values);
-    return rows.map((row) => artifactJson(toRecord(row)));
+    return rows.map(rowJson);
   }
 
   async findLatestJson(filter: ArtifactCollectionFilter | null, sort: Sort, page: Page): Promise<string[]> {
     const statement = findCollectionsSql(filter, sort, page, null);
     if (statement === null) return [];
     const rows = await this.db.unsafe<CollectionRow>(statement.text, statement.values);
-    return rows.map((row) => collectionJson(toCollection(row)));
+    return rows.map(collectionRowJson);
   }
 
   queries(settings: QuerySettings): ArtifactQueries {

@@ -29,9 +29,9 @@ import {
 import type { ExportSnapshot, ImportSession, Numbered, Outcome, Transfer } from '../contract.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { artifactJson, collectionJson, type ArtifactRecord } from '../records.ts';
+import { artifactJson, type ArtifactRecord } from '../records.ts';
 import { headerLine, recordLine, type Counts, type Item, type Kind } from '../../transfer/format.ts';
-import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, metadataText, toCollection, toRecord, type ArtifactRow, type CollectionRow } from './artifacts.ts';
+import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, collectionRowJson, metadataText, rowJson, type ArtifactRow, type CollectionRow } from './artifacts.ts';
 import { LOCKS, lockKeys, run, translated, type Db, type Tx } from './db.ts';
 import { ARTIFACT_FIELDS, artifactRow, insertRows, payload, recordset } from './rows.ts';
 import { fromPgText, toPgText } from './text.ts';
@@ -81,8 +81,8 @@ const SOURCES: Source[] = [
   { kind: 'deployment', table: 'deployment', columns: 'id, record', order: 'id', render: (row) => deploymentJson(parsed<DeploymentRecord>(row)) },
   { kind: 'flow_run', table: 'flow_run', columns: 'id, record', order: 'id', render: (row) => flowRunJson(parsed<FlowRunRecord>(row), WITHOUT_ESTIMATES) },
   { kind: 'task_run', table: 'task_run', columns: 'id, record', order: 'id', render: (row) => taskRunJson(parsed<TaskRunRecord>(row), WITHOUT_ESTIMATES) },
-  { kind: 'collection', table: 'artifact_collection', columns: COLLECTION_COLUMNS, order: 'key', render: (row) => collectionJson(toCollection(row as unknown as CollectionRow)) },
-  { kind: 'artifact', table: 'artifact', columns: ARTIFACT_COLUMNS, order: 'id', render: (row) => artifactJson(toRecord(row as unknown as ArtifactRow)) },
+  { kind: 'collection', table: 'artifact_collection', columns: COLLECTION_COLUMNS, order: 'key', render: (row) => collectionRowJson(row as unknown as CollectionRow) },
+  { kind: 'artifact', table: 'artifact', columns: ARTIFACT_COLUMNS, order: 'id', render: (row) => rowJson(row as unknown as ArtifactRow) },
 ];
 
 export async function openExport(db: Db, now = new Date()): Promise<ExportSnapshot> {
@@ -308,7 +308,7 @@ export class PostgresImporter implements ImportSession {
     const records = segment.map(({ item }) => (item as Extract<Item, { kind: 'artifact' }>).record);
     const found = await run<ArtifactRow>(tx, `SELECT ${ARTIFACT_COLUMNS} FROM artifact WHERE id = ANY($1::text[])`, [records.map((r) => r.id)]);
     /** Each id already written: its stored JSON, or (written by this segment) its record. */
-    const known = new Map<string, string | ArtifactRecord>(found.map((row) => [row.id, artifactJson(toRecord(row))]));
+    const known = new Map<string, string | ArtifactRecord>(found.map((row) => [row.id, rowJson(row)]));
     const keys = [...new Set(records.flatMap((r) => (r.key === null || known.has(r.id) ? [] : [r.key])))];
     const collections =
       keys.length === 0
