@@ -18,6 +18,7 @@ import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, collectionRowJson, rowJson, type 
 import { run, withStatementTimeout, type Db } from './db.ts';
 import { Params, rowOffset } from './params.ts';
 import { runConditions } from './run-filters.ts';
+import { counterSql } from './schema-counters.ts';
 
 export interface Statement {
   text: string;
@@ -62,19 +63,25 @@ export function findCollectionsSql(filter: ArtifactCollectionFilter | null | und
   return { text, values: params.values };
 }
 
-/** `/artifacts/count` (null: zero without a query). */
+/**
+ * `/artifacts/count` (null: zero without a query). With nothing to filter on (no artifact
+ * condition, no run filter), the table's counters answer (schema-counters.ts): a few rows read
+ * instead of a count(*) over every row.
+ */
 export function countArtifactsSql(filter: ArtifactFilter | null | undefined, runs: RunFilters | null): Statement | null {
   const params = new Params();
   const condition = where(artifactCondition(filter, params, 'a'), runs, params, 'a');
   if (condition === FALSE) return null;
+  if (condition === TRUE) return { text: counterSql('artifact'), values: [] };
   return { text: `SELECT count(*) AS n FROM artifact a${whereClause(condition)}`, values: params.values };
 }
 
-/** `/artifacts/latest/count` (null: zero without a query). */
+/** `/artifacts/latest/count` (null: zero without a query); unfiltered: from the counters, as above. */
 export function countCollectionsSql(filter: ArtifactCollectionFilter | null | undefined, runs: RunFilters | null): Statement | null {
   const params = new Params();
   const condition = where(collectionCondition(filter, params, 'c'), runs, params, 'c');
   if (condition === FALSE) return null;
+  if (condition === TRUE) return { text: counterSql('artifact_collection'), values: [] };
   return { text: `SELECT count(*) AS n FROM artifact_collection c${whereClause(condition)}`, values: params.values };
 }
 

@@ -3,13 +3,15 @@
  * (lmdb/check.ts) — what the schema does not enforce by itself: each key's collection names its
  * newest version by (created, id) and mirrors its fields; no collection without versions; no
  * key with versions but no collection; no keyless or NUL-free oddities the write paths never make.
- * Indexes and counts need no check here: PostgreSQL keeps them.
+ * Indexes need no check here: PostgreSQL keeps them. The row counters (schema-counters.ts) are
+ * checked: each table's must sum to its count(*), or the counts the API and /metrics answer drift.
  *
  * Reads run in one REPEATABLE READ transaction: one snapshot, so concurrent writes cannot
  * make a sound store look broken.
  */
 import type { Db } from './db.ts';
 import { run } from './db.ts';
+import { COUNTED_TABLES } from './schema-counters.ts';
 
 const MIRRORED = ['type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
 
@@ -55,6 +57,18 @@ export async function checkArtifacts(db: Db): Promise<string[]> {
       `SELECT id, data, metadata_ FROM artifact WHERE data = '' OR (metadata_ IS NOT NULL AND left(metadata_, 1) <> '{')`,
     );
     for (const row of unparsable) findings.push(`artifacts: ${row.id} holds data or metadata that is not JSON`);
+
+    // Each counted table's counters against its rows (same snapshot: a writer moves both at once).
+    const counted = await run<{ name: string; counted: string | null; actual: string }>(
+      tx,
+      COUNTED_TABLES.map(
+        (t) => `SELECT '${t}' AS name, (SELECT sum(n)::text FROM artifactd_counter WHERE name = '${t}') AS counted, (SELECT count(*)::text FROM ${t}) AS actual`,
+      ).join(' UNION ALL '),
+    );
+    for (const row of counted) {
+      if (row.counted === null) findings.push(`counters: ${row.name} has no counter rows (it holds ${row.actual})`);
+      else if (row.counted !== row.actual) findings.push(`counters: ${row.name} counts ${row.counted}, the table holds ${row.actual}`);
+    }
   });
   return findings;
 }

@@ -11,6 +11,7 @@
  */
 import { Db, run } from './db.ts';
 import { ARTIFACT_TABLES_SQL } from './schema-artifacts.ts';
+import { COUNTER_SQL } from './schema-counters.ts';
 import { RUN_TABLES_SQL } from './schema-runs.ts';
 
 export interface Migration {
@@ -26,6 +27,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     adds: 'artifacts and collections; flows, flow runs, task runs, deployments and CSRF tokens',
     sql: ARTIFACT_TABLES_SQL + '\n' + RUN_TABLES_SQL,
+  },
+  {
+    version: 2,
+    adds: 'row counters kept by triggers (exact counts without a scan), filled from the existing rows',
+    sql: COUNTER_SQL,
   },
 ];
 
