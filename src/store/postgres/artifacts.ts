@@ -53,21 +53,6 @@ export interface CollectionRow extends ArtifactRow {
   latest_id: string;
 }
 
-export function toRecord(row: ArtifactRow): ArtifactRecord {
-  return {
-    id: row.id,
-    created: Number(row.created),
-    updated: Number(row.updated),
-    key: fromPgText(row.key),
-    type: fromPgText(row.type),
-    description: fromPgText(row.description),
-    data: row.data,
-    metadata: row.metadata_ === null ? null : (JSON.parse(row.metadata_) as Record<string, string>),
-    flowRunId: row.flow_run_id,
-    taskRunId: row.task_run_id,
-  };
-}
-
 /** The row's fields as records.ts renders them, `metadata_` kept as the JSON text it is stored as. */
 function stored(row: ArtifactRow): StoredArtifact {
   return {
@@ -82,6 +67,11 @@ function stored(row: ArtifactRow): StoredArtifact {
     flowRunId: row.flow_run_id,
     taskRunId: row.task_run_id,
   };
+}
+
+export function toRecord(row: ArtifactRow): ArtifactRecord {
+  const { metadataJson, ...fields } = stored(row);
+  return { ...fields, metadata: metadataJson === 'null' ? null : (JSON.parse(metadataJson) as Record<string, string>) };
 }
 
 /** An Artifact's JSON straight from its row: what `artifactJson(toRecord(row))` gives, without parsing `metadata_`. */
