@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killChildren, runCheck, startServer, type ServerProcess } from '../../scripts/crash.ts';
 import { freshDatabase, startCluster, stopCluster, testDatabaseUrl } from '../postgres/cluster.ts';
+import { freezingProxy } from '../postgres/freezing-proxy.ts';
 import { COMMAND } from './process.ts';
 
 const url = await testDatabaseUrl();
@@ -67,77 +68,6 @@ async function call(base: string, method: string, path: string, body?: unknown):
   } catch (error) {
     return { status: 0, body: String(error), ms: performance.now() - started };
   }
-}
-
-/**
- * A loopback TCP proxy in front of the test cluster that can stop answering, as a network
- * partition or a frozen database host does: `freeze()` drops every byte both ways and leaves new
- * connections accepted but unanswered; `thaw()` resets every connection opened so far (as a
- * healed partition leaves them) and forwards again.
- */
-async function partitionProxy(target: { hostname: string; port: number }) {
-  type Pair = { client: import('bun').Socket<{ upstream?: import('bun').Socket<unknown>; pending: Uint8Array[] }>; upstream?: import('bun').Socket<unknown> };
-  const pairs = new Set<Pair>();
-  let frozen = false;
-  const listener = Bun.listen<{ upstream?: import('bun').Socket<unknown>; pending: Uint8Array[]; pair?: Pair }>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { pending: [] };
-        const pair: Pair = { client: client as any };
-        client.data.pair = pair;
-        pairs.add(pair);
-        if (frozen) return; // accepted, never answered
-        void Bun.connect({
-          ...target,
-          socket: {
-            open(upstream) {
-              pair.upstream = upstream;
-              client.data.upstream = upstream;
-              for (const chunk of client.data.pending) upstream.write(chunk);
-              client.data.pending = [];
-            },
-            data(_upstream, chunk) {
-              if (!frozen) client.write(chunk);
-            },
-            close() {
-              if (!frozen) client.end();
-            },
-            error() {},
-          },
-        }).catch(() => client.end());
-      },
-      data(client, chunk) {
-        if (frozen) return;
-        if (client.data.upstream) client.data.upstream.write(chunk);
-        else client.data.pending.push(new Uint8Array(chunk));
-      },
-      close(client) {
-        client.data.upstream?.end();
-        if (client.data.pair) pairs.delete(client.data.pair);
-      },
-      error() {},
-    },
-  });
-  return {
-    port: listener.port,
-    freeze() {
-      frozen = true;
-    },
-    thaw() {
-      for (const pair of pairs) {
-        pair.client.terminate();
-        pair.upstream?.terminate();
-      }
-      pairs.clear();
-      frozen = false;
-    },
-    stop() {
-      this.thaw();
-      listener.stop(true);
-    },
-  };
 }
 
 describe.skipIf(url === null)('PostgreSQL stopped under load', () => {
@@ -312,7 +242,7 @@ describe.skipIf(url === null)('PostgreSQL stopped under load', () => {
   test('a database that stops answering (partition): 503 within the connect and statement timeouts, and service resumes when it answers again', async () => {
     const db = await freshDatabase('database_partition');
     const target = new URL(db.url);
-    const proxy = await partitionProxy({ hostname: target.hostname, port: Number(target.port) });
+    const proxy = freezingProxy({ hostname: target.hostname, port: Number(target.port) });
     let server: ServerProcess | undefined;
     try {
       const viaProxy = `postgres://postgres@127.0.0.1:${proxy.port}${target.pathname}`;

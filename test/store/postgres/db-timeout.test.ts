@@ -7,80 +7,13 @@
  * bounded.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { SQL, type Socket } from 'bun';
+import { SQL } from 'bun';
 import { StoreUnavailableError } from '../../../src/store/errors.ts';
 import { DEADLINE_MARGIN_MS, Db, durationMs, statementTimeoutSet, withStatementTimeout } from '../../../src/store/postgres/db.ts';
 import { freshDatabase, testDatabaseUrl } from '../../postgres/cluster.ts';
+import { freezingProxy } from '../../postgres/freezing-proxy.ts';
 
 const url = await testDatabaseUrl();
-
-interface Conn {
-  upstream?: Socket<unknown>;
-  pending: Uint8Array[];
-}
-
-/**
- * A TCP proxy to `target` on 127.0.0.1: `freeze()` stops passing bytes both ways and leaves new
- * connections accepted but unanswered; `thaw()` resets every connection opened so far (as a
- * healed partition leaves them) and passes bytes again.
- */
-function partitionProxy(target: { hostname: string; port: number }) {
-  let frozen = false;
-  const sockets = new Set<Socket<unknown>>();
-  const listener = Bun.listen<Conn>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { pending: [] };
-        sockets.add(client as Socket<unknown>);
-        if (frozen) return;
-        Bun.connect({
-          ...target,
-          socket: {
-            open(upstream) {
-              sockets.add(upstream);
-              client.data.upstream = upstream;
-              for (const chunk of client.data.pending) upstream.write(chunk);
-              client.data.pending = [];
-            },
-            data(_upstream, chunk) {
-              if (!frozen) client.write(chunk);
-            },
-            close() {
-              if (!frozen) client.end();
-            },
-            error() {},
-          },
-        }).catch(() => client.end());
-      },
-      data(client, chunk) {
-        if (frozen) return;
-        if (client.data.upstream) client.data.upstream.write(chunk);
-        else client.data.pending.push(new Uint8Array(chunk));
-      },
-      close(client) {
-        client.data.upstream?.end();
-      },
-      error() {},
-    },
-  });
-  return {
-    port: listener.port,
-    freeze() {
-      frozen = true;
-    },
-    thaw() {
-      for (const socket of sockets) socket.terminate();
-      sockets.clear();
-      frozen = false;
-    },
-    stop() {
-      this.thaw();
-      listener.stop(true);
-    },
-  };
-}
 
 /** How `promise` settled and after how many ms. */
 async function timed<T>(promise: Promise<T>): Promise<{ ok: boolean; value?: T; error?: unknown; ms: number }> {
@@ -129,7 +62,7 @@ describe.skipIf(url === null)('a database that stops answering', () => {
   async function setup(max = 4) {
     const database = await freshDatabase('db_timeout');
     const target = new URL(database.url);
-    const proxy = partitionProxy({ hostname: target.hostname, port: Number(target.port) });
+    const proxy = freezingProxy({ hostname: target.hostname, port: Number(target.port) });
     const db = new Db(`postgres://postgres@127.0.0.1:${proxy.port}${target.pathname}`, { connectTimeoutMs: CONNECT_S * 1000, statementTimeoutMs: STATEMENT_MS, max });
     const direct = new SQL(database.url);
     cleanup.push(async () => {
