@@ -88,13 +88,9 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
       if (error instanceof QueryDeadlineError) {
         // What Prefect answers when a statement outruns its database timeout: clients retry 503s.
         logger.warning(`${request.method} ${pathOf(request.url)}: the query ran past --query-timeout (${config.queryTimeoutMs / 1000} s) and was stopped`);
-        return errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' }));
+        return serviceUnavailable();
       }
-      if (error instanceof StoreUnavailableError) {
-        // Prefect answers a database it cannot reach the same way: a 503 its clients retry.
-        logger.warning(`${request.method} ${pathOf(request.url)}: ${error.message}`);
-        return errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' }));
-      }
+      if (error instanceof StoreUnavailableError) return storeUnavailable(request, error);
       if (code === 'NOT_FOUND') {
         routes ??= new RouteTable(elysia.routes);
         return errorResponse(routes.unmatched(request));
@@ -125,6 +121,14 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     const allowed = allowOrigin(config.cors, origin);
     if (allowed !== null) response.headers.set('access-control-allow-origin', allowed);
     return response;
+  };
+
+  /** What Prefect answers a statement past its timeout or a database it cannot reach: a 503 its clients retry. */
+  const serviceUnavailable = () => errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' }));
+
+  const storeUnavailable = (request: Request, error: StoreUnavailableError): Response => {
+    logger.warning(`${request.method} ${pathOf(request.url)}: ${error.message}`);
+    return serviceUnavailable();
   };
 
   /** An unexpected error: logged with its stack, answered with Prefect's 500 body. */
@@ -159,7 +163,8 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
       if (origin === null) return document;
       return document instanceof Response ? withCors(document, origin) : document.then((response) => withCors(response, origin));
     }
-    const refused = (error: unknown) => (error instanceof ApiError ? errorResponse(error) : failed(request, path, error));
+    const refused = (error: unknown) =>
+      error instanceof ApiError ? errorResponse(error) : error instanceof StoreUnavailableError ? storeUnavailable(request, error) : failed(request, path, error);
     let reply: Response | Promise<Response>;
     try {
       // Prefect's order: the CSRF middleware wraps the app, basic auth sits on the API app.
@@ -170,7 +175,7 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
             if (config.authString !== null) checkBasicAuth(request, path, config.authString);
             return elysia.handle(request);
           })
-          .catch((error) => (error instanceof StoreUnavailableError ? errorResponse(new ApiError(503, { exception_message: 'Service Unavailable' })) : refused(error)));
+          .catch(refused);
       } else {
         if (config.authString !== null) checkBasicAuth(request, path, config.authString);
         reply = (request.method === 'GET' && store.direct && directRead(store.direct, request, path)) || elysia.handle(request);
