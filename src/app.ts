@@ -113,7 +113,7 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     // (see there); the route gives other methods the router's 405 and metrics a route label.
     .get('/openapi.json', ({ request }) => openApi.response('prefixed', request.method === 'HEAD'), { detail: { hide: true } });
   const metrics = config.metrics
-    ? new Metrics(store, config.dataDir, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES], () => queries.handedOff)
+    ? new Metrics(store, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES], () => queries.handedOff)
     : null;
   if (metrics) elysia.use(metricsRoutes(metrics));
 

@@ -7,8 +7,6 @@
  * one object built up front (`RouteTemplates`), so recording a request is a trie walk, two map
  * lookups and a bucket scan — no label strings are built until `/metrics` is read.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Store } from '../store/contract.ts';
 import { RouteTemplates } from './routes.ts';
@@ -42,7 +40,6 @@ export class Metrics {
   /** `routerPaths` is read on the first request, once every route is registered. */
   constructor(
     private readonly store: Store,
-    private readonly dataDir: string,
     private readonly routerPaths: () => Iterable<string>,
     /** Queries moved to the query thread since start (query/query-thread.ts). */
     private readonly handedOff: () => number = () => 0,
@@ -110,7 +107,7 @@ export class Metrics {
     gauge('artifactd_flow_runs', 'Flow runs in the store.', counts.flowRuns);
     gauge('artifactd_task_runs', 'Task runs in the store.', counts.taskRuns);
     gauge('artifactd_deployments', 'Deployments in the store.', counts.deployments);
-    if (this.store.backend === 'lmdb') gauge('artifactd_store_size_bytes', 'Size of the LMDB data file on disk.', fileSize(join(this.dataDir, 'data.mdb')));
+    // The backend's own series: its size on disk, a database pool's use.
     for (const line of (await this.store.metricLines?.()) ?? []) out.push(line);
 
     const memory = process.memoryUsage();
@@ -124,14 +121,6 @@ export class Metrics {
     family('artifactd_build_info', 'gauge', 'The artifactd version (always 1).');
     out.push(`artifactd_build_info${labels({ version: pkg.version })} 1`);
     return `${out.join('\n')}\n`;
-  }
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
   }
 }
 

@@ -5,6 +5,8 @@
  * memory-mapped lookups, so the contract's reads answer without a promise, and the two hottest
  * are offered to the app as direct reads.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Counts, DirectReads, Page, QuerySettings, RunFilters, Store, Transfer } from '../contract.ts';
 import { ArtifactStore, QUERY_VIEWS, TYPE_AND_COLLECTION_RUN_INDEXES, TYPE_COUNTERS } from './artifacts.ts';
 import { checkStore } from './check.ts';
@@ -90,6 +92,17 @@ export class LmdbStore implements Store {
    */
   static attach(path: string): LmdbStore {
     return new LmdbStore(openDbs(path), path);
+  }
+
+  /** `/metrics`: the size of the data file on disk. */
+  metricLines(): string[] {
+    let bytes = 0;
+    try {
+      bytes = statSync(join(this.path, 'data.mdb')).size;
+    } catch {
+      // not there (yet): 0
+    }
+    return ['# HELP artifactd_store_size_bytes Size of the LMDB data file on disk.', '# TYPE artifactd_store_size_bytes gauge', `artifactd_store_size_bytes ${bytes}`];
   }
 
   async close(): Promise<void> {
