@@ -9,19 +9,16 @@ import type { Created, DeploymentRepository, Page, RunFilters } from '../contrac
 import { Refusal } from '../refusal.ts';
 import { deploymentFlowRun, deploymentRecord, deploymentRefusal } from '../run-records.ts';
 import { run, type Db } from './db.ts';
-import { deleteFlowRunsWhere, insertFlowRun, parseRecord, writeTransaction } from './flow-runs.ts';
+import { deleteFlowRunsWhere, insertFlowRun, parseRecord, recordById, type RecordRow, writeTransaction } from './flow-runs.ts';
 import { Params } from './params.ts';
 import { deploymentsWhere, namedOrder, pageSql } from './run-filters.ts';
 import { codeUnits, DEPLOYMENT_COLUMNS, deploymentRow, insertSql, updateSql } from './schema-runs.ts';
 
-type RecordRow = { record: string };
-
 export class PostgresDeployments implements DeploymentRepository {
   constructor(private readonly db: Db) {}
 
-  async get(id: string): Promise<DeploymentRecord | undefined> {
-    const rows = await this.db.unsafe<RecordRow>('SELECT record FROM deployment WHERE id = $1', [id]);
-    return rows.length === 0 ? undefined : parseRecord<DeploymentRecord>(rows[0]);
+  get(id: string): Promise<DeploymentRecord | undefined> {
+    return recordById<DeploymentRecord>(this.db, 'deployment', id);
   }
 
   /** A deployment with the same flow and name is overwritten with the submitted values. */

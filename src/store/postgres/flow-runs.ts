@@ -14,10 +14,10 @@ import { Params } from './params.ts';
 import { flowRunsWhere, pageSql, runOrder } from './run-filters.ts';
 import { codeUnits, FLOW_RUN_COLUMNS, flowRunRow, insertSql, updateSql } from './schema-runs.ts';
 
-type RecordRow = { record: string };
+export type RecordRow = { record: string };
 
 /** The SQLSTATE of an error from PostgreSQL, if it is one. */
-export function sqlState(error: unknown): string | undefined {
+function sqlState(error: unknown): string | undefined {
   const e = error as { errno?: unknown; code?: unknown } | null;
   if (e == null) return undefined;
   if (typeof e.errno === 'string' && /^[0-9A-Z]{5}$/.test(e.errno)) return e.errno;
@@ -50,6 +50,12 @@ export async function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): P
 }
 
 export const parseRecord = <T>(row: RecordRow): T => JSON.parse(row.record) as T;
+
+/** The record of the row `id` of `table` (on the pool), if any. */
+export async function recordById<T>(db: Db, table: string, id: string): Promise<T | undefined> {
+  const rows = await db.unsafe<RecordRow>(`SELECT record FROM ${table} WHERE id = $1`, [id]);
+  return rows.length === 0 ? undefined : parseRecord<T>(rows[0]);
+}
 
 /**
  * Clears `parent_task_run_id` of the sub-flow runs started by the task runs `taskRunIds` (about
@@ -123,7 +129,7 @@ export async function insertFlowRun(tx: Tx, input: NewFlowRun): Promise<Created<
   }
 }
 
-export async function getFlowRun(runner: Runner, id: string): Promise<FlowRunRecord | undefined> {
+async function getFlowRun(runner: Runner, id: string): Promise<FlowRunRecord | undefined> {
   const rows = await run<RecordRow>(runner, 'SELECT record FROM flow_run WHERE id = $1', [id]);
   return rows.length === 0 ? undefined : parseRecord<FlowRunRecord>(rows[0]);
 }

@@ -7,19 +7,16 @@ import type { FlowRecord } from '../companion-records.ts';
 import type { Created, FlowRepository, Page, RunFilters } from '../contract.ts';
 import { newFlowRecord, updatedFlow } from '../run-records.ts';
 import { run, type Db } from './db.ts';
-import { deleteFlowRunsWhere, parseRecord, writeTransaction } from './flow-runs.ts';
+import { deleteFlowRunsWhere, parseRecord, recordById, type RecordRow, writeTransaction } from './flow-runs.ts';
 import { Params } from './params.ts';
 import { flowsWhere, namedOrder, pageSql } from './run-filters.ts';
 import { codeUnits, FLOW_COLUMNS, flowRow, insertSql, updateSql } from './schema-runs.ts';
 
-type RecordRow = { record: string };
-
 export class PostgresFlows implements FlowRepository {
   constructor(private readonly db: Db) {}
 
-  async get(id: string): Promise<FlowRecord | undefined> {
-    const rows = await this.db.unsafe<RecordRow>('SELECT record FROM flow WHERE id = $1', [id]);
-    return rows.length === 0 ? undefined : parseRecord<FlowRecord>(rows[0]);
+  get(id: string): Promise<FlowRecord | undefined> {
+    return recordById<FlowRecord>(this.db, 'flow', id);
   }
 
   async byName(name: string): Promise<FlowRecord | undefined> {

@@ -119,7 +119,7 @@ function stateCondition(p: Params, f: StateFilter, a: string): string {
 // ── the four filter models ─────────────────────────────────────────────────────────────────
 
 /** `FlowFilter` on the flow row aliased `a`. */
-export function flowCondition(f: FlowFilter | null | undefined, p: Params, a: string): string {
+function flowCondition(f: FlowFilter | null | undefined, p: Params, a: string): string {
   if (f == null) return TRUE;
   const parts: string[] = [];
   if (f.id != null) parts.push(idsCondition(p, f.id, `${a}.id`));
@@ -137,7 +137,7 @@ export function flowCondition(f: FlowFilter | null | undefined, p: Params, a: st
 }
 
 /** `DeploymentFilter` on the deployment row aliased `a`. */
-export function deploymentCondition(f: DeploymentFilter | null | undefined, p: Params, a: string): string {
+function deploymentCondition(f: DeploymentFilter | null | undefined, p: Params, a: string): string {
   if (f == null) return TRUE;
   const parts: string[] = [];
   if (f.id != null) parts.push(idsCondition(p, f.id, `${a}.id`));
@@ -165,7 +165,7 @@ export function deploymentCondition(f: DeploymentFilter | null | undefined, p: P
 }
 
 /** `FlowRunFilter` on the flow run row aliased `a`. */
-export function flowRunCondition(f: FlowRunFilter | null | undefined, p: Params, a: string): string {
+function flowRunCondition(f: FlowRunFilter | null | undefined, p: Params, a: string): string {
   if (f == null) return TRUE;
   const parts: string[] = [];
   if (f.id != null) parts.push(idsCondition(p, f.id, `${a}.id`));
@@ -208,7 +208,7 @@ export function flowRunCondition(f: FlowRunFilter | null | undefined, p: Params,
 }
 
 /** `TaskRunFilter` on the task run row aliased `a`. */
-export function taskRunCondition(f: TaskRunFilter | null | undefined, p: Params, a: string): string {
+function taskRunCondition(f: TaskRunFilter | null | undefined, p: Params, a: string): string {
   if (f == null) return TRUE;
   const parts: string[] = [];
   if (f.id != null) parts.push(f.id.any_ != null ? anyOf(p, `${a}.id`, f.id.any_) : TRUE);
@@ -245,7 +245,7 @@ export function taskRunCondition(f: TaskRunFilter | null | undefined, p: Params,
  * A flow run (aliased `a`) on the flow-run side: it matches `flow_runs`, its flow exists and
  * matches `flows`, its deployment exists and matches `deployments` — each only when present.
  */
-export function flowRunSideCondition(filters: RunFilters, p: Params, a: string): string {
+function flowRunSideCondition(filters: RunFilters, p: Params, a: string): string {
   const parts = [flowRunCondition(filters.flow_runs, p, a)];
   if (filters.flows) {
     const f = alias(p, 'f');

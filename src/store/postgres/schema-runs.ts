@@ -122,7 +122,7 @@ CREATE INDEX csrf_token_expiration ON csrf_token (expiration);
 
 /** A string as the text columns hold it: NUL, which PostgreSQL text cannot hold, as U+FFFD. */
 export const pgText = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
-export const pgTextOrNull = (s: string | null): string | null => (s === null ? null : pgText(s));
+const pgTextOrNull = (s: string | null): string | null => (s === null ? null : pgText(s));
 export const pgTexts = (list: readonly string[]): string[] => list.map(pgText);
 
 /** The UTF-16 code units of `s`, big-endian: byte order is JavaScript's string order. */

@@ -9,19 +9,16 @@ import type { Created, Page, RunFilters, TaskRunRepository } from '../contract.t
 import { INTEGRITY_CONFLICT, Refusal } from '../refusal.ts';
 import { newTaskRunRecord } from '../run-records.ts';
 import { run, type Db } from './db.ts';
-import { detachSubflows, parseRecord, writeTransaction } from './flow-runs.ts';
+import { detachSubflows, parseRecord, recordById, type RecordRow, writeTransaction } from './flow-runs.ts';
 import { Params } from './params.ts';
 import { pageSql, runOrder, taskRunsWhere } from './run-filters.ts';
 import { codeUnits, insertSql, TASK_RUN_COLUMNS, taskRunRow } from './schema-runs.ts';
 
-type RecordRow = { record: string };
-
 export class PostgresTaskRuns implements TaskRunRepository {
   constructor(private readonly db: Db) {}
 
-  async get(id: string): Promise<TaskRunRecord | undefined> {
-    const rows = await this.db.unsafe<RecordRow>('SELECT record FROM task_run WHERE id = $1', [id]);
-    return rows.length === 0 ? undefined : parseRecord<TaskRunRecord>(rows[0]);
+  get(id: string): Promise<TaskRunRecord | undefined> {
+    return recordById<TaskRunRecord>(this.db, 'task_run', id);
   }
 
   create(input: TaskRunCreate): Promise<Created<TaskRunRecord>> {

@@ -33,11 +33,11 @@
  */
 import type { SQL } from 'bun';
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 
 /** The URL schemes taken for PostgreSQL (case-insensitive). */
-export const POSTGRES_SCHEMES = ['postgresql+asyncpg', 'postgresql', 'postgres'] as const;
+const POSTGRES_SCHEMES = ['postgresql+asyncpg', 'postgresql', 'postgres'] as const;
 
 export class DatabaseUrlError extends Error {}
 
@@ -135,7 +135,7 @@ export function parseDatabaseUrl(url: string, settings: DatabaseSettings = {}): 
   };
   const scheme = schemeOf(text);
   if (scheme?.startsWith('sqlite')) throw new DatabaseUrlError(SQLITE_URL_MESSAGE);
-  const known = scheme !== undefined && (POSTGRES_SCHEMES as readonly string[]).includes(scheme);
+  const known = isPostgresUrl(text);
   if (!known && !text.includes('://')) fail(`expected postgresql://user:password@host:port/database (or ${POSTGRES_SCHEMES[0]}://…)`);
   if (!known) fail(`artifactd stores in PostgreSQL (${POSTGRES_SCHEMES.map((s) => `${s}://`).join(', ')}) or, without a URL, in its embedded LMDB store`);
   const decode = (part: string, what: string) => {
