@@ -32,7 +32,7 @@ export const FALSE = 'FALSE';
 export type Cond = typeof TRUE | typeof FALSE | { sql: (params: Params) => string };
 
 /** Joins conditions with AND or OR, folding TRUE and FALSE (none: TRUE), as leaf.ts `combine`. */
-export function combineConds(conditions: Cond[], operator: 'and_' | 'or_' = 'and_'): Cond {
+function combineConds(conditions: Cond[], operator: 'and_' | 'or_' = 'and_'): Cond {
   if (conditions.length === 0) return TRUE;
   const [absorbing, neutral]: [Cond, Cond] = operator === 'or_' ? [TRUE, FALSE] : [FALSE, TRUE];
   if (conditions.includes(absorbing)) return absorbing;
@@ -43,7 +43,7 @@ export function combineConds(conditions: Cond[], operator: 'and_' | 'or_' = 'and
 }
 
 /** The SQL text of `cond`, its values added to `params`. */
-export function render(cond: Cond, params: Params): string {
+function render(cond: Cond, params: Params): string {
   return typeof cond === 'string' ? cond : cond.sql(params);
 }
 
@@ -54,7 +54,7 @@ export function combineSql(conditions: string[], operator: 'and_' | 'or_' = 'and
 }
 
 /** `column` is one of `values` (never NULL; none: FALSE). */
-export function anyCond(column: string, raw: readonly string[]): Cond {
+function anyCond(column: string, raw: readonly string[]): Cond {
   if (raw.length === 0) return FALSE;
   const values = raw.map(toPgText); // as the columns hold them (text.ts)
   if (values.length === 1) return { sql: (p) => `${column} = ${p.add(values[0])}` };
@@ -62,7 +62,7 @@ export function anyCond(column: string, raw: readonly string[]): Cond {
 }
 
 /** `column` is set and none of `values` (none: TRUE, NULLs included). */
-export function noneCond(column: string, raw: readonly string[]): Cond {
+function noneCond(column: string, raw: readonly string[]): Cond {
   if (raw.length === 0) return TRUE;
   const values = raw.map(toPgText);
   if (values.length === 1) return { sql: (p) => `(${column} IS NOT NULL AND ${column} <> ${p.add(values[0])})` };
@@ -70,7 +70,7 @@ export function noneCond(column: string, raw: readonly string[]): Cond {
 }
 
 /** `like_`: an ASCII-case-insensitive substring match, `%` and `_` wildcards, no escape character. */
-export function likeCond(column: string, pattern: string): Cond {
+function likeCond(column: string, pattern: string): Cond {
   return { sql: (p) => `(${column} ILIKE ${p.add(`%${toPgText(pattern)}%`)}::text COLLATE "C" ESCAPE '')` };
 }
 

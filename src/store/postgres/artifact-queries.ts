@@ -14,7 +14,7 @@ import type { ArtifactQueries, Page, QueryAnswer, QueryRequest, QuerySettings, R
 import type { Sort } from '../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/filters.ts';
 import { artifactCondition, artifactOrderBy, collectionCondition, collectionOrderBy, combineSql, FALSE, TRUE } from './artifact-filters.ts';
-import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, collectionRowJson, rowJson, type ArtifactRow, type CollectionRow } from './artifacts.ts';
+import { ARTIFACT_COLUMNS_A, COLLECTION_COLUMNS_C, collectionRowJson, rowJson, type ArtifactRow, type CollectionRow } from './artifacts.ts';
 import { run, withStatementTimeout, type Db } from './db.ts';
 import { Params, rowOffset } from './params.ts';
 import { runConditions } from './run-filters.ts';
@@ -48,8 +48,7 @@ export function findArtifactsSql(filter: ArtifactFilter | null | undefined, sort
   const params = new Params();
   const condition = where(artifactCondition(filter, params, 'a'), runs, params, 'a');
   if (condition === FALSE || page.limit <= 0) return null;
-  const columns = ARTIFACT_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ');
-  const text = paged(`SELECT ${columns} FROM artifact a${whereClause(condition)} ORDER BY ${artifactOrderBy(sort, 'a')}`, params, page);
+  const text = paged(`SELECT ${ARTIFACT_COLUMNS_A} FROM artifact a${whereClause(condition)} ORDER BY ${artifactOrderBy(sort, 'a')}`, params, page);
   return { text, values: params.values };
 }
 
@@ -58,8 +57,7 @@ export function findCollectionsSql(filter: ArtifactCollectionFilter | null | und
   const params = new Params();
   const condition = where(collectionCondition(filter, params, 'c'), runs, params, 'c');
   if (condition === FALSE || page.limit <= 0) return null;
-  const columns = COLLECTION_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ');
-  const text = paged(`SELECT ${columns} FROM artifact_collection c${whereClause(condition)} ORDER BY ${collectionOrderBy(sort, 'c')}`, params, page);
+  const text = paged(`SELECT ${COLLECTION_COLUMNS_C} FROM artifact_collection c${whereClause(condition)} ORDER BY ${collectionOrderBy(sort, 'c')}`, params, page);
   return { text, values: params.values };
 }
 

@@ -33,6 +33,9 @@ import { findArtifactsSql, findCollectionsSql, PostgresArtifactQueries } from '.
 export const ARTIFACT_COLUMNS = 'id, created, updated, key, type, description, data, metadata_, flow_run_id, task_run_id';
 /** The columns of `artifact_collection`. */
 export const COLLECTION_COLUMNS = `${ARTIFACT_COLUMNS}, latest_id`;
+/** ARTIFACT_COLUMNS of `artifact a`, and COLLECTION_COLUMNS of `artifact_collection c`. */
+export const ARTIFACT_COLUMNS_A = ARTIFACT_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ');
+export const COLLECTION_COLUMNS_C = COLLECTION_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ');
 
 /** A row as the driver returns it (bigint columns as strings). */
 export interface ArtifactRow {
@@ -205,7 +208,7 @@ export class PostgresArtifacts implements ArtifactRepository {
       await lockKeys(tx, LOCKS.artifactKey, keyed.map((r) => r.key));
       const rows = await run<ArtifactRow & { latest_id: string | null }>(
         tx,
-        `SELECT a.id, a.created, a.updated, a.key, a.type, a.description, a.data, a.metadata_, a.flow_run_id, a.task_run_id, c.latest_id
+        `SELECT ${ARTIFACT_COLUMNS_A}, c.latest_id
          FROM artifact a LEFT JOIN artifact_collection c ON c.key = a.key
          WHERE a.id = ANY($1::text[])`,
         [unique],

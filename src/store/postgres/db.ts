@@ -538,9 +538,6 @@ export function translated(error: unknown): never {
   throw error;
 }
 
-/** Kept for callers that only want the deadline: same as `translated`. */
-export const deadlineOr = translated;
-
 /** Runs `fn` in a transaction whose statements stop after `timeoutMs` (QueryDeadlineError). */
 export async function withStatementTimeout<T>(db: Db, timeoutMs: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
   try {
