@@ -19,7 +19,8 @@
 import { SQL } from 'bun';
 import { LmdbStore } from '../src/store/lmdb/store.ts';
 import { PostgresStore } from '../src/store/postgres/store.ts';
-import { ARTIFACT_FIELDS, artifactRow, insertRows } from '../src/store/postgres/rows.ts';
+import { ARTIFACT_FIELDS, artifactRow } from '../src/store/postgres/artifact-rows.ts';
+import { insertRows } from '../src/store/postgres/rows.ts';
 import {
   DEPLOYMENT_COLUMNS,
   deploymentRow,

@@ -14,7 +14,7 @@ import type { ArtifactQueries, Page, QueryAnswer, QueryRequest, QuerySettings, R
 import type { Sort } from '../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/filters.ts';
 import { artifactCondition, artifactOrderBy, collectionCondition, collectionOrderBy, combineSql, FALSE, TRUE } from './artifact-filters.ts';
-import { ARTIFACT_COLUMNS_A, COLLECTION_COLUMNS_C, collectionRowJson, rowJson, type ArtifactRow, type CollectionRow } from './artifacts.ts';
+import { ARTIFACT_COLUMNS_A, COLLECTION_COLUMNS_C, collectionRowJson, rowJson, type ArtifactRow, type CollectionRow } from './artifact-rows.ts';
 import { run, withStatementTimeout, type Db } from './db.ts';
 import { Params, rowOffset } from './params.ts';
 import { runConditions } from './run-filters.ts';

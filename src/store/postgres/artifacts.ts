@@ -24,72 +24,22 @@ import type { Sort } from '../../schemas/artifacts.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../schemas/filters.ts';
 import { newId } from '../ids.ts';
 import { storableKey } from '../index-keys.ts';
-import { latestByKeyJson, storedArtifactJson, storedCollectionJson, type ArtifactRecord, type CollectionRecord, type StoredArtifact } from '../records.ts';
-import { toPgText, fromPgText } from './text.ts';
+import { latestByKeyJson, type ArtifactRecord, type CollectionRecord } from '../records.ts';
+import { toPgText } from './text.ts';
+import {
+  ARTIFACT_COLUMNS,
+  ARTIFACT_COLUMNS_A,
+  COLLECTION_COLUMNS,
+  collectionRowJson,
+  metadataText,
+  rowJson,
+  toCollection,
+  toRecord,
+  type ArtifactRow,
+  type CollectionRow,
+} from './artifact-rows.ts';
 import { Db, LOCKS, lockKey, lockKeys, run, type Runner, type Tx } from './db.ts';
 import { findArtifactsSql, findCollectionsSql, PostgresArtifactQueries } from './artifact-queries.ts';
-
-/** The columns of `artifact`, in the order rows are read. */
-export const ARTIFACT_COLUMNS = 'id, created, updated, key, type, description, data, metadata_, flow_run_id, task_run_id';
-/** The columns of `artifact_collection`. */
-export const COLLECTION_COLUMNS = `${ARTIFACT_COLUMNS}, latest_id`;
-/** ARTIFACT_COLUMNS of `artifact a`, and COLLECTION_COLUMNS of `artifact_collection c`. */
-export const ARTIFACT_COLUMNS_A = ARTIFACT_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ');
-export const COLLECTION_COLUMNS_C = COLLECTION_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ');
-
-/** A row as the driver returns it (bigint columns as strings). */
-export interface ArtifactRow {
-  id: string;
-  created: string | number;
-  updated: string | number;
-  key: string | null;
-  type: string | null;
-  description: string | null;
-  data: string;
-  metadata_: string | null;
-  flow_run_id: string | null;
-  task_run_id: string | null;
-}
-
-export interface CollectionRow extends ArtifactRow {
-  key: string;
-  latest_id: string;
-}
-
-/** The row's fields as records.ts renders them, `metadata_` kept as the JSON text it is stored as. */
-function stored(row: ArtifactRow): StoredArtifact {
-  return {
-    id: row.id,
-    created: Number(row.created),
-    updated: Number(row.updated),
-    key: fromPgText(row.key),
-    type: fromPgText(row.type),
-    description: fromPgText(row.description),
-    data: row.data,
-    metadataJson: row.metadata_ ?? 'null',
-    flowRunId: row.flow_run_id,
-    taskRunId: row.task_run_id,
-  };
-}
-
-export function toRecord(row: ArtifactRow): ArtifactRecord {
-  const { metadataJson, ...fields } = stored(row);
-  return { ...fields, metadata: metadataJson === 'null' ? null : (JSON.parse(metadataJson) as Record<string, string>) };
-}
-
-/** An Artifact's JSON straight from its row: what `artifactJson(toRecord(row))` gives, without parsing `metadata_`. */
-export const rowJson = (row: ArtifactRow): string => storedArtifactJson(stored(row));
-
-/** An ArtifactCollection's JSON straight from its row. */
-export const collectionRowJson = (row: CollectionRow): string => storedCollectionJson({ ...stored(row), latestId: row.latest_id });
-
-export function toCollection(row: CollectionRow): CollectionRecord {
-  return { ...toRecord(row), key: fromPgText(row.key), latestId: row.latest_id };
-}
-
-/** `metadata` as stored: JSON text (key order as the client sent it) or NULL. */
-export const metadataText = (metadata: Record<string, string> | null | undefined): string | null =>
-  metadata == null ? null : JSON.stringify(metadata);
 
 /** The database clock in µs (numeric → bigint: exact). */
 const NOW_US = `(extract(epoch FROM clock_timestamp()) * 1000000)::bigint`;

@@ -3,29 +3,8 @@
  * `json_to_recordset` reads back into typed columns (no limit on parameters; bytea travels as hex
  * text). The import writes with it (transfer.ts), and so does the benchmark's seed (bench/pg-seed.ts).
  */
-import type { ArtifactRecord } from '../records.ts';
-import { metadataText } from './artifacts.ts';
 import { run, type Tx } from './db.ts';
 import { COLUMN_TYPES } from './schema-runs.ts';
-import { toPgText } from './text.ts';
-
-/** The artifact table's columns, in the order `artifactRow` gives their values. */
-export const ARTIFACT_FIELDS = ['id', 'created', 'updated', 'key', 'type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
-
-/** An artifact's row, as the API writes it. */
-export const artifactRow = (r: ArtifactRecord): unknown[] => [
-  r.id,
-  r.created,
-  r.updated,
-  // The text columns as the API writes them (text.ts).
-  toPgText(r.key),
-  toPgText(r.type),
-  toPgText(r.description),
-  r.data,
-  metadataText(r.metadata),
-  r.flowRunId,
-  r.taskRunId,
-];
 
 /** `json_to_recordset`'s column list and the select list that gives each column its type. */
 export function recordset(columns: readonly string[]): { columns: string; select: string } {

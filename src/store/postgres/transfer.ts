@@ -31,9 +31,9 @@ import { StoreUnavailableError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { artifactJson, type ArtifactRecord } from '../records.ts';
 import { headerLine, recordLine, type Counts, type Item, type Kind } from '../../transfer/format.ts';
-import { ARTIFACT_COLUMNS, COLLECTION_COLUMNS, collectionRowJson, metadataText, rowJson, type ArtifactRow, type CollectionRow } from './artifacts.ts';
+import { ARTIFACT_COLUMNS, ARTIFACT_FIELDS, artifactRow, COLLECTION_COLUMNS, collectionRowJson, metadataText, rowJson, type ArtifactRow, type CollectionRow } from './artifact-rows.ts';
 import { LOCKS, lockKeys, run, translated, type Db, type Tx } from './db.ts';
-import { ARTIFACT_FIELDS, artifactRow, insertRows, payload, recordset } from './rows.ts';
+import { insertRows, payload, recordset } from './rows.ts';
 import { fromPgText, toPgText } from './text.ts';
 import {
   codeUnits,

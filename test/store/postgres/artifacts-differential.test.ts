@@ -14,7 +14,7 @@ import { testDatabaseUrl } from '../../postgres/cluster.ts';
 import { migratedDatabase, type Fixture } from './artifacts-helpers.ts';
 import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { durably } from '../../../src/store/lmdb/durable.ts';
-import { metadataText } from '../../../src/store/postgres/artifacts.ts';
+import { metadataText } from '../../../src/store/postgres/artifact-rows.ts';
 import { checkArtifacts } from '../../../src/store/postgres/check.ts';
 import type { ArtifactRecord } from '../../../src/store/records.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../../src/schemas/filters.ts';
