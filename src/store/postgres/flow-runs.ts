@@ -9,7 +9,7 @@ import type { FlowRunRecord } from '../companion-records.ts';
 import type { Created, FlowRunCreateInput, FlowRunRepository, Page, RunFilters } from '../contract.ts';
 import { INTEGRITY_CONFLICT, Refusal } from '../refusal.ts';
 import { flowRunInState, newFlowRunRecord, patchedFlowRun, type NewFlowRun } from '../run-records.ts';
-import { run, type Db, type Runner, type Tx } from './db.ts';
+import { run, type Db, type Tx } from './db.ts';
 import { Params } from './params.ts';
 import { flowRunsWhere, pageSql, runOrder } from './run-filters.ts';
 import { codeUnits, FLOW_RUN_COLUMNS, flowRunRow, insertSql, updateSql } from './schema-runs.ts';
@@ -129,11 +129,6 @@ export async function insertFlowRun(tx: Tx, input: NewFlowRun): Promise<Created<
   }
 }
 
-async function getFlowRun(runner: Runner, id: string): Promise<FlowRunRecord | undefined> {
-  const rows = await run<RecordRow>(runner, 'SELECT record FROM flow_run WHERE id = $1', [id]);
-  return rows.length === 0 ? undefined : parseRecord<FlowRunRecord>(rows[0]);
-}
-
 export class PostgresFlowRuns implements FlowRunRepository {
   constructor(private readonly db: Db) {}
 
@@ -142,7 +137,7 @@ export class PostgresFlowRuns implements FlowRunRepository {
   }
 
   get(id: string): Promise<FlowRunRecord | undefined> {
-    return getFlowRun(this.db.sql, id);
+    return recordById<FlowRunRecord>(this.db, 'flow_run', id);
   }
 
   /** Forces a new state (what `set_state` with `force` does; no orchestration rules here). */
