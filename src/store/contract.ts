@@ -22,6 +22,10 @@ import type {
 import type { ArtifactCollectionFilter, ArtifactFilter, DeploymentFilter, FlowFilter, FlowRunFilter, TaskRunFilter } from '../schemas/filters.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from './companion-records.ts';
 import type { ArtifactRecord } from './records.ts';
+import type { EventRecord } from './event-records.ts';
+import type { LogRecord, NewLog } from './log-records.ts';
+import type { LogFilter, LogSort } from '../schemas/logs.ts';
+import type { StateRecord } from './companion-records.ts';
 import type { Counts as TransferCounts, Item } from '../transfer/format.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -125,7 +129,11 @@ export interface FlowRepository {
 export interface FlowRunRepository {
   create(input: FlowRunCreateInput): Promise<Created<FlowRunRecord>>;
   get(id: string): MaybePromise<FlowRunRecord | undefined>;
-  /** Forces a new state (`set_state`); undefined when there is no such run. */
+  /**
+   * Forces a new state (`set_state`); undefined when there is no such run. A sub-flow run's
+   * parent task run follows it in the same transaction, as Prefect's server moves it
+   * (`parentTaskRunInState` in task-run-events.ts).
+   */
   setState(id: string, input: StateCreate): Promise<FlowRunRecord | undefined>;
   update(id: string, patch: FlowRunUpdate): Promise<boolean>;
   delete(id: string): Promise<boolean>;
@@ -135,6 +143,42 @@ export interface FlowRunRepository {
 
 /** A new flow run: the route's body, or what a deployment adds to it. */
 export type FlowRunCreateInput = FlowRunCreate & { deployment_version?: string | null };
+
+/**
+ * One `prefect.task-run.*` event as the task-run recorder reads it (events/task-run-recorder.ts):
+ * the run it concerns, the payload's task-run fields it carries, and the state it reports (id =
+ * the event's id, timestamp = its `occurred`). `observedTaskRun` (task-run-events.ts) says what
+ * it does to a stored run; each backend applies that inside its write transaction.
+ */
+export interface TaskRunObservation {
+  id: string;
+  flow_run_id: string | null;
+  /** Only the fields the event's `payload.task_run` holds; the others stay as stored (or default). */
+  fields: ObservedTaskRunFields;
+  state: StateRecord;
+}
+
+export type ObservedTaskRunFields = Partial<
+  Pick<
+    TaskRunRecord,
+    | 'name'
+    | 'task_key'
+    | 'dynamic_key'
+    | 'cache_key'
+    | 'cache_expiration'
+    | 'task_version'
+    | 'empirical_policy'
+    | 'tags'
+    | 'task_inputs'
+    | 'run_count'
+    | 'flow_run_run_count'
+    | 'expected_start_time'
+    | 'start_time'
+    | 'end_time'
+    | 'total_run_time'
+    | 'labels'
+  >
+>;
 
 export interface TaskRunRepository {
   create(input: TaskRunCreate): Promise<Created<TaskRunRecord>>;
@@ -169,6 +213,79 @@ export interface CsrfTokenRepository {
   isValid(client: string, token: string): MaybePromise<boolean>;
 }
 
+// ── logs ───────────────────────────────────────────────────────────────────────────────────
+
+export interface LogRepository {
+  /** Stores the lines in one durable transaction, each under a fresh id; how many. */
+  append(logs: readonly NewLog[]): Promise<number>;
+  /** A page of `POST /logs/filter`: the matches of `filter` (null: all) in `sort` order. */
+  find(filter: LogFilter | null, sort: LogSort, page: Page): MaybePromise<LogRecord[]>;
+  /**
+   * Deletes up to `limit` lines with `timestamp` before `cutoff` (µs), oldest first, in one
+   * durable transaction (retention); how many went. Callers repeat until it answers 0.
+   */
+  deleteBefore(cutoff: number, limit: number): Promise<number>;
+}
+
+// ── events ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An EventFilter made concrete by the API (events/query.ts): the time range resolved to µs, empty
+ * lists dropped (Prefect treats `[]` as "no constraint"), the parts not served (labels,
+ * `resources_in_roles`, `distinct`) refused before a backend sees it. Every constraint present
+ * must hold; `eventMatches` (filters/events.ts) is its meaning, and the reference each backend's
+ * plan is tested against.
+ */
+export interface EventQuery {
+  /** Inclusive bounds on `occurred`, µs. */
+  since: number;
+  until: number;
+  order: 'ASC' | 'DESC';
+  ids?: string[];
+  /** The event name starts with one of these. */
+  prefixes?: string[];
+  excludePrefixes?: string[];
+  names?: string[];
+  excludeNames?: string[];
+  /** The primary resource's id is one of these / starts with one of these. */
+  resourceIds?: string[];
+  resourceIdPrefixes?: string[];
+  /** Some resource, primary or related, has an id in `anyResourceIds` and one starting with a prefix (both, on the same resource, when both are given). */
+  anyResourceIds?: string[];
+  anyResourceIdPrefixes?: string[];
+  /** Some related resource has its id in `relatedIds` and its role in `relatedRoles` (both on the same one, when both are given). */
+  relatedIds?: string[];
+  relatedRoles?: string[];
+}
+
+/** Where a page of events ended: the next page starts after this event in the query's order. */
+export interface EventCursor {
+  occurred: number;
+  id: string;
+}
+
+export interface EventPage {
+  /** The ReceivedEvent JSON texts, in the query's order. */
+  events: string[];
+  /** Set when more matches follow. */
+  next: EventCursor | null;
+}
+
+export interface EventRepository {
+  /**
+   * Stores the events and applies the task-run observations made from them, in one durable
+   * transaction. An event whose id is already stored is skipped (a client resending after a
+   * reconnect); an observation is applied even so (it changes nothing the second time).
+   */
+  append(events: readonly EventRecord[], taskRuns: readonly TaskRunObservation[]): Promise<void>;
+  /** Up to `limit` matches of `query` after `after` (null: from the start), in `query.order`. */
+  find(query: EventQuery, limit: number, after: EventCursor | null): Promise<EventPage>;
+  /** How many events match `query` (EventPage's `total`). */
+  count(query: EventQuery): Promise<number>;
+  /** Deletes up to `limit` events with `occurred` before `cutoff` (µs), oldest first; how many went. */
+  deleteBefore(cutoff: number, limit: number): Promise<number>;
+}
+
 // ── the store ──────────────────────────────────────────────────────────────────────────────
 
 export interface Counts {
@@ -178,6 +295,8 @@ export interface Counts {
   flowRuns: number;
   taskRuns: number;
   deployments: number;
+  logs: number;
+  events: number;
 }
 
 /**
@@ -228,6 +347,8 @@ export interface Store {
   readonly taskRuns: TaskRunRepository;
   readonly deployments: DeploymentRepository;
   readonly csrfTokens: CsrfTokenRepository;
+  readonly logs: LogRepository;
+  readonly events: EventRepository;
   readonly transfer: Transfer;
   readonly direct?: DirectReads;
   /** True when the store answers reads (`/api/ready`). */
