@@ -9,6 +9,8 @@
 import { ArtifactCreate } from './artifacts.ts';
 import { DateTime, Nullable, StateType, t, Uuid } from './common.ts';
 import { FlowRunPolicy, Name, StateDetailsInput, TaskRunPolicy } from './companions.ts';
+import { Event } from './events.ts';
+import { LogCreate } from './logs.ts';
 
 const JsonObject = () => t.Record(t.String(), t.Unknown());
 const Time = () => Nullable(DateTime());
@@ -122,3 +124,20 @@ export const DeploymentRecordLine = t.Object(
   },
   { title: 'Deployment' },
 );
+
+/** A Log as `POST /logs/filter` returns it: `updated` is read but ignored (it equals `created`). */
+export const LogRecordLine = t.Object(
+  {
+    ...stamped,
+    name: LogCreate.properties.name,
+    level: LogCreate.properties.level,
+    message: LogCreate.properties.message,
+    timestamp: DateTime(),
+    flow_run_id: OptId(),
+    task_run_id: OptId(),
+  },
+  { title: 'Log' },
+);
+
+/** A ReceivedEvent as `POST /events/filter` returns it: the client's Event and when it was received. */
+export const EventRecordLine = t.Object({ ...Event.properties, received: DateTime() }, { title: 'ReceivedEvent' });

@@ -3,13 +3,20 @@
  *
  *   {"kind":"header","format":"artifactd-export","version":1,"exported_at":"…","exported_by":"artifactd 0.1.0","counts":{…}}
  *   {"kind":"flow","record":{…Flow as the API returns it…}}
- *   … deployments, flow runs, task runs, collections, artifacts (each kind in id order)
+ *   … deployments, flow runs, task runs, collections, artifacts, logs, events (each kind in id order)
  *
  * A record is the resource's API object, so other tools can read the file, minus the fields a
  * server derives at read time (a flow run's `estimated_run_time` grows while it runs; leaving it
  * out makes two exports of the same store byte-equal). Parents come before children: flows,
  * deployments, flow runs, task runs; a key's collection line comes before its artifacts so an
- * import can give the collection its original id and `created`.
+ * import can give the collection its original id and `created`. A `log` line holds the Log JSON of
+ * `POST /logs/filter`, an `event` line the ReceivedEvent JSON of `POST /events/filter`; both come
+ * last, as nothing refers to them.
+ *
+ * Version 2 added the `log` and `event` kinds. A reader of version 2 reads version 1 files as they
+ * are (they simply hold neither kind); the number changed so that a version-1 reader refuses a
+ * file holding records it cannot store with one clear line, instead of importing the rest and
+ * reporting every log and event line as an unknown kind.
  *
  * `parseLine` turns one line into a store record after validating it with the same validator
  * and TypeBox models as the API; a bad line yields a one-line reason instead.
@@ -21,8 +28,10 @@ import {
   ArtifactRecordLine,
   CollectionRecordLine,
   DeploymentRecordLine,
+  EventRecordLine,
   FlowRecordLine,
   FlowRunRecordLine,
+  LogRecordLine,
   TaskRunRecordLine,
 } from '../schemas/transfer.ts';
 import type {
@@ -33,16 +42,19 @@ import type {
   StateRecord,
   TaskRunRecord,
 } from '../store/companion-records.ts';
+import { eventRecord, type EventRecord } from '../store/event-records.ts';
+import type { LogRecord } from '../store/log-records.ts';
 import { flowRunPolicyDefaults, taskRunPolicyDefaults } from '../store/policies.ts';
 import type { ArtifactRecord } from '../store/records.ts';
+import type { Event } from '../schemas/events.ts';
 import { parseDateTime } from '../validation/datetime.ts';
 import { validate, isPlainObject, type ValidationIssue } from '../validation/validate.ts';
 
 export const FORMAT = 'artifactd-export';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** Line kinds in the order an export writes them. */
-export const KINDS = ['flow', 'deployment', 'flow_run', 'task_run', 'collection', 'artifact'] as const;
+export const KINDS = ['flow', 'deployment', 'flow_run', 'task_run', 'collection', 'artifact', 'log', 'event'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export type Counts = Record<Kind, number>;
@@ -73,7 +85,9 @@ export type Item =
   | { kind: 'flow_run'; record: FlowRunRecord }
   | { kind: 'task_run'; record: TaskRunRecord }
   | { kind: 'collection'; record: CollectionIdentity }
-  | { kind: 'artifact'; record: ArtifactRecord };
+  | { kind: 'artifact'; record: ArtifactRecord }
+  | { kind: 'log'; record: LogRecord }
+  | { kind: 'event'; record: EventRecord };
 
 export interface Header {
   kind: 'header';
@@ -90,6 +104,8 @@ const SCHEMAS = {
   task_run: TaskRunRecordLine,
   collection: CollectionRecordLine,
   artifact: ArtifactRecordLine,
+  log: LogRecordLine,
+  event: EventRecordLine,
 } as const;
 
 const fail = (reason: string): Parsed => ({ ok: false, reason });
@@ -137,6 +153,10 @@ export function parseLine(line: string): Parsed {
       return { ok: true, item: { kind: 'flow_run', record: toFlowRun(r) } };
     case 'task_run':
       return { ok: true, item: { kind: 'task_run', record: toTaskRun(r) } };
+    case 'log':
+      return { ok: true, item: { kind: 'log', record: toLog(r) } };
+    case 'event':
+      return { ok: true, item: { kind: 'event', record: eventRecord(r as Event, micros(r.occurred), micros(r.received)) } };
   }
 }
 
@@ -157,6 +177,20 @@ function toArtifact(r: Record<string, any>, line: string): ArtifactRecord {
     metadata: truncateMetadata(r.metadata_ ?? null),
     flowRunId: r.flow_run_id ?? null,
     taskRunId: r.task_run_id ?? null,
+  };
+}
+
+/** A Log's `updated` is its `created` (logs are never edited), so only `created` is read. */
+function toLog(r: Record<string, any>): LogRecord {
+  return {
+    id: r.id,
+    created: micros(r.created),
+    name: r.name,
+    level: r.level,
+    message: r.message,
+    timestamp: micros(r.timestamp),
+    flow_run_id: r.flow_run_id ?? null,
+    task_run_id: r.task_run_id ?? null,
   };
 }
 
