@@ -14,10 +14,12 @@ export interface StoreSettings {
   databaseConnectTimeoutMs?: number;
   databaseStatementTimeoutMs?: number;
   databasePoolSize?: number;
+  /** LMDB: how long a log or event query may run (default 10 s); PostgreSQL's statement timeout covers its own. */
+  queryTimeoutMs?: number;
 }
 
 export async function openStore(settings: StoreSettings): Promise<Store> {
-  if (settings.databaseUrl === null) return LmdbStore.open(settings.dataDir);
+  if (settings.databaseUrl === null) return LmdbStore.open(settings.dataDir, { queryTimeoutMs: settings.queryTimeoutMs });
   return PostgresStore.open(settings.databaseUrl, {
     connectTimeoutMs: settings.databaseConnectTimeoutMs,
     statementTimeoutMs: settings.databaseStatementTimeoutMs,

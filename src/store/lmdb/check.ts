@@ -3,7 +3,10 @@
  * points at a record and every record is indexed; each key's collection names its newest
  * version by `created` and mirrors its fields; the counters equal real counts.
  */
+import type { Database, Key } from 'lmdb';
 import type { StoreDbs } from './env.ts';
+import { eventResourceKeys, eventTimeKey } from './events.ts';
+import { logRunKey, logTimeKey } from './logs.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import { indexString } from '../index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from '../records.ts';
@@ -99,7 +102,47 @@ export function checkStore(dbs: StoreDbs): string[] {
   countedUnder(dbs, counted, [typeCounterPrefix('artifacts')], tally(artifacts.map((r) => typeCounter('artifacts', r.type))));
   countedUnder(dbs, counted, [typeCounterPrefix('collections')], tally(collections.map((c) => typeCounter('collections', c.type))));
   checkCompanions(dbs, expect, counted, findings);
+  checkLogsAndEvents(dbs, counted, findings);
   return findings;
+}
+
+/**
+ * Log lines and events: each record under its own id, its index entries, the counters. These
+ * tables grow to millions of rows, so nothing is collected: each record's derived keys are
+ * looked up in their index, and each index entry is checked against the record its last element
+ * names.
+ */
+function checkLogsAndEvents(dbs: StoreDbs, counted: (name: string, real: number) => void, findings: string[]): void {
+  counted('logs', checkDerived(findings, 'logs', dbs.logs, [
+    ['logs.byTimestamp', dbs.logsByTimestamp, (r) => [logTimeKey(r)]],
+    ['logs.byFlowRun', dbs.logsByFlowRun, (r) => [logRunKey(r)]],
+  ]));
+  counted('events', checkDerived(findings, 'events', dbs.events, [
+    ['events.byOccurred', dbs.eventsByOccurred, (r) => [eventTimeKey(r)]],
+    ['events.byResource', dbs.eventsByResource, eventResourceKeys],
+  ]));
+}
+
+type DerivedIndex<R> = [name: string, index: Database<Buffer, Key[]>, derive: (record: R) => Key[][]];
+
+/** Checks a table's records against their indexes (keys ending with the record's id); how many records. */
+function checkDerived<R extends { id: string }>(findings: string[], table: string, records: Database<R, string>, indexes: DerivedIndex<R>[]): number {
+  let n = 0;
+  for (const { key, value } of records.getRange({})) {
+    n++;
+    if (key !== value.id) findings.push(`${table}: record stored under ${key} has id ${value.id}`);
+    for (const [name, index, derive] of indexes) {
+      for (const k of derive(value)) if (!index.doesExist(k)) findings.push(`${name}: record entry ${keyString(k)} is missing`);
+    }
+  }
+  for (const [name, index, derive] of indexes) {
+    for (const key of index.getKeys({})) {
+      const record = records.get(key[key.length - 1] as string);
+      const k = keyString(key);
+      if (record === undefined || !derive(record).some((d) => keyString(d) === k)) findings.push(`${name}: entry ${k} has no matching record`);
+    }
+  }
+  return n;
 }
 
 /** Flows, runs and deployments: indexes, counters, and the links Prefect enforces. */

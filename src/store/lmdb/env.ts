@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
 import type { CsrfTokenRecord } from '../contract.ts';
+import type { EventRecord } from '../event-records.ts';
+import type { LogRecord } from '../log-records.ts';
 import type { ArtifactRecord, ArtifactView, CollectionRecord, CollectionView } from '../records.ts';
 
 export interface StoreDbs {
@@ -97,6 +99,18 @@ export interface StoreDbs {
   deploymentsByFlowName: Database<string, Key[]>;
   /** client id → CSRF token */
   csrfTokens: Database<CsrfTokenRecord, string>;
+  /** id → log line (logs.ts) */
+  logs: Database<LogRecord, string>;
+  /** [timestamp, id] → empty: every log line in time order */
+  logsByTimestamp: Database<Buffer, Key[]>;
+  /** [flow_run_id or "", timestamp, id] → empty: a flow run's lines in time order */
+  logsByFlowRun: Database<Buffer, Key[]>;
+  /** id → event (events.ts) */
+  events: Database<EventRecord, string>;
+  /** [occurred, id] → empty: every event in time order */
+  eventsByOccurred: Database<Buffer, Key[]>;
+  /** [indexString(resource id), occurred, id] → empty: one entry per distinct id among an event's primary and related resources */
+  eventsByResource: Database<Buffer, Key[]>;
   /** `schema` → the store's layout version (upgrade.ts) */
   meta: Database<number, string>;
 }
@@ -112,6 +126,7 @@ export function openDbs(path: string): StoreDbs {
   let env: RootDatabase;
   try {
     // A 64 GiB map is address space, not memory: LMDB grows the file as data arrives.
+    // maxDbs: the named databases below number 50; raise it before adding the 65th.
     // noSubdir: false — lmdb-js would otherwise treat a path with a dot (`/srv/artifactd.d`) as a file.
     env = open({ path, noSubdir: false, maxDbs: 64, mapSize: 64 * 1024 ** 3, sharedStructuresKey: Symbol.for('structures') });
   } catch (error) {
@@ -164,6 +179,12 @@ export function openDbs(path: string): StoreDbs {
     deployments: env.openDB<DeploymentRecord, string>({ name: 'deployments' }),
     deploymentsByFlowName: keyIndex('deployments.byFlowName'),
     csrfTokens: env.openDB<CsrfTokenRecord, string>({ name: 'csrfTokens' }),
+    logs: env.openDB<LogRecord, string>({ name: 'logs', sharedStructuresKey: Symbol.for('structures') }),
+    logsByTimestamp: index('logs.byTimestamp'),
+    logsByFlowRun: index('logs.byFlowRun'),
+    events: env.openDB<EventRecord, string>({ name: 'events', sharedStructuresKey: Symbol.for('structures') }),
+    eventsByOccurred: index('events.byOccurred'),
+    eventsByResource: index('events.byResource'),
     meta: env.openDB<number, string>({ name: 'meta' }),
   };
 }

@@ -9,6 +9,8 @@ import { durably } from './durable.ts';
 import { INTEGRITY_CONFLICT, Refusal } from '../refusal.ts';
 import type { StoreDbs } from './env.ts';
 import { idempotencyKey, putFlowRun, removeFlowRun } from './rows.ts';
+import { followSubflow } from './task-run-events.ts';
+import { nowMicros } from '../../time.ts';
 
 export type { NewFlowRun } from '../run-records.ts';
 
@@ -50,13 +52,17 @@ export class FlowRunStore {
     return { record, created: true };
   }
 
-  /** Forces a new state (what `set_state` with `force` does; no orchestration rules here). */
+  /**
+   * Forces a new state (what `set_state` with `force` does; no orchestration rules here). A
+   * sub-flow run's parent task run moves to a copy of the state in the same transaction.
+   */
   setState(id: string, input: StateCreate): Promise<FlowRunRecord | undefined> {
     return durably(this.dbs.env, () => {
       const old = this.get(id);
       if (!old) return undefined;
       const run = flowRunInState(old, input);
       putFlowRun(this.dbs, run, old);
+      followSubflow(this.dbs, run, nowMicros());
       return run;
     });
   }

@@ -289,16 +289,30 @@ function putTaskRunQueryKeys(dbs: StoreDbs, t: TaskRunRecord, remove = false): v
   for (const key of keys.byTag) putCounted(dbs, 'taskRunsByTag', key, remove);
 }
 
+/**
+ * Writes a task run with its index entries. A replaced run's entries are moved, including its
+ * flow run and (task key, dynamic key) entries, which a `prefect.task-run.*` event may change
+ * (observedTaskRun); the caller has checked that the new keys belong to no other run.
+ */
 export function putTaskRun(dbs: StoreDbs, task: TaskRunRecord, isNew: boolean): void {
   const old = isNew ? undefined : dbs.taskRuns.get(task.id);
   if (old) {
     putTaskRunQueryKeys(dbs, old, true);
     putCounted(dbs, 'taskRunsByStateName', stateNameKey(old), true);
+    if (old.flow_run_id !== task.flow_run_id) {
+      dbs.taskRunsByFlowRun.remove([old.flow_run_id ?? '', old.id]);
+      dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
+    }
+    const [before, after] = [taskKeys(old), taskKeys(task)];
+    if (before.some((part, i) => part !== after[i])) {
+      dbs.taskRunsByKeys.remove(before);
+      dbs.taskRunsByKeys.put(after, task.id);
+    }
   }
   dbs.taskRuns.put(task.id, task);
   putTaskRunQueryKeys(dbs, task);
   putCounted(dbs, 'taskRunsByStateName', stateNameKey(task));
-  if (isNew) {
+  if (!old) {
     dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
     dbs.taskRunsByKeys.put(taskKeys(task), task.id);
     bump(dbs, 'taskRuns', 1);

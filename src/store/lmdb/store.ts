@@ -13,6 +13,8 @@ import { checkStore } from './check.ts';
 import { CsrfTokenStore } from './csrf-tokens.ts';
 import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
+import { EventStore } from './events.ts';
+import { LogStore } from './logs.ts';
 import { FlowRunStore } from './flow-runs.ts';
 import { FlowStore } from './flows.ts';
 import { countDeployments, countFlowRuns, countFlows, countTaskRuns, findDeployments, findFlowRuns, findFlows, findTaskRuns } from './query/companions.ts';
@@ -32,6 +34,17 @@ export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_CO
 /** The layout version this build writes. */
 export const LAYOUT_VERSION = Math.max(...UPGRADES.map((step) => step.version));
 
+export interface LmdbStoreOptions {
+  /**
+   * How long a log or event query (`logs.find`, `events.find`, `events.count`) may run before it
+   * stops with QueryDeadlineError (answered 503). Default 10 s, `--query-timeout`'s default; the
+   * artifact queries take theirs from `artifacts.queries(settings)` instead.
+   */
+  queryTimeoutMs?: number;
+}
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
 /** A repository with the filter and count queries of its routes added. */
 type Queried<R, T> = R & {
   find(filters: RunFilters, sort: string, page: Page): T[];
@@ -50,6 +63,8 @@ export class LmdbStore implements Store {
   readonly taskRuns: Queried<TaskRunStore, TaskRunRecord>;
   readonly deployments: Queried<DeploymentStore, DeploymentRecord>;
   readonly csrfTokens: CsrfTokenStore;
+  readonly logs: LogStore;
+  readonly events: EventStore;
   readonly transfer: Transfer;
   readonly direct: DirectReads;
 
@@ -57,6 +72,7 @@ export class LmdbStore implements Store {
     readonly dbs: StoreDbs,
     /** The data dir (the query thread opens its own handle on it). */
     readonly path: string,
+    options: LmdbStoreOptions = {},
   ) {
     const artifacts = new ArtifactStore(dbs);
     this.artifacts = Object.assign(artifacts, { queries: (settings: QuerySettings) => new QueryRunner(this, path, settings) });
@@ -70,12 +86,15 @@ export class LmdbStore implements Store {
       (f) => countDeployments(this, f),
     );
     this.csrfTokens = new CsrfTokenStore(dbs);
+    const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    this.logs = new LogStore(dbs, timeoutMs);
+    this.events = new EventStore(dbs, timeoutMs);
     this.transfer = { openExport: (now) => openExport(this, now), importer: () => new Importer(this) };
     this.direct = { artifactJson: (id) => artifacts.getJson(id), latestByKeyJson: (key) => artifacts.latestByKeyJson(key) };
   }
 
   /** Opens the store in `path` (created if missing), bringing an older layout up to date. */
-  static open(path: string): LmdbStore {
+  static open(path: string, options: LmdbStoreOptions = {}): LmdbStore {
     const dbs = openDbs(path);
     try {
       upgradeStore(dbs, UPGRADES);
@@ -83,7 +102,7 @@ export class LmdbStore implements Store {
       dbs.env.close();
       throw error;
     }
-    return new LmdbStore(dbs, path);
+    return new LmdbStore(dbs, path, options);
   }
 
   /**
@@ -130,6 +149,8 @@ export class LmdbStore implements Store {
       flowRuns: get('flowRuns'),
       taskRuns: get('taskRuns'),
       deployments: get('deployments'),
+      logs: get('logs'),
+      events: get('events'),
     };
   }
 

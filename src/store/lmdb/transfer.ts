@@ -3,7 +3,8 @@
  * `transfer/format.ts`).
  *
  * Export reads one LMDB snapshot, so a server may keep writing meanwhile and the file is still
- * one consistent moment. Artifacts and collections are written from their stored JSON as is.
+ * one consistent moment. Artifacts, collections and events are written from their stored JSON as
+ * is; log lines as `logJson` renders them (what `POST /logs/filter` answers).
  *
  * Import writes in bounded batches, each one durable write transaction, through the same
  * row-level writes the API uses (`rows.ts`, `ArtifactStore.putImported`), so indexes,
@@ -22,7 +23,10 @@ import {
 } from '../companion-records.ts';
 import { durably } from './durable.ts';
 import { indexString } from '../index-keys.ts';
+import { logJson } from '../log-records.ts';
 import { artifactJson } from '../records.ts';
+import { putImportedEvent } from './events.ts';
+import { putImportedLog } from './logs.ts';
 import { deploymentKey, idempotencyKey, putDeployment, putFlow, putFlowRun, putTaskRun, taskRunIdByKeys } from './rows.ts';
 import type { LmdbStore as Store } from './store.ts';
 import { headerLine, recordLine, type Counts, type Item } from '../../transfer/format.ts';
@@ -52,6 +56,8 @@ export function openExport(store: Store, now = new Date()): ExportSnapshot {
     task_run: count('taskRuns'),
     collection: count('collections'),
     artifact: count('artifacts'),
+    log: count('logs'),
+    event: count('events'),
   };
   function* lines(): Generator<string> {
     yield headerLine(counts, now);
@@ -61,6 +67,8 @@ export function openExport(store: Store, now = new Date()): ExportSnapshot {
     for (const { value } of dbs.taskRuns.getRange(options)) yield recordLine('task_run', taskRunJson(value, WITHOUT_ESTIMATES));
     for (const { value } of dbs.collectionJson.getRange(options)) yield recordLine('collection', value);
     for (const { value } of dbs.artifactJson.getRange(options)) yield recordLine('artifact', value);
+    for (const { value } of dbs.logs.getRange(options)) yield recordLine('log', logJson(value));
+    for (const { value } of dbs.events.getRange(options)) yield recordLine('event', value.json);
   }
   return { counts, lines: lines(), done: () => (transaction as unknown as { done(): void }).done() };
 }
@@ -217,6 +225,20 @@ export class Importer {
           effects.newIdentities.delete(r.key);
           effects.usedIdentities.push(r.key);
         }
+        return 'added';
+      }
+      case 'log': {
+        const r = item.record;
+        const existing = dbs.logs.get(r.id);
+        if (existing) return same(logJson(existing), logJson(r));
+        putImportedLog(dbs, r);
+        return 'added';
+      }
+      case 'event': {
+        const r = item.record;
+        const existing = dbs.events.get(r.id);
+        if (existing) return same(existing.json, r.json);
+        putImportedEvent(dbs, r);
         return 'added';
       }
     }

@@ -128,3 +128,12 @@ export function* snapshot<T>(env: Database<any, any>, body: (at: At) => Sliced<T
     transaction.done();
   }
 }
+
+/**
+ * A whole query of its own: `body` in one read transaction, in slices on the server's thread,
+ * stopped with QueryDeadlineError after `timeoutMs`. What the log and event queries use: they
+ * have no query thread to move to, their pages being short index walks in the common case.
+ */
+export function slicedQuery<T>(env: Database<any, any>, timeoutMs: number, body: (at: At) => Sliced<T>): Promise<T> {
+  return inSlices(snapshot(env, body), performance.now() + timeoutMs);
+}

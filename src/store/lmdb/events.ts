@@ -1,0 +1,102 @@
+/**
+ * Events (`/events/in`, `POST /events`, `POST /events/filter`, retention). An event is written
+ * once and never edited: a record under its id, an entry in the occurred index, one entry in the
+ * resource index per distinct id among its primary and related resources (query/events.ts reads
+ * them), and the `events` counter. The task-run observations made from a batch of events are
+ * applied in the batch's transaction (task-run-events.ts), so a task run never reflects an event
+ * the store does not hold, nor the reverse.
+ */
+import type { Key } from 'lmdb';
+import type { EventCursor, EventPage, EventQuery, EventRepository, TaskRunObservation } from '../contract.ts';
+import type { EventRecord } from '../event-records.ts';
+import { nowMicros } from '../../time.ts';
+import { durably } from './durable.ts';
+import type { StoreDbs } from './env.ts';
+import { countEvents, findEvents, resourceKey } from './query/events.ts';
+import { slicedQuery } from './query/slices.ts';
+import { bump } from './rows.ts';
+import { applyObservation } from './task-run-events.ts';
+
+const EMPTY = Buffer.alloc(0);
+
+export const eventTimeKey = (e: Pick<EventRecord, 'occurred' | 'id'>): Key[] => [e.occurred, e.id];
+
+/** `events.byResource` keys of an event: its primary resource's id and each related id, each once. */
+export function eventResourceKeys(e: Pick<EventRecord, 'resource_id' | 'related' | 'occurred' | 'id'>): Key[][] {
+  const ids = new Set([e.resource_id]);
+  for (const [id] of e.related) ids.add(id);
+  return [...ids].map((id) => [resourceKey(id), e.occurred, e.id]);
+}
+
+/** The record as stored: fields in one order, so every record shares one msgpack structure. */
+const stored = (e: EventRecord): EventRecord => ({
+  id: e.id,
+  occurred: e.occurred,
+  received: e.received,
+  event: e.event,
+  resource_id: e.resource_id,
+  related: e.related,
+  json: e.json,
+});
+
+/** Writes a new event with its index entries (the caller counts it). Inside a write transaction. */
+export function putEvent(dbs: StoreDbs, event: EventRecord): void {
+  dbs.events.put(event.id, stored(event));
+  dbs.eventsByOccurred.put(eventTimeKey(event), EMPTY);
+  for (const key of eventResourceKeys(event)) dbs.eventsByResource.put(key, EMPTY);
+}
+
+function removeEvent(dbs: StoreDbs, event: EventRecord): void {
+  dbs.events.remove(event.id);
+  dbs.eventsByOccurred.remove(eventTimeKey(event));
+  for (const key of eventResourceKeys(event)) dbs.eventsByResource.remove(key);
+}
+
+export class EventStore implements EventRepository {
+  constructor(
+    private readonly dbs: StoreDbs,
+    /** How long a `find` or `count` may run before it stops with QueryDeadlineError. */
+    private readonly timeoutMs: number,
+  ) {}
+
+  append(events: readonly EventRecord[], taskRuns: readonly TaskRunObservation[]): Promise<void> {
+    if (events.length === 0 && taskRuns.length === 0) return Promise.resolve();
+    const { dbs } = this;
+    const now = nowMicros();
+    return durably(dbs.env, () => {
+      let added = 0;
+      for (const event of events) {
+        // A client resends what it is not sure arrived: the stored event stays as it is.
+        if (dbs.events.doesExist(event.id)) continue;
+        putEvent(dbs, event);
+        added++;
+      }
+      if (added > 0) bump(dbs, 'events', added);
+      for (const observation of taskRuns) applyObservation(dbs, observation, now);
+    });
+  }
+
+  find(query: EventQuery, limit: number, after: EventCursor | null): Promise<EventPage> {
+    return slicedQuery(this.dbs.env, this.timeoutMs, (at) => findEvents(this.dbs, query, limit, after, at));
+  }
+
+  count(query: EventQuery): Promise<number> {
+    return slicedQuery(this.dbs.env, this.timeoutMs, (at) => countEvents(this.dbs, query, at));
+  }
+
+  deleteBefore(cutoff: number, limit: number): Promise<number> {
+    const { dbs } = this;
+    return durably(dbs.env, () => {
+      const ids = [...dbs.eventsByOccurred.getKeys({ end: [cutoff], limit })].map((key) => (key as [number, string])[1]);
+      for (const id of ids) removeEvent(dbs, dbs.events.get(id)!);
+      if (ids.length > 0) bump(dbs, 'events', -ids.length);
+      return ids.length;
+    });
+  }
+}
+
+/** An exported event, imported as it was stored (transfer.ts). Inside a write transaction. */
+export function putImportedEvent(dbs: StoreDbs, event: EventRecord): void {
+  putEvent(dbs, event);
+  bump(dbs, 'events', 1);
+}
