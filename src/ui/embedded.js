@@ -10,11 +10,14 @@ import dompurify from 'dompurify' with { type: 'text' };
 import api from './client/api.ts' with { type: 'text' };
 import artifactPage from './client/artifact-page.ts' with { type: 'text' };
 import dom from './client/dom.ts' with { type: 'text' };
+import flowRunPage from './client/flow-run-page.ts' with { type: 'text' };
 import format from './client/format.ts' with { type: 'text' };
 import listPage from './client/list-page.ts' with { type: 'text' };
+import logsView from './client/logs-view.ts' with { type: 'text' };
 import main from './client/main.ts' with { type: 'text' };
 import markdown from './client/markdown.ts' with { type: 'text' };
 import render from './client/render.ts' with { type: 'text' };
+import runFormat from './client/run-format.ts' with { type: 'text' };
 import runPages from './client/run-pages.ts' with { type: 'text' };
 import style from './client/style.css' with { type: 'text' };
 import icon from './client/icon.svg' with { type: 'text' };
@@ -24,11 +27,14 @@ export const clientModules = {
   'api.ts': api,
   'artifact-page.ts': artifactPage,
   'dom.ts': dom,
+  'flow-run-page.ts': flowRunPage,
   'format.ts': format,
   'list-page.ts': listPage,
+  'logs-view.ts': logsView,
   'main.ts': main,
   'markdown.ts': markdown,
   'render.ts': render,
+  'run-format.ts': runFormat,
   'run-pages.ts': runPages,
 };
 

@@ -9,12 +9,55 @@ import type { ArtifactJson as Artifact, ArtifactCollectionJson as ArtifactCollec
 
 export type { Artifact, ArtifactCollection };
 
-export interface FlowRun {
+/** A run's current state, as the API nests it (only the fields the pages read). */
+export interface RunState {
+  type: string;
+  name: string | null;
+  timestamp: string;
+  message: string | null;
+  state_details: { child_flow_run_id?: string | null } | null;
+}
+
+/** The fields flow runs and task runs share (Prefect's run times and counts). */
+export interface Run {
   id: string;
   name: string;
   state_type: string | null;
   state_name: string | null;
+  state: RunState | null;
+  tags: string[];
+  run_count: number;
+  expected_start_time: string | null;
+  start_time: string | null;
+  end_time: string | null;
+  total_run_time: number;
+}
+
+export interface FlowRun extends Run {
   flow_id: string;
+  parameters: Record<string, unknown> | null;
+  parent_task_run_id: string | null;
+}
+
+export interface TaskRun extends Run {
+  flow_run_id: string | null;
+  empirical_policy: { retries?: number | null; max_retries?: number } | null;
+}
+
+export interface Flow {
+  id: string;
+  name: string;
+}
+
+/** One log line of `POST /logs/filter` (Prefect 3.0.0's Log). */
+export interface LogLine {
+  id: string;
+  name: string;
+  level: number;
+  message: string;
+  timestamp: string;
+  flow_run_id: string | null;
+  task_run_id: string | null;
 }
 
 /** The API answered with an error status. */
@@ -171,6 +214,31 @@ export const filterLatest = (query: ArtifactQuery) => api<ArtifactCollection[]>(
 export const countLatest = (artifacts: ArtifactQuery['artifacts']) => api<number>('POST', '/artifacts/latest/count', { artifacts });
 export const deleteArtifact = (id: string) => api<void>('DELETE', `/artifacts/${encodeURIComponent(id)}`);
 export const getFlowRun = (id: string) => api<FlowRun>('GET', `/flow_runs/${encodeURIComponent(id)}`);
+export const getFlow = (id: string) => api<Flow>('GET', `/flows/${encodeURIComponent(id)}`);
+export const getTaskRun = (id: string) => api<TaskRun>('GET', `/task_runs/${encodeURIComponent(id)}`);
+
+/** The filters of the run routes' bodies (`flow_runs`, `task_runs`, …), as Prefect nests them. */
+export interface RunQuery {
+  flow_runs?: Record<string, unknown>;
+  task_runs?: Record<string, unknown>;
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export const filterFlowRuns = (query: RunQuery) => api<FlowRun[]>('POST', '/flow_runs/filter', query);
+export const filterTaskRuns = (query: RunQuery) => api<TaskRun[]>('POST', '/task_runs/filter', query);
+export const countTaskRuns = (query: Omit<RunQuery, 'sort' | 'limit' | 'offset'>) => api<number>('POST', '/task_runs/count', query);
+
+export interface LogQuery {
+  logs: Record<string, unknown>;
+  sort: 'TIMESTAMP_ASC' | 'TIMESTAMP_DESC';
+  limit: number;
+  offset?: number;
+}
+
+/** A page of log lines; an older server without the route answers 404. */
+export const filterLogs = (query: LogQuery) => api<LogLine[]>('POST', '/logs/filter', query);
 
 /** The collection row of a key (its `latest_id` names the latest version), or null. */
 export async function latestOf(key: string): Promise<ArtifactCollection | null> {

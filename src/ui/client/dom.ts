@@ -51,6 +51,16 @@ export const artifactPath = (id: string) => `/artifacts/artifact/${encodeURIComp
 export const keyPath = (key: string) => `/artifacts/key/${encodeURIComponent(key)}`;
 export const flowRunPath = (id: string) => `/runs/flow-run/${encodeURIComponent(id)}`;
 
+/**
+ * A titled part of a page: a card with an `h2` (which names it for assistive technology), what
+ * goes beside the heading (`aside`: counts, controls), then the body. `testid` also makes the
+ * heading's id, `${testid}-heading`.
+ */
+export function section(title: string, testid: string, aside: Child[], ...body: Child[]): HTMLElement {
+  const heading = h('h2', { id: `${testid}-heading` }, title);
+  return h('section', { class: 'card run-section', 'data-testid': testid, 'aria-labelledby': heading.id }, h('div', { class: 'section-head' }, heading, aside), body);
+}
+
 /** A short, transient message at the bottom of the window. */
 export function toast(text: string): void {
   const note = h('div', { class: 'toast', role: 'status' }, text);

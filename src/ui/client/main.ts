@@ -7,7 +7,8 @@ import { ApiError, hasCredentials, signIn, signOut, SignInRequired } from './api
 import { artifactPage } from './artifact-page.ts';
 import { h, onNavigate } from './dom.ts';
 import { listPage } from './list-page.ts';
-import { flowRunPage, keyPage } from './run-pages.ts';
+import { flowRunPage } from './flow-run-page.ts';
+import { keyPage } from './run-pages.ts';
 
 type Page = (match: RegExpExecArray, params: URLSearchParams) => Promise<HTMLElement>;
 
