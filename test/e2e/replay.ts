@@ -1024,6 +1024,17 @@ export async function replay(recordingPath: string | Recording, baseUrl: string,
   }
 }
 
+/**
+ * A recorded value (a request body, an event, a log record, a recorded answer) as this replay
+ * sent it or would have: ids and run names through the summary's maps, timestamps shifted.
+ */
+export function asReplayed<T>(value: T, summary: Pick<ReplaySummary, 'ids' | 'names' | 'timeShiftMs'>): T {
+  const rewriter = new Rewriter(false, true, summary.timeShiftMs);
+  for (const [recorded, ours] of Object.entries(summary.ids)) rewriter.learnId(recorded, ours);
+  for (const [recorded, ours] of Object.entries(summary.names)) rewriter.learnName(recorded, ours);
+  return JSON.parse(rewriter.all(JSON.stringify(value))) as T;
+}
+
 /** A websocket session did what the client needs: 101, pongs for pings, auth_success if asked, close echoed. */
 export function websocketOk(s: WebsocketSession): boolean {
   return (
