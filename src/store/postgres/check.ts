@@ -2,20 +2,22 @@
  * The PostgreSQL store's invariant violations (empty when sound), as the LMDB check finds them
  * (lmdb/check.ts) — what the schema does not enforce by itself: each key's collection names its
  * newest version by (created, id) and mirrors its fields; no collection without versions; no
- * key with versions but no collection; no keyless or NUL-free oddities the write paths never make.
- * Indexes need no check here: PostgreSQL keeps them. The row counters (schema-counters.ts) are
- * checked: each table's must sum to its count(*), or the counts the API and /metrics answer drift.
+ * key with versions but no collection; no keyless or NUL-free oddities the write paths never make;
+ * each event has exactly its resource rows (check-events.ts). Indexes need no check here:
+ * PostgreSQL keeps them. The row counters (schema-counters.ts) are checked: each table's must sum
+ * to its count(*), or the counts the API and /metrics answer drift.
  *
  * Reads run in one REPEATABLE READ transaction: one snapshot, so concurrent writes cannot
  * make a sound store look broken.
  */
 import type { Db } from './db.ts';
 import { run } from './db.ts';
+import { eventFindings } from './check-events.ts';
 import { COUNTED_TABLES } from './schema-counters.ts';
 
 const MIRRORED = ['type', 'description', 'data', 'metadata_', 'flow_run_id', 'task_run_id'] as const;
 
-export async function checkArtifacts(db: Db): Promise<string[]> {
+export async function checkStore(db: Db): Promise<string[]> {
   const findings: string[] = [];
   await db.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
     // A collection whose key has no version.
@@ -57,6 +59,8 @@ export async function checkArtifacts(db: Db): Promise<string[]> {
       `SELECT id, data, metadata_ FROM artifact WHERE data = '' OR (metadata_ IS NOT NULL AND left(metadata_, 1) <> '{')`,
     );
     for (const row of unparsable) findings.push(`artifacts: ${row.id} holds data or metadata that is not JSON`);
+
+    findings.push(...(await eventFindings(tx)));
 
     // Each counted table's counters against its rows (same snapshot: a writer moves both at once).
     const counted = await run<{ name: string; counted: string | null; actual: string }>(

@@ -1,23 +1,26 @@
 /**
  * Flow runs on PostgreSQL: create (idempotency keys scoped per flow, resolved by the UNIQUE
- * (flow_id, idempotency_key_key) constraint across processes), state changes, updates, delete
+ * (flow_id, idempotency_key_key) constraint across processes), state changes (a sub-flow run's
+ * parent task run following), updates, delete
  * with the run's task runs — and the helpers the other companion repositories share: the
  * retried write transaction, and deleting runs with their task runs (sub-flow runs detached).
  */
 import type { FlowRunUpdate, StateCreate } from '../../schemas/companions.ts';
-import type { FlowRunRecord } from '../companion-records.ts';
+import type { FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
 import type { Created, FlowRunCreateInput, FlowRunRepository, Page, RunFilters } from '../contract.ts';
 import { INTEGRITY_CONFLICT, Refusal } from '../refusal.ts';
 import { flowRunInState, newFlowRunRecord, patchedFlowRun, type NewFlowRun } from '../run-records.ts';
+import { parentTaskRunInState } from '../task-run-events.ts';
+import { nowMicros } from '../../time.ts';
 import { run, type Db, type Tx } from './db.ts';
 import { Params } from './params.ts';
 import { flowRunsWhere, pageSql, runOrder } from './run-filters.ts';
-import { codeUnits, FLOW_RUN_COLUMNS, flowRunRow, insertSql, updateSql } from './schema-runs.ts';
+import { codeUnits, FLOW_RUN_COLUMNS, flowRunRow, insertSql, TASK_RUN_COLUMNS, taskRunRow, updateSql } from './schema-runs.ts';
 
 export type RecordRow = { record: string };
 
 /** The SQLSTATE of an error from PostgreSQL, if it is one. */
-function sqlState(error: unknown): string | undefined {
+export function sqlState(error: unknown): string | undefined {
   const e = error as { errno?: unknown; code?: unknown } | null;
   if (e == null) return undefined;
   if (typeof e.errno === 'string' && /^[0-9A-Z]{5}$/.test(e.errno)) return e.errno;
@@ -50,6 +53,13 @@ export async function writeTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): P
 }
 
 export const parseRecord = <T>(row: RecordRow): T => JSON.parse(row.record) as T;
+
+/**
+ * The lock of a flow run whose row is rewritten in place (its id unchanged): FOR NO KEY UPDATE,
+ * which writers that only reference the run (a task run inserted under it, an event append's
+ * FOR KEY SHARE) do not wait for; a delete's FOR UPDATE still does.
+ */
+const ROW_LOCK = 'FOR NO KEY UPDATE';
 
 /** The record of the row `id` of `table` (on the pool), if any. */
 export async function recordById<T>(db: Db, table: string, id: string): Promise<T | undefined> {
@@ -140,9 +150,34 @@ export class PostgresFlowRuns implements FlowRunRepository {
     return recordById<FlowRunRecord>(this.db, 'flow_run', id);
   }
 
-  /** Forces a new state (what `set_state` with `force` does; no orchestration rules here). */
+  /**
+   * Forces a new state (what `set_state` with `force` does; no orchestration rules here). A
+   * sub-flow run's parent task run moves to a copy of the state in the same transaction
+   * (`parentTaskRunInState`). Locks as the deletes take them — the task run, then the flow run
+   * (deleteFlowRunsWhere, PostgresTaskRuns.delete: a task run, then the sub-flow runs it
+   * detaches) — so the two never wait on each other in a cycle; the parent is read first without
+   * a lock and checked again once the run is locked.
+   */
   setState(id: string, input: StateCreate): Promise<FlowRunRecord | undefined> {
-    return this.rewrite(id, (old) => flowRunInState(old, input));
+    return writeTransaction(this.db, async (tx) => {
+      for (;;) {
+        const [peek] = await run<{ parent_task_run_id: string | null }>(tx, 'SELECT parent_task_run_id FROM flow_run WHERE id = $1', [id]);
+        if (peek === undefined) return undefined;
+        const parentId = peek.parent_task_run_id;
+        const parent = parentId === null ? [] : await run<RecordRow>(tx, 'SELECT record FROM task_run WHERE id = $1 FOR UPDATE', [parentId]);
+        const rows = await run<RecordRow>(tx, `SELECT record FROM flow_run WHERE id = $1 ${ROW_LOCK}`, [id]);
+        if (rows.length === 0) return undefined;
+        const old = parseRecord<FlowRunRecord>(rows[0]);
+        if (old.parent_task_run_id !== parentId) continue; // detached or linked meanwhile: read again
+        const next = flowRunInState(old, input);
+        await run(tx, updateSql('flow_run', FLOW_RUN_COLUMNS), flowRunRow(next));
+        if (parent.length > 0 && next.state !== null) {
+          const task = parentTaskRunInState(parseRecord<TaskRunRecord>(parent[0]), next.state, next.id, nowMicros());
+          await run(tx, updateSql('task_run', TASK_RUN_COLUMNS), taskRunRow(task));
+        }
+        return next;
+      }
+    });
   }
 
   async update(id: string, patch: FlowRunUpdate): Promise<boolean> {
@@ -151,7 +186,7 @@ export class PostgresFlowRuns implements FlowRunRepository {
 
   private rewrite(id: string, change: (old: FlowRunRecord) => FlowRunRecord): Promise<FlowRunRecord | undefined> {
     return writeTransaction(this.db, async (tx) => {
-      const rows = await run<RecordRow>(tx, 'SELECT record FROM flow_run WHERE id = $1 FOR UPDATE', [id]);
+      const rows = await run<RecordRow>(tx, `SELECT record FROM flow_run WHERE id = $1 ${ROW_LOCK}`, [id]);
       if (rows.length === 0) return undefined;
       const next = change(parseRecord<FlowRunRecord>(rows[0]));
       await run(tx, updateSql('flow_run', FLOW_RUN_COLUMNS), flowRunRow(next));

@@ -12,6 +12,7 @@
 import { Db, run } from './db.ts';
 import { ARTIFACT_TABLES_SQL } from './schema-artifacts.ts';
 import { COUNTER_SQL } from './schema-counters.ts';
+import { LOG_EVENT_TABLES_SQL } from './schema-logs-events.ts';
 import { RUN_TABLES_SQL } from './schema-runs.ts';
 
 export interface Migration {
@@ -32,6 +33,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     adds: 'row counters kept by triggers (exact counts without a scan), filled from the existing rows',
     sql: COUNTER_SQL,
+  },
+  {
+    version: 3,
+    adds: 'logs and events (with their resources), counted as the other tables',
+    sql: LOG_EVENT_TABLES_SQL,
   },
 ];
 

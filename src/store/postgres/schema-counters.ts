@@ -1,6 +1,7 @@
 /**
- * Row counters (migration 2, migrations.ts): exact counts of the counted tables without a scan,
- * for `count {}`, `latest/count {}` and `counts()` (/metrics, `artifactd check`).
+ * Row counters (migration 2, migrations.ts; logs and events since migration 3): exact counts of
+ * the counted tables without a scan, for `count {}`, `latest/count {}` and `counts()` (/metrics,
+ * `artifactd check`).
  *
  * `artifactd_counter (name, shard, n)`: a table's count (name = the table's name) is the sum of
  * its rows. Shard 0 is the base (the migration's count of the rows already there, and what
@@ -37,15 +38,19 @@ export const BASE_SHARD = 0;
 /** The advisory lock (one-bigint form) of the compaction: one compactor at a time. 'counters' in ASCII. */
 export const COMPACT_LOCK = 0x636f_756e_7465_7273n;
 
-/** The counted tables. */
-export const COUNTED_TABLES = ['artifact', 'artifact_collection', 'deployment', 'flow', 'flow_run', 'task_run'] as const;
+/** The tables migration 2 counts (its SQL is released: this list never changes). */
+const MIGRATION_2_TABLES = ['artifact', 'artifact_collection', 'deployment', 'flow', 'flow_run', 'task_run'] as const;
+
+/** Every counted table, in name order: migration 2's, and `event` and `log` (migration 3, schema-logs-events.ts). */
+export const COUNTED_TABLES = ['artifact', 'artifact_collection', 'deployment', 'event', 'flow', 'flow_run', 'log', 'task_run'] as const;
 export type CountedTable = (typeof COUNTED_TABLES)[number];
 
 /** A table's exact row count from its counters (no parameters: `name` is one of COUNTED_TABLES). */
 export const counterSql = (table: CountedTable): string =>
   `SELECT COALESCE(sum(n), 0) AS n FROM artifactd_counter WHERE name = '${table}'`;
 
-const triggers = (table: CountedTable) => `
+/** A table's three counting triggers (migration 2 for its tables, migration 3 for logs and events). */
+export const counterTriggersSql = (table: CountedTable) => `
 CREATE TRIGGER artifactd_count_insert AFTER INSERT ON ${table}
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION artifactd_count_rows();
 CREATE TRIGGER artifactd_count_delete AFTER DELETE ON ${table}
@@ -53,6 +58,9 @@ CREATE TRIGGER artifactd_count_delete AFTER DELETE ON ${table}
 CREATE TRIGGER artifactd_count_truncate AFTER TRUNCATE ON ${table}
   FOR EACH STATEMENT EXECUTE FUNCTION artifactd_count_truncated();
 `;
+
+/** A table's base row: the count of the rows it holds when its counting starts. */
+export const baseCountSql = (table: CountedTable) => `INSERT INTO artifactd_counter (name, shard, n) SELECT '${table}', ${BASE_SHARD}, count(*) FROM ${table};`;
 
 export const COUNTER_SQL = `
 -- Writers of the tables wait until this migration commits: the counts below are then exact.
@@ -111,6 +119,6 @@ BEGIN
   SELECT count(*) INTO folded FROM gone;
   RETURN folded;
 END $$;
-${COUNTED_TABLES.map(triggers).join('')}
-${COUNTED_TABLES.map((t) => `INSERT INTO artifactd_counter (name, shard, n) SELECT '${t}', ${BASE_SHARD}, count(*) FROM ${t};`).join('\n')}
+${MIGRATION_2_TABLES.map(counterTriggersSql).join('')}
+${MIGRATION_2_TABLES.map(baseCountSql).join('\n')}
 `;

@@ -9,12 +9,14 @@
  */
 import type { Counts, Store, Transfer } from '../contract.ts';
 import { PostgresArtifacts } from './artifacts.ts';
-import { checkArtifacts } from './check.ts';
+import { checkStore } from './check.ts';
 import { PostgresCsrfTokens } from './csrf-tokens.ts';
 import { Db, type DbOptions } from './db.ts';
 import { PostgresDeployments } from './deployments.ts';
+import { PostgresEvents } from './events.ts';
 import { PostgresFlowRuns } from './flow-runs.ts';
 import { PostgresFlows } from './flows.ts';
+import { PostgresLogs } from './logs.ts';
 import { migrate } from './migrations.ts';
 import type { CountedTable } from './schema-counters.ts';
 import { PostgresTaskRuns } from './task-runs.ts';
@@ -40,6 +42,8 @@ export class PostgresStore implements Store {
   readonly taskRuns: PostgresTaskRuns;
   readonly deployments: PostgresDeployments;
   readonly csrfTokens: PostgresCsrfTokens;
+  readonly logs: PostgresLogs;
+  readonly events: PostgresEvents;
   readonly transfer: Transfer;
 
   private constructor(readonly db: Db) {
@@ -49,6 +53,8 @@ export class PostgresStore implements Store {
     this.taskRuns = new PostgresTaskRuns(db);
     this.deployments = new PostgresDeployments(db);
     this.csrfTokens = new PostgresCsrfTokens(db);
+    this.logs = new PostgresLogs(db);
+    this.events = new PostgresEvents(db);
     this.transfer = postgresTransfer(db);
   }
 
@@ -108,12 +114,14 @@ export class PostgresStore implements Store {
       flowRuns: of('flow_run'),
       taskRuns: of('task_run'),
       deployments: of('deployment'),
+      logs: of('log'),
+      events: of('event'),
     };
   }
 
   /** The store's invariant violations; empty when sound (check.ts). */
   async check(): Promise<string[]> {
-    return await checkArtifacts(this.db);
+    return await checkStore(this.db);
   }
 
   /** The pool's series for `/metrics`: work through it, its use, its failures by kind. */

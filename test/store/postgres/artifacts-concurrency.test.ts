@@ -8,7 +8,7 @@ import { testDatabaseUrl } from '../../postgres/cluster.ts';
 import { migratedDatabase, newArtifact } from './artifacts-helpers.ts';
 import { Db } from '../../../src/store/postgres/db.ts';
 import { PostgresArtifacts } from '../../../src/store/postgres/artifacts.ts';
-import { checkArtifacts } from '../../../src/store/postgres/check.ts';
+import { checkStore } from '../../../src/store/postgres/check.ts';
 
 const url = await testDatabaseUrl();
 
@@ -68,7 +68,7 @@ describe.skipIf(url === null)('concurrent writers on shared keys, two pools', ()
       const started = performance.now();
       await Promise.all(Array.from({ length: 32 }, (_, w) => writer(w % 2 === 0 ? a : b, w)));
       const ms = performance.now() - started;
-      expect(await checkArtifacts(f.db)).toEqual([]);
+      expect(await checkStore(f.db)).toEqual([]);
       // Every acknowledged write is there, as acknowledged; every deleted one gone.
       const rows = await f.db.unsafe<{ id: string; data: string }>('SELECT id, data FROM artifact');
       const stored = new Map(rows.map((r) => [r.id, r.data]));
@@ -97,7 +97,7 @@ describe.skipIf(url === null)('concurrent writers on shared keys, two pools', ()
           a.deleteMany(doomed.slice(6).map((v) => v.id)),
           b.update(versions[3].id, { data: '"patched"' }),
         ]);
-        expect(await checkArtifacts(f.db)).toEqual([]);
+        expect(await checkStore(f.db)).toEqual([]);
         expect((await a.latestByKeyJson(key))!).toContain('"data":"patched"');
       }
     } finally {

@@ -15,7 +15,7 @@ import { migratedDatabase, type Fixture } from './artifacts-helpers.ts';
 import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { durably } from '../../../src/store/lmdb/durable.ts';
 import { metadataText } from '../../../src/store/postgres/artifact-rows.ts';
-import { checkArtifacts } from '../../../src/store/postgres/check.ts';
+import { checkStore } from '../../../src/store/postgres/check.ts';
 import type { ArtifactRecord } from '../../../src/store/records.ts';
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../../../src/schemas/filters.ts';
 import { SORTS, type Sort } from '../../../src/schemas/artifacts.ts';
@@ -97,7 +97,7 @@ describe.skipIf(url === null)(`PostgreSQL answers as LMDB (seed ${SEED})`, () =>
         [identity.id, identity.created, toPgText(key)],
       );
     }
-    expect(await checkArtifacts(f.db)).toEqual([]);
+    expect(await checkStore(f.db)).toEqual([]);
     expect(lmdb.check()).toEqual([]);
   });
 
@@ -195,7 +195,7 @@ describe.skipIf(url === null)(`PostgreSQL answers as LMDB (seed ${SEED})`, () =>
         expect(pg.map((x) => x.id)).toEqual(lm.map((x) => x.id));
       }
     }
-    expect(await checkArtifacts(f.db)).toEqual([]);
+    expect(await checkStore(f.db)).toEqual([]);
     expect(lmdb.check()).toEqual([]);
     await compareMany(250);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { testDatabaseUrl } from '../../postgres/cluster.ts';
 import { migratedDatabase, newArtifact, type Fixture } from './artifacts-helpers.ts';
-import { checkArtifacts } from '../../../src/store/postgres/check.ts';
+import { checkStore } from '../../../src/store/postgres/check.ts';
 import { QueryDeadlineError } from '../../../src/store/errors.ts';
 import { Db } from '../../../src/store/postgres/db.ts';
 import { PostgresArtifacts } from '../../../src/store/postgres/artifacts.ts';
@@ -67,7 +67,7 @@ describe.skipIf(url === null)('PostgresArtifacts', () => {
     expect(await f.artifacts.delete(b.id)).toBe(false);
     expect(await f.artifacts.delete(a.id)).toBe(true);
     expect(await f.artifacts.latestByKeyJson('k1')).toBeUndefined();
-    expect(await checkArtifacts(f.db)).toEqual([]);
+    expect(await checkStore(f.db)).toEqual([]);
   });
 
   test('keyless artifacts have no collection', async () => {
@@ -92,10 +92,10 @@ describe.skipIf(url === null)('PostgresArtifacts', () => {
     expect(asked).toEqual([[v[3].id, true], [v[2].id, true], [v[1].id, false], [v[0].id, false], [other.id, true]]);
     expect(deleted.map((r) => r.id)).toEqual([v[3].id, v[1].id, v[0].id]);
     expect((await f.artifacts.latestByKeyJson('dm'))!).toContain('"data":2,');
-    expect(await checkArtifacts(f.db)).toEqual([]);
+    expect(await checkStore(f.db)).toEqual([]);
     expect(await f.artifacts.deleteMany([v[2].id, other.id])).toHaveLength(2);
     expect(await f.artifacts.latestByKeyJson('dm')).toBeUndefined();
-    expect(await checkArtifacts(f.db)).toEqual([]);
+    expect(await checkStore(f.db)).toEqual([]);
   });
 
   test('createdBefore pages oldest first', async () => {

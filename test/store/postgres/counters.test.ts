@@ -38,7 +38,8 @@ async function actual(store: PostgresStore) {
   const [row] = await store.db.unsafe<Record<string, string>>(
     `SELECT (SELECT count(*) FROM artifact)::text AS artifacts, (SELECT count(*) FROM artifact_collection)::text AS collections,
             (SELECT count(*) FROM flow)::text AS flows, (SELECT count(*) FROM flow_run)::text AS flow_runs,
-            (SELECT count(*) FROM task_run)::text AS task_runs, (SELECT count(*) FROM deployment)::text AS deployments`,
+            (SELECT count(*) FROM task_run)::text AS task_runs, (SELECT count(*) FROM deployment)::text AS deployments,
+            (SELECT count(*) FROM log)::text AS logs, (SELECT count(*) FROM event)::text AS events`,
   );
   return {
     artifacts: Number(row.artifacts),
@@ -47,6 +48,8 @@ async function actual(store: PostgresStore) {
     flowRuns: Number(row.flow_runs),
     taskRuns: Number(row.task_runs),
     deployments: Number(row.deployments),
+    logs: Number(row.logs),
+    events: Number(row.events),
   };
 }
 
@@ -84,7 +87,7 @@ describe.skipIf(url === null)('row counters', () => {
     const store = await open(await database('counters_rows'));
     const rows = () => store.db.unsafe<{ name: string; shard: number; n: string }>(`SELECT name, shard, n::text AS n FROM artifactd_counter ORDER BY name, shard`);
     expect(await rows()).toEqual(COUNTED_TABLES.map((name) => ({ name, shard: BASE_SHARD, n: '0' })));
-    expect(await store.counts()).toEqual({ artifacts: 0, collections: 0, flows: 0, flowRuns: 0, taskRuns: 0, deployments: 0 });
+    expect(await store.counts()).toEqual({ artifacts: 0, collections: 0, flows: 0, flowRuns: 0, taskRuns: 0, deployments: 0, logs: 0, events: 0 });
     // Two writers on two connections of one reserved pair: two rows, one per backend.
     const [c1, c2] = [await store.db.sql.reserve(), await store.db.sql.reserve()];
     try {
@@ -210,9 +213,9 @@ describe.skipIf(url === null)('row counters', () => {
     await store.flowRuns.create({ flow_id: flow.id, idempotency_key: 'once' } as never); // the same run: nothing inserted
     await store.taskRuns.create({ flow_run_id: run.id, task_key: 't', dynamic_key: '0' } as never);
     await store.deployments.create({ name: 'd', flow_id: flow.id } as never);
-    expect(await expectExact(store)).toEqual({ artifacts: 0, collections: 0, flows: 1, flowRuns: 1, taskRuns: 1, deployments: 1 });
+    expect(await expectExact(store)).toEqual({ artifacts: 0, collections: 0, flows: 1, flowRuns: 1, taskRuns: 1, deployments: 1, logs: 0, events: 0 });
     expect(await store.flows.delete(flow.id)).toBe(true); // cascades to the run, its task run and the deployment
-    expect(await expectExact(store)).toEqual({ artifacts: 0, collections: 0, flows: 0, flowRuns: 0, taskRuns: 0, deployments: 0 });
+    expect(await expectExact(store)).toEqual({ artifacts: 0, collections: 0, flows: 0, flowRuns: 0, taskRuns: 0, deployments: 0, logs: 0, events: 0 });
 
     // A rolled-back transaction and a rolled-back savepoint count nothing.
     await store.artifacts.create(newArtifact({ key: 'k' }));

@@ -17,7 +17,7 @@ describe.skipIf(url === null)('PostgresStore', () => {
       await store.artifacts.create(newArtifact({ key: 'a', flowRunId }));
       await store.artifacts.create(newArtifact({ key: 'a', flowRunId }));
       await store.artifacts.create(newArtifact({ type: 'table' }));
-      expect(await store.counts()).toEqual({ artifacts: 3, collections: 1, flows: 0, flowRuns: 0, taskRuns: 0, deployments: 0 });
+      expect(await store.counts()).toEqual({ artifacts: 3, collections: 1, flows: 0, flowRuns: 0, taskRuns: 0, deployments: 0, logs: 0, events: 0 });
       expect(await store.check()).toEqual([]);
       const queries = store.artifacts.queries({ timeoutMs: 5_000, handOffMs: null });
       expect(await queries.run({ route: 'count', values: { artifacts: { flow_run_id: { any_: [flowRunId] } } }, limit: 0 })).toBe(2);
