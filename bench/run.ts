@@ -22,6 +22,7 @@ import { cleanup, installExitHandlers, removeDirOnExit } from './procs.ts';
 import { dirSize, MemSampler, readMem, startArtifactd, startCeiling, type Mem, type Running } from './server.ts';
 import { keptSection, withSection } from './queries/report.ts';
 import { keptPostgresSection, withPostgresSection } from './pg-section.ts';
+import { keptLogsSection, withLogsSection } from './ingest/section.ts';
 import { ensureWrk, runWrk, writeRequests, type Req } from './wrk.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -41,7 +42,8 @@ const USAGE = `usage: npm run bench -- [options]
                          to use < 0.1 core (0: don't wait)
   --build                rebuild dist/artifactd even when it looks up to date
   --keep                 keep the data and work dirs (printed at the end)
-  --queries              instead: the query matrix beside SQLite (npm run bench -- --queries --help)`;
+  --queries              instead: the query matrix beside SQLite (npm run bench -- --queries --help)
+  --only logs,events     instead: the logs and events bench (npm run bench -- --only all --help)`;
 
 function options() {
   const { values } = parseArgs({
@@ -152,8 +154,10 @@ function tail(file: string, lines = 25): string {
 function withQueries(file: string, md: string): string {
   const kept = keptSection(file);
   const pg = keptPostgresSection(file);
+  const logs = keptLogsSection(file);
   const out = kept ? withSection(md, kept) : md;
-  return pg ? withPostgresSection(out, pg) : out;
+  const withPg = pg ? withPostgresSection(out, pg) : out;
+  return logs ? withLogsSection(withPg, logs) : withPg;
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -325,7 +329,11 @@ async function main(): Promise<void> {
   if (opts.keep) console.log(`kept: ${[work, ...dataDirs].join(' ')}`);
 }
 
-if (process.argv.includes('--postgres')) {
+if (process.argv.some((a) => a === '--only' || a.startsWith('--only='))) {
+  // Logs and events (issue 14), on LMDB and with --postgres beside it: bench/ingest/run.ts (see bench/README.md).
+  const ingest = await import('./ingest/run.ts');
+  await ingest.runMain(process.argv.slice(2), { ensureBinary, gitCommit });
+} else if (process.argv.includes('--postgres')) {
   // The same scenarios over LMDB and PostgreSQL, one and two instances: bench/postgres.ts (see bench/README.md).
   const postgres = await import('./postgres.ts');
   await postgres.runMain(process.argv.slice(2).filter((a) => a !== '--postgres'), { ensureBinary, gitCommit });

@@ -1,0 +1,202 @@
+/**
+ * The events bench's load client, in a process of its own (so its CPU is its own): `sockets`
+ * websockets to `/api/events/in`, each sending `perSocket` Prefect events (events-data.ts) the
+ * way Prefect's client does — legacy mode (no subprotocol), a ping answered by a pong after
+ * connecting, then one Event per text frame and a ping/pong checkpoint every `checkpoint`
+ * events — bounded: every socket sends its events and stops.
+ *
+ *   bun bench/ingest/ws-client.ts CONFIG.json      # prints {"phase":"sending"}, {"phase":"sent"}, then the result
+ *
+ * Timed from the first frame sent to the last checkpoint's pong on every socket. A pong says
+ * the server read the frames before the ping, not that it stored them, so then it asks the
+ * server how many events of this round it holds (`POST /api/events/filter`, the round's
+ * `occurred` window, `total`) every 20 ms until all are there (or `storedTimeoutSeconds`):
+ * "stored" is the time from the first frame to that answer. Frames are built before the clock
+ * starts, so the client spends its time sending.
+ */
+import { readFileSync } from 'node:fs';
+import { formatMicros } from '../../src/time.ts';
+import { eventFrames, type RunContext } from './events-data.ts';
+import { prng } from './logs-data.ts';
+
+export interface WsClientConfig {
+  /** ws://127.0.0.1:PORT/api/events/in */
+  wsUrl: string;
+  /** http://127.0.0.1:PORT (events/filter for the stored count) */
+  httpUrl: string;
+  sockets: number;
+  perSocket: number;
+  checkpoint: number;
+  /** one per socket, cycled */
+  runs: RunContext[];
+  /** offer permessage-deflate, as Prefect's Python client (websockets) does */
+  deflate: boolean;
+  /** the round's events occur at or after this (µs), so rounds never share a window */
+  notBefore: number;
+  seed: number;
+  storedTimeoutSeconds: number;
+}
+
+export interface WsClientResult {
+  sent: number;
+  bytes: number;
+  /** ms from the first frame to the last socket's last pong */
+  pongMs: number;
+  /** ms from the first frame until the server held every event (undefined: never, within the timeout) */
+  storedMs?: number;
+  /** the server's count of this round's events when the client stopped asking */
+  stored: number;
+  /** the round's `occurred` window (µs) */
+  since: number;
+  until: number;
+  /** per checkpoint: ms from its ping to its pong (all sockets) */
+  checkpointP50Ms: number;
+  checkpointP99Ms: number;
+  extensions: string;
+  protocol: string;
+  /** the client's own CPU over the send window, in cores */
+  clientCores: number;
+  errors: string[];
+}
+
+const STEP_US = 50;
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function storedCount(httpUrl: string, since: number, until: number): Promise<number> {
+  const res = await fetch(`${httpUrl}/api/events/filter`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ filter: { occurred: { since: formatMicros(since), until: formatMicros(until) } }, limit: 1 }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`events/filter answered ${res.status}: ${text.slice(0, 200)}`);
+  const total = (JSON.parse(text) as { total?: number }).total;
+  if (typeof total !== 'number') throw new Error(`events/filter's answer has no total: ${text.slice(0, 200)}`);
+  return total;
+}
+
+export async function runClient(c: WsClientConfig, hooks: { sending?(): void; sent?(): void } = {}): Promise<WsClientResult> {
+  const errors: string[] = [];
+  const span = c.perSocket * STEP_US;
+  const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const since = Math.max(now - span - 1000, c.notBefore);
+  const rand = prng(c.seed);
+  const frames = Array.from({ length: c.sockets }, (_, s) =>
+    // Sockets interleave in time: socket s's events at since + s, + s + STEP, …
+    eventFrames(c.runs[s % c.runs.length], c.perSocket, since + s, STEP_US, rand, () => crypto.randomUUID()),
+  );
+  const until = since + c.sockets + (c.perSocket + 1) * STEP_US;
+  const bytes = frames.reduce((sum, f) => sum + f.reduce((s, x) => s + Buffer.byteLength(x), 0), 0);
+
+  // Open every socket, then the ping/pong the client sends after connecting.
+  const sockets = await Promise.all(
+    Array.from(
+      { length: c.sockets },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(c.wsUrl, { perMessageDeflate: c.deflate });
+          ws.binaryType = 'arraybuffer';
+          ws.addEventListener('open', () => resolve(ws), { once: true });
+          ws.addEventListener('error', (e) => reject(new Error(`websocket ${c.wsUrl}: ${(e as ErrorEvent).message ?? 'error'}`)), { once: true });
+          ws.addEventListener('close', (e) => {
+            if (e.code !== 1000) errors.push(`socket closed ${e.code} ${e.reason}`);
+          });
+        }),
+    ),
+  );
+  const waiters = new Map<WebSocket, () => void>();
+  for (const ws of sockets) ws.addEventListener('pong', () => waiters.get(ws)?.());
+  const checkpoint = (ws: WebSocket) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no pong within 60 s')), 60_000);
+      waiters.set(ws, () => {
+        clearTimeout(timer);
+        waiters.delete(ws);
+        resolve();
+      });
+      if (ws.readyState !== WebSocket.OPEN) {
+        clearTimeout(timer);
+        reject(new Error(`socket not open (readyState ${ws.readyState}) at a checkpoint`));
+        return;
+      }
+      ws.ping();
+    });
+  await Promise.all(sockets.map(checkpoint));
+
+  const waits: number[] = [];
+  hooks.sending?.();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let sent = 0;
+  await Promise.all(
+    sockets.map(async (ws, s) => {
+      const mine = frames[s];
+      for (let from = 0; from < mine.length; from += c.checkpoint) {
+        const to = Math.min(mine.length, from + c.checkpoint);
+        for (let i = from; i < to; i++) ws.send(mine[i]);
+        sent += to - from;
+        const p0 = performance.now();
+        await checkpoint(ws);
+        waits.push(performance.now() - p0);
+      }
+    }),
+  ).catch((error: Error) => errors.push(error.message));
+  const pongMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  hooks.sent?.();
+  const clientCores = (cpu.user + cpu.system) / 1000 / pongMs;
+
+  let stored = 0;
+  let storedMs: number | undefined;
+  const deadline = performance.now() + c.storedTimeoutSeconds * 1000;
+  for (;;) {
+    try {
+      stored = await storedCount(c.httpUrl, since, until);
+    } catch (error) {
+      errors.push((error as Error).message);
+      break;
+    }
+    if (stored >= sent) {
+      storedMs = performance.now() - t0;
+      break;
+    }
+    if (performance.now() > deadline) break;
+    await Bun.sleep(20);
+  }
+  const extensions = sockets[0]?.extensions ?? '';
+  const protocol = sockets[0]?.protocol ?? '';
+  for (const ws of sockets) ws.close(1000);
+  waits.sort((a, b) => a - b);
+  return {
+    sent,
+    bytes,
+    pongMs,
+    storedMs,
+    stored,
+    since,
+    until,
+    checkpointP50Ms: quantile(waits, 0.5),
+    checkpointP99Ms: quantile(waits, 0.99),
+    extensions,
+    protocol,
+    clientCores,
+    errors: [...new Set(errors)].slice(0, 10),
+  };
+}
+
+if (import.meta.main) {
+  const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as WsClientConfig;
+  try {
+    // The parent measures the server's CPU between these two lines.
+    const result = await runClient(config, { sending: () => console.log('{"phase":"sending"}'), sent: () => console.log('{"phase":"sent"}') });
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  } catch (error) {
+    console.log(JSON.stringify({ fatal: (error as Error).message }));
+    process.exit(1);
+  }
+}
