@@ -280,44 +280,61 @@ export const taskRunQueryKeys = (t: Pick<TaskRunRecord, 'id' | 'name' | 'tags' |
   byName: [indexString(t.name), t.id],
 });
 
-/** Writes (or, with `remove`, deletes) a task run's version-6 index entries. */
-function putTaskRunQueryKeys(dbs: StoreDbs, t: TaskRunRecord, remove = false): void {
+/**
+ * Writes (or, with `remove`, deletes) a task run's version-6 index entries, but those equal in
+ * `other` (the run's other version, when a write replaces one): a state change moves its state
+ * entry and keeps its name and tags.
+ */
+function putTaskRunQueryKeys(dbs: StoreDbs, t: TaskRunRecord, remove = false, other?: TaskRunRecord): void {
   const keys = taskRunQueryKeys(t);
-  if (remove) dbs.taskRunsByName.remove(keys.byName);
-  else dbs.taskRunsByName.put(keys.byName, EMPTY);
-  putCounted(dbs, 'taskRunsByState', keys.byState, remove);
-  for (const key of keys.byTag) putCounted(dbs, 'taskRunsByTag', key, remove);
+  const others = other && taskRunQueryKeys(other);
+  if (!sameKey(keys.byName, others?.byName)) {
+    if (remove) dbs.taskRunsByName.remove(keys.byName);
+    else dbs.taskRunsByName.put(keys.byName, EMPTY);
+  }
+  if (!sameKey(keys.byState, others?.byState)) putCounted(dbs, 'taskRunsByState', keys.byState, remove);
+  const otherTags = new Set(others?.byTag.map((key) => key[0]));
+  for (const key of keys.byTag) if (!otherTags.has(key[0])) putCounted(dbs, 'taskRunsByTag', key, remove);
+}
+
+/** Writes (or deletes) a task run's state-name entry (layout version 7), unless `other`'s is the same. */
+function putTaskRunStateName(dbs: StoreDbs, t: TaskRunRecord, remove = false, other?: TaskRunRecord): void {
+  const key = stateNameKey(t);
+  if (!sameKey(key, other && stateNameKey(other))) putCounted(dbs, 'taskRunsByStateName', key, remove);
 }
 
 /**
- * Writes a task run with its index entries. A replaced run's entries are moved, including its
- * flow run and (task key, dynamic key) entries, which a `prefect.task-run.*` event may change
- * (observedTaskRun); the caller has checked that the new keys belong to no other run.
+ * Writes a task run with its index entries, moving those of the version it replaces (`old`, read
+ * here unless the caller has it) that change, including its flow run and (task key, dynamic key)
+ * entries, which a `prefect.task-run.*` event may change (observedTaskRun); the caller has checked
+ * that the new keys belong to no other run.
  */
-export function putTaskRun(dbs: StoreDbs, task: TaskRunRecord, isNew: boolean): void {
-  const old = isNew ? undefined : dbs.taskRuns.get(task.id);
-  if (old) {
-    putTaskRunQueryKeys(dbs, old, true);
-    putCounted(dbs, 'taskRunsByStateName', stateNameKey(old), true);
-    if (old.flow_run_id !== task.flow_run_id) {
-      dbs.taskRunsByFlowRun.remove([old.flow_run_id ?? '', old.id]);
-      dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
-    }
-    const [before, after] = [taskKeys(old), taskKeys(task)];
-    if (before.some((part, i) => part !== after[i])) {
-      dbs.taskRunsByKeys.remove(before);
-      dbs.taskRunsByKeys.put(after, task.id);
-    }
-  }
+export function putTaskRun(dbs: StoreDbs, task: TaskRunRecord, isNew: boolean, old = isNew ? undefined : dbs.taskRuns.get(task.id)): void {
   dbs.taskRuns.put(task.id, task);
-  putTaskRunQueryKeys(dbs, task);
-  putCounted(dbs, 'taskRunsByStateName', stateNameKey(task));
   if (!old) {
+    putTaskRunQueryKeys(dbs, task);
+    putTaskRunStateName(dbs, task);
     dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
     dbs.taskRunsByKeys.put(taskKeys(task), task.id);
     bump(dbs, 'taskRuns', 1);
+    return;
+  }
+  putTaskRunQueryKeys(dbs, old, true, task);
+  putTaskRunQueryKeys(dbs, task, false, old);
+  putTaskRunStateName(dbs, old, true, task);
+  putTaskRunStateName(dbs, task, false, old);
+  if (old.flow_run_id !== task.flow_run_id) {
+    dbs.taskRunsByFlowRun.remove([old.flow_run_id ?? '', old.id]);
+    dbs.taskRunsByFlowRun.put([task.flow_run_id ?? '', task.id], EMPTY);
+  }
+  if (!sameTaskKeys(old, task)) {
+    dbs.taskRunsByKeys.remove(taskKeys(old));
+    dbs.taskRunsByKeys.put(taskKeys(task), task.id);
   }
 }
+
+/** Whether two versions of a task run have the same (flow run, task key, dynamic key). */
+export const sameTaskKeys = (a: TaskRunRecord, b: TaskRunRecord) => a.flow_run_id === b.flow_run_id && a.task_key === b.task_key && a.dynamic_key === b.dynamic_key;
 
 /** Deletes a task run; sub-flow runs it started keep running with no parent task run. */
 export function removeTaskRun(dbs: StoreDbs, task: TaskRunRecord): void {
@@ -327,7 +344,7 @@ export function removeTaskRun(dbs: StoreDbs, task: TaskRunRecord): void {
   }
   dbs.taskRuns.remove(task.id);
   putTaskRunQueryKeys(dbs, task, true);
-  putCounted(dbs, 'taskRunsByStateName', stateNameKey(task), true);
+  putTaskRunStateName(dbs, task, true);
   dbs.taskRunsByFlowRun.remove([task.flow_run_id ?? '', task.id]);
   dbs.taskRunsByKeys.remove(taskKeys(task));
   bump(dbs, 'taskRuns', -1);

@@ -9,7 +9,7 @@ import type { FlowRunRecord } from '../companion-records.ts';
 import type { TaskRunObservation } from '../contract.ts';
 import { observedTaskRun, parentTaskRunInState } from '../task-run-events.ts';
 import type { StoreDbs } from './env.ts';
-import { putTaskRun, taskRunIdByKeys } from './rows.ts';
+import { putTaskRun, sameTaskKeys, taskRunIdByKeys } from './rows.ts';
 
 /**
  * Applies one observation; false when it was skipped: its flow run is not stored (Prefect's
@@ -21,9 +21,11 @@ export function applyObservation(dbs: StoreDbs, observation: TaskRunObservation,
   const existing = dbs.taskRuns.get(observation.id);
   const record = observedTaskRun(existing, observation, now);
   if (record === undefined) return false;
-  const owner = taskRunIdByKeys(dbs, record);
-  if (owner !== undefined && owner !== record.id) return false;
-  putTaskRun(dbs, record, existing === undefined);
+  if (existing === undefined || !sameTaskKeys(existing, record)) {
+    const owner = taskRunIdByKeys(dbs, record);
+    if (owner !== undefined && owner !== record.id) return false;
+  }
+  putTaskRun(dbs, record, existing === undefined, existing);
   return true;
 }
 
@@ -31,5 +33,5 @@ export function applyObservation(dbs: StoreDbs, observation: TaskRunObservation,
 export function followSubflow(dbs: StoreDbs, run: FlowRunRecord, now: number): void {
   if (run.parent_task_run_id === null || run.state === null) return;
   const task = dbs.taskRuns.get(run.parent_task_run_id);
-  if (task) putTaskRun(dbs, parentTaskRunInState(task, run.state, run.id, now), false);
+  if (task) putTaskRun(dbs, parentTaskRunInState(task, run.state, run.id, now), false, task);
 }

@@ -113,10 +113,13 @@ test('a newer event that changes the keys moves the key entries', async () => {
   const store = fresh();
   const [a, b] = [await flowRun(store), await flowRun(store)];
   const task = uuid();
-  await store.events.append([], [observed(task, a.id, 'PENDING', 'Pending', BASE)]);
-  await store.events.append([], [observed(task, b.id, 'RUNNING', 'Running', BASE + 1, { task_key: 'other', dynamic_key: '7' })]);
-  expect(store.taskRuns.get(task)).toMatchObject({ flow_run_id: b.id, task_key: 'other', dynamic_key: '7' });
+  await store.events.append([], [observed(task, a.id, 'PENDING', 'Pending', BASE, { tags: ['a', 'b'] })]);
+  await store.events.append([], [observed(task, b.id, 'RUNNING', 'Running', BASE + 1, { task_key: 'other', dynamic_key: '7', name: 'renamed', tags: ['b', 'c', 'c'] })]);
+  expect(store.taskRuns.get(task)).toMatchObject({ flow_run_id: b.id, task_key: 'other', dynamic_key: '7', name: 'renamed' });
   expect(store.check()).toEqual([]);
+  const tagged = (tag: string) => store.taskRuns.count({ task_runs: { tags: { all_: [tag] } } } as never);
+  expect([tagged('a'), tagged('b'), tagged('c')]).toEqual([0, 1, 1]);
+  expect(store.taskRuns.count({ task_runs: { name: { any_: ['renamed'] } } } as never)).toBe(1);
   // The old keys are free again, the new ones taken.
   expect((await store.taskRuns.create({ flow_run_id: a.id, task_key: 'work', dynamic_key: '0' } as never)).created).toBe(true);
   expect((await store.taskRuns.create({ flow_run_id: b.id, task_key: 'other', dynamic_key: '7' } as never)).record.id).toBe(task);
