@@ -132,6 +132,7 @@ describe('formatClock', () => {
     const pad = (n: number) => String(n).padStart(2, '0');
     expect(formatClock(iso)).toContain(`${pad(date.getMinutes())}:${pad(date.getSeconds())}`);
     expect(formatClock(iso, true)).toContain(`${pad(date.getSeconds())}.723`);
+    expect(formatClock(iso, true)).not.toMatch(/AM|PM/i); // a 24-hour clock
     expect(formatClock(null)).toBe('—');
     expect(formatClock('soon')).toBe('soon');
   });

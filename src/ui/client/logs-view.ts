@@ -82,7 +82,7 @@ export async function logsSection(flowRunId: string, names: TaskNames): Promise<
   );
   const empty = h('p', { class: 'empty', hidden: true, 'data-testid': 'logs-empty' });
   const earlier = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'logs-earlier' }, 'Load earlier');
-  const later = h('button', { type: 'button', class: 'secondary', 'data-testid': 'logs-later' }, 'Load more');
+  const later = h('button', { type: 'button', class: 'secondary', 'data-testid': 'logs-later', title: 'Lines sent since these were loaded' }, 'Load more');
 
   const filter = (extra: Record<string, unknown> = {}) => ({ flow_run_id: { any_: [flowRunId] }, ...(level > 0 ? { level: { ge_: level } } : {}), ...extra });
   /** The rows of the lines not shown yet (the pages of a growing list overlap). */
