@@ -508,3 +508,49 @@ describe.if(run)('empty and missing', () => {
     }
   });
 });
+
+describe.if(run)('with basic auth and CSRF protection on', () => {
+  let server: UiServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startUiServer({ authString: 'admin:s3cret', csrf: { enabled: true, tokenExpirationSeconds: 3600 } });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the page signs in, then every query (POST …/filter) carries the credentials and a CSRF token', async () => {
+    const flow = await server.api('POST', '/flows/', { name: 'guarded-flow' });
+    const top = await server.api('POST', '/flow_runs/', { flow_id: flow.body.id, name: 'locked-lynx', state: { type: 'RUNNING' } });
+    const task = await server.api('POST', '/task_runs/', { flow_run_id: top.body.id, task_key: 'sub', dynamic_key: '0', name: 'sub-0', state: { type: 'RUNNING' } });
+    const sub = await server.api('POST', '/flow_runs/', { flow_id: flow.body.id, name: 'inner-ibis', parent_task_run_id: task.body.id, state: { type: 'RUNNING' } });
+    await server.api('POST', '/artifacts/', { key: 'guarded-report', type: 'markdown', data: '# ok', flow_run_id: top.body.id });
+    const page = await openPage(browser);
+    await logsFor([page], 200);
+    const statuses: number[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/')) statuses.push(r.status());
+    });
+    try {
+      await page.goto(`${server.url}/runs/flow-run/${top.body.id}`);
+      await page.locator('form.sign-in').waitFor();
+      await page.fill('input[name=username]', 'admin');
+      await page.fill('input[name=password]', 's3cret');
+      await page.click('form.sign-in button[type=submit]');
+      await page.locator('.run-page [data-testid=artifacts]').waitFor();
+      expect(await page.locator('.run-page h1').textContent()).toBe('Flow run locked-lynx');
+      expect(await page.locator('tr[data-name=sub-0] .subflow a').textContent()).toBe('inner-ibis');
+      expect(await page.locator('[data-testid=artifacts] tr[data-key=guarded-report]').count()).toBe(1);
+      await page.click('tr[data-name=sub-0] .subflow a');
+      await page.waitForURL(`**/runs/flow-run/${sub.body.id}`);
+      expect(await page.locator('[data-testid=parent-run]').textContent()).toBe('locked-lynx (task run sub-0)');
+      expect(statuses.filter((s) => s === 403)).toEqual([]);
+      expect(page.errors.filter((e) => !e.includes('401'))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
