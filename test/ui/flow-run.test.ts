@@ -460,6 +460,29 @@ describe.if(run)('empty and missing', () => {
     expect(page.errors).toEqual([]); // (a 404 of /api/logs/filter is expected of a server without the route: support.ts)
   });
 
+  test('a run whose logs arrive after the page opened (clients send them last): "Load more" shows them', async () => {
+    const flow = await server.api('POST', '/flows/', { name: 'late-logger' });
+    const created = await server.api('POST', '/flow_runs/', { flow_id: flow.body.id, name: 'tardy-tern', state: { type: 'COMPLETED' } });
+    const fresh = await openPage(browser, 1000, 700);
+    const standIn = await logsFor([fresh], 200);
+    try {
+      await fresh.goto(`${server.url}/runs/flow-run/${created.body.id}`);
+      await fresh.locator('[data-testid=logs-empty]').waitFor();
+      await fresh.click('[data-testid=logs-later]');
+      await fresh.locator('[data-testid=log-status]', { hasText: 'No newer lines.' }).waitFor();
+      const records = [1, 2, 3].map((i) => ({ name: 'prefect.flow_runs', level: 20, message: `late ${i}`, timestamp: new Date(Date.now() + i).toISOString(), flow_run_id: created.body.id, task_run_id: null }));
+      if (standIn) standIn.add(records);
+      else expect((await server.api('POST', '/logs/', records)).status).toBe(201);
+      await fresh.click('[data-testid=logs-later]');
+      await fresh.locator('[data-testid=log-status]', { hasText: '3 newer lines loaded.' }).waitFor();
+      expect(await cellTexts(fresh, 'table.logs tbody td.col-message')).toEqual(['late 1', 'late 2', 'late 3']);
+      expect(await fresh.locator('[data-testid=logs-empty]').isHidden()).toBe(true);
+      expect(fresh.errors).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('a run this server does not store: said so, with the artifacts that name it', async () => {
     const id = '0f0e0d0c-0b0a-4908-8706-050403020100';
     await server.api('POST', '/artifacts/', { key: 'orphan', type: 'markdown', data: '# hi', flow_run_id: id });

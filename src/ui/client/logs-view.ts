@@ -125,8 +125,14 @@ export async function logsSection(flowRunId: string, names: TaskNames): Promise<
   };
 
   const loadLater = async () => {
+    if (last === null) {
+      // Nothing shown yet: the newest batch, as when the page opened.
+      await tail();
+      status.textContent = shown.size === 0 ? 'No newer lines.' : `${plural(shown.size, 'newer line')} loaded.`;
+      return;
+    }
     // From the last line's time on (inclusive: lines of the same instant are told apart by id).
-    const rows = await filterLogs({ logs: filter(last ? { timestamp: { after_: last.timestamp } } : {}), sort: 'TIMESTAMP_ASC', limit: LOG_BATCH, offset: 0 });
+    const rows = await filterLogs({ logs: filter({ timestamp: { after_: last.timestamp } }), sort: 'TIMESTAMP_ASC', limit: LOG_BATCH, offset: 0 });
     await names.resolve(rows);
     const fresh = rowsOf(rows);
     olderOffset += fresh.length; // newer lines come first in the newest-first order
