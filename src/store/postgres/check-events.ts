@@ -7,6 +7,13 @@
  */
 import { run, type Tx } from './db.ts';
 
+/**
+ * The event's `related` list, as json. PostgreSQL's json functions refuse the escape \u0000 in a
+ * string (no text can hold it); turned into \u0001 first, strings change and lengths do not (an
+ * escaped backslash before `u0000` stays an escaped backslash).
+ */
+const RELATED = `replace(e.json, chr(92) || 'u0000', chr(92) || 'u0001')::json -> 'related'`;
+
 /** Findings listed per kind before the rest are summed up. */
 const SHOWN = 20;
 
@@ -33,7 +40,7 @@ export async function eventFindings(tx: Tx): Promise<string[]> {
        LEFT JOIN r ON r.event_id = e.id
        LEFT JOIN event_resource p ON p.event_id = e.id AND p.ordinal = 0
        WHERE r.event_id IS NULL OR p.event_id IS NULL
-          OR r.lo <> 0 OR r.hi <> r.n - 1 OR r.n <> 1 + json_array_length(e.json::json -> 'related')
+          OR r.lo <> 0 OR r.hi <> r.n - 1 OR r.n <> 1 + json_array_length(${RELATED})
           OR r.first <> e.occurred OR r.last <> e.occurred
           OR p.resource_id <> e.resource_id OR p.role <> ''
        ORDER BY e.id LIMIT ${SHOWN}`,

@@ -32,14 +32,17 @@ INSERT INTO event_resource (event_id, ordinal, resource_id, role, occurred)
 SELECT x.i, x.n, x.d, x.r, x.o FROM json_to_recordset($2::text::json) AS x(i text, n integer, d text, r text, o bigint)
 WHERE x.i IN (SELECT id FROM added)`;
 
-/** The two JSON parameters of INSERT_EVENTS; an id given twice is written once (its first record). */
+/**
+ * The two JSON parameters of INSERT_EVENTS; an id given twice is written once (its first record).
+ * Rows go in id order: two instances inserting the same events (a client resending to another
+ * replica) wait for each other's uncommitted ids in one order, never in a cycle.
+ */
 export function eventsPayload(events: readonly EventRecord[]): [string, string] {
-  const seen = new Set<string>();
+  const first = new Map<string, EventRecord>();
+  for (const e of events) if (!first.has(e.id)) first.set(e.id, e);
   const rows: object[] = [];
   const resources: object[] = [];
-  for (const e of events) {
-    if (seen.has(e.id)) continue;
-    seen.add(e.id);
+  for (const e of [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     rows.push({ i: e.id, o: e.occurred, r: e.received, e: toPgText(e.event), p: toPgText(e.resource_id), j: e.json });
     resources.push({ i: e.id, n: 0, d: toPgText(e.resource_id), r: '', o: e.occurred });
     e.related.forEach(([id, role], n) => resources.push({ i: e.id, n: n + 1, d: toPgText(id), r: toPgText(role), o: e.occurred }));

@@ -4,6 +4,7 @@
  * (task-run-events.ts), as Prefect's task-run recorder upserts its rows.
  *
  * Set-wise, a few statements per batch whatever its size:
+ *   0. an advisory lock per task run id, all in one sorted statement (db.ts `lockKeys`);
  *   1. the flow runs the observations name, locked FOR KEY SHARE (a concurrent delete waits for
  *      this commit, and a missing one is known before anything is written);
  *   2. the stored task runs they concern, locked FOR UPDATE in id order;
@@ -15,23 +16,30 @@
  * observation naming a flow run that is not stored (Prefect's foreign key), and one whose keys
  * belong to another task run (Prefect's unique index). The rest of the batch is written.
  *
- * Concurrency (several instances appending the same run's events): every transaction locks the
- * stored rows in one order (sorted ids, one statement), so two appends of one run queue on its
- * row and the second reads what the first committed — the newer state wins, whichever commits
- * first. Two appends creating the same new run meet in the primary key: the second's insert
- * waits for the first, does nothing, and its observations are applied again, now as an update of
- * the committed row (`ATTEMPTS`). A key change meeting a concurrent claim of the same keys (a run
- * moved to keys another run takes at that moment; Prefect's clients never move a run) is written
- * under a savepoint and skipped if the unique index refuses it.
+ * Concurrency (several instances appending the same run's events): two appends of one run queue
+ * on its advisory lock, taken first, and the second reads what the first committed — the newer
+ * state wins, whichever commits first. Row locks alone would not do: a batch locks its stored
+ * runs before it inserts its new ones, so two batches could each hold a run the other waits for
+ * (one locked, one inserted uncommitted); the advisory locks, all of a batch's runs in one sorted
+ * statement before anything else, leave no such cycle. The row locks stay for the other writers
+ * (a delete, a sub-flow's set_state), which take no advisory lock. A new run inserted meanwhile
+ * by another writer (`POST /task_runs/` with this id) meets this insert in the primary key: it
+ * does nothing, and the run's observations are applied again as an update of the committed row
+ * (`ATTEMPTS`). A key change meeting a concurrent claim of the same keys (a run moved to keys
+ * another run takes at that moment; Prefect's clients never move a run) is written under a
+ * savepoint and skipped if the unique index refuses it.
  */
 import type { TaskRunRecord } from '../companion-records.ts';
 import type { TaskRunObservation } from '../contract.ts';
 import { observedTaskRun } from '../task-run-events.ts';
 import { nowMicros } from '../../time.ts';
-import { run, type Tx } from './db.ts';
+import { lockKeys, run, type Tx } from './db.ts';
 import { parseRecord, sqlState, type RecordRow } from './flow-runs.ts';
 import { payload, recordset } from './rows.ts';
 import { codeUnits, TASK_RUN_COLUMNS, taskRunRow } from './schema-runs.ts';
+
+/** The advisory lock namespace of task run ids ('TRUN'; beside db.ts's LOCKS, distinct from each). */
+const TASK_RUN_LOCK = 0x54_52_55_4e;
 
 /** How many times the observations of runs created concurrently are applied again (then skipped). */
 const ATTEMPTS = 4;
@@ -54,6 +62,7 @@ interface Written {
 /** Applies `observations` in `tx`; the ids of the task runs written. */
 export async function applyObservations(tx: Tx, observations: readonly TaskRunObservation[]): Promise<string[]> {
   const written = new Set<string>();
+  await lockKeys(tx, TASK_RUN_LOCK, observations.map((o) => o.id));
   let pending = await knownFlowRuns(tx, observations);
   for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
     const { done, raced } = await applyOnce(tx, pending);
