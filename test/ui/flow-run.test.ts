@@ -21,7 +21,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
-import { replay, RECORDINGS_DIR, type ReplaySummary } from '../e2e/replay.ts';
+import { loadRecording, replay, RECORDINGS_DIR, type RecordedHttp, type ReplaySummary } from '../e2e/replay.ts';
 import { LogStandIn, type LogInput } from './logs-stand-in.ts';
 import { browserAvailable, launchBrowser, openPage, screenshot, startUiServer, type UiServer } from './support.ts';
 
@@ -62,6 +62,23 @@ const rowNames = (page: Page) => page.locator('table.task-runs tbody tr').evalua
 const cellTexts = (page: Page, selector: string) => page.locator(selector).evaluateAll((cells) => cells.map((c) => c.textContent));
 const F2 = `${RECORDINGS_DIR}/prefect-3.1.4__prefect-3.0.0-server__f2.jsonl`;
 
+/**
+ * Replays a recording at its own pace (about a second and a half), the client's timestamps
+ * moved onto our server's clock: the log lines and task runs then fall between the run's start
+ * and end as our server stamps them, as they would after a real `python f2.py`.
+ */
+async function replayLive(path: string, baseUrl: string): Promise<ReplaySummary> {
+  const recording = loadRecording(path);
+  const created = recording.steps.find((s): s is RecordedHttp => s.kind === 'http' && s.method === 'POST' && s.path === '/api/flow_runs/' && typeof (s.resp_body as any)?.created === 'string');
+  if (!created) return replay(recording, baseUrl, { timeShift: 'now' });
+  const recordedStart = Date.parse((created.resp_body as any).created) - created.t * 1000; // the recording's t = 0
+  // The replay shifts by whole seconds (keeping the fractions as recorded): start it when a
+  // whole-second shift lines the two clocks up.
+  const shift = Math.ceil((Date.now() - recordedStart) / 1000) * 1000;
+  await Bun.sleep(Math.max(0, recordedStart + shift - Date.now()));
+  return replay(recording, baseUrl, { pace: 1, timeShift: shift });
+}
+
 describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tagged, sub-flow child)', () => {
   let server: UiServer;
   let browser: Browser;
@@ -73,7 +90,7 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
 
   beforeAll(async () => {
     server = await startUiServer();
-    summary = await replay(F2, server.url, { timeShift: 'now' });
+    summary = await replayLive(F2, server.url);
     const top = summary.topLevelFlowRun!;
     const sub = summary.flowRuns.find((r) => r.parentTaskRunId !== null)!;
     parent = { id: top.id, name: top.name! };
@@ -168,6 +185,12 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
     await open(parent.id);
     await page.locator('table.logs tbody tr').first().waitFor();
     await screenshot(page, 'flow-run-tasks-logs');
+    await page.setViewportSize({ width: 1000, height: 700 }); // the size of the README's other screenshots
+    try {
+      await screenshot(page, 'flow-run-replayed');
+    } finally {
+      await page.setViewportSize({ width: 1000, height: 1180 });
+    }
   });
 
   test('its artifacts, as the page showed them before', async () => {
@@ -195,7 +218,12 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
     expect(await page.locator('.crumbs a').nth(1).getAttribute('href')).toBe(`/runs/flow-run/${parent.id}`);
     await page.locator('table.logs tbody tr').first().waitFor();
     expect(await cellTexts(page, 'table.logs tbody td.col-message')).toEqual(['child flow got 30', 'Finished in state Completed()']);
-    await screenshot(page, 'flow-run-subflow');
+    await page.setViewportSize({ width: 1000, height: 700 });
+    try {
+      await screenshot(page, 'flow-run-subflow');
+    } finally {
+      await page.setViewportSize({ width: 1000, height: 1180 });
+    }
     await page.click('[data-testid=parent-run] a');
     await page.waitForURL(`**/runs/flow-run/${parent.id}`);
     await page.locator('.run-page h1', { hasText: parent.name }).waitFor();
@@ -241,7 +269,7 @@ describe.if(run)('a failed run (3.8.3 f2 against an artifactd without concurrenc
   });
 
   test("the red state badge and the state's message", async () => {
-    const summary = await replay(`${RECORDINGS_DIR}/prefect-3.8.3__artifactd__f2__client-side-only.jsonl`, server.url, { timeShift: 'now' });
+    const summary = await replayLive(`${RECORDINGS_DIR}/prefect-3.8.3__artifactd__f2__client-side-only.jsonl`, server.url);
     const top = summary.topLevelFlowRun!;
     expect(top.finalState?.type).toBe('FAILED');
     const page = await openPage(browser, 1000, 900);
