@@ -50,8 +50,8 @@ export function eventsPayload(events: readonly EventRecord[]): [string, string] 
   return [JSON.stringify(rows), JSON.stringify(resources)];
 }
 
-/** Writes `events` (and their resources) in `tx`. */
-async function insertEvents(tx: Tx, events: readonly EventRecord[]): Promise<void> {
+/** Writes `events` (and their resources) in `tx`; an id already stored is skipped. */
+export async function insertEvents(tx: Tx, events: readonly EventRecord[]): Promise<void> {
   if (events.length > 0) await run(tx, INSERT_EVENTS, eventsPayload(events));
 }
 

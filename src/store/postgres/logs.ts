@@ -15,7 +15,7 @@ import type { LogRepository, Page } from '../contract.ts';
 import { newId } from '../ids.ts';
 import type { LogRecord, NewLog } from '../log-records.ts';
 import type { LogFilter, LogSort } from '../../schemas/logs.ts';
-import type { Db } from './db.ts';
+import { run, type Db, type Tx } from './db.ts';
 import { logCondition, logOrderBy } from './log-filters.ts';
 import { Params } from './params.ts';
 import { pageSql } from './run-filters.ts';
@@ -30,6 +30,12 @@ INSERT INTO log (id, created, name, level, message, timestamp, flow_run_id, task
 SELECT x.i, now.t, x.n, x.l, x.m, x.t, x.f, x.r
 FROM (SELECT ${NOW_US} AS t) AS now,
      json_to_recordset($1::text::json) AS x(i text, n text, l float8, m text, t bigint, f text, r text)`;
+
+/** Imported lines (transfer): each with its own `created` (`c`). */
+const INSERT_IMPORTED_LOGS = `
+INSERT INTO log (id, created, name, level, message, timestamp, flow_run_id, task_run_id)
+SELECT x.i, x.c, x.n, x.l, x.m, x.t, x.f, x.r
+FROM json_to_recordset($1::text::json) AS x(i text, c bigint, n text, l float8, m text, t bigint, f text, r text)`;
 
 /** The columns a LogRecord is read from. */
 export const LOG_COLUMNS = 'id, created, name, level, message, timestamp, flow_run_id, task_run_id';
@@ -56,11 +62,16 @@ export const logFromRow = (row: LogRow): LogRecord => ({
   task_run_id: row.task_run_id,
 });
 
-/** The JSON parameter of INSERT_LOGS for `logs`, each under its id. */
-export function logsPayload(logs: readonly (NewLog & { id: string })[]): string {
+/** The JSON parameter of INSERT_LOGS (INSERT_IMPORTED_LOGS with `created`) for `logs`, each under its id. */
+export function logsPayload(logs: readonly (NewLog & { id: string; created?: number })[]): string {
   return JSON.stringify(
-    logs.map((l) => ({ i: l.id, n: toPgText(l.name), l: l.level, m: toPgText(l.message), t: l.timestamp, f: l.flow_run_id, r: l.task_run_id })),
+    logs.map((l) => ({ i: l.id, c: l.created, n: toPgText(l.name), l: l.level, m: toPgText(l.message), t: l.timestamp, f: l.flow_run_id, r: l.task_run_id })),
   );
+}
+
+/** Writes whole records, ids and `created` as they are (an import). */
+export async function insertImportedLogs(tx: Tx, logs: readonly LogRecord[]): Promise<void> {
+  if (logs.length > 0) await run(tx, INSERT_IMPORTED_LOGS, [logsPayload(logs)]);
 }
 
 export class PostgresLogs implements LogRepository {

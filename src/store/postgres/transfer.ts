@@ -5,7 +5,8 @@
  *
  * Export reads one REPEATABLE READ, READ ONLY transaction on a reserved connection, so writers
  * (any number of artifactd instances) may go on meanwhile and the file is still one consistent
- * moment. Each table is read in keyset pages in LMDB's order (records by id, collections by key),
+ * moment. Logs and events are read and imported by transfer-logs-events.ts.
+ * Each table is read in keyset pages in LMDB's order (records by id, collections by key),
  * the next page fetched while the current one is rendered; never a whole table in memory.
  *
  * Import writes each batch in one transaction, set-wise: per run of same-kind lines, one query
@@ -34,6 +35,7 @@ import { headerLine, recordLine, type Counts, type Item, type Kind } from '../..
 import { ARTIFACT_COLUMNS, ARTIFACT_FIELDS, artifactRow, COLLECTION_COLUMNS, collectionRowJson, metadataText, rowJson, type ArtifactRow, type CollectionRow } from './artifact-rows.ts';
 import { LOCKS, lockKeys, run, translated, type Db, type Tx } from './db.ts';
 import { insertRows, payload, recordset } from './rows.ts';
+import { EVENT_SOURCE, importEvents, importLogs, LOG_SOURCE } from './transfer-logs-events.ts';
 import { fromPgText, toPgText } from './text.ts';
 import {
   codeUnits,
@@ -83,6 +85,8 @@ const SOURCES: Source[] = [
   { kind: 'task_run', table: 'task_run', columns: 'id, record', order: 'id', render: (row) => taskRunJson(parsed<TaskRunRecord>(row), WITHOUT_ESTIMATES) },
   { kind: 'collection', table: 'artifact_collection', columns: COLLECTION_COLUMNS, order: 'key', render: (row) => collectionRowJson(row as unknown as CollectionRow) },
   { kind: 'artifact', table: 'artifact', columns: ARTIFACT_COLUMNS, order: 'id', render: (row) => rowJson(row as unknown as ArtifactRow) },
+  LOG_SOURCE,
+  EVENT_SOURCE,
 ];
 
 export async function openExport(db: Db, now = new Date()): Promise<ExportSnapshot> {
@@ -281,6 +285,10 @@ export class PostgresImporter implements ImportSession {
         return this.importCollections(tx, segment, effects);
       case 'artifact':
         return this.importArtifacts(tx, segment, effects);
+      case 'log':
+        return importLogs(tx, segment);
+      case 'event':
+        return importEvents(tx, segment);
     }
   }
 

@@ -12,6 +12,9 @@ import type { ImportSession, Numbered, Outcome, Store } from '../../../src/store
 import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { PostgresStore } from '../../../src/store/postgres/store.ts';
 import { parseLine } from '../../../src/transfer/format.ts';
+import type { Event } from '../../../src/schemas/events.ts';
+import type { FlowRunRecord, TaskRunRecord } from '../../../src/store/companion-records.ts';
+import { eventRecord } from '../../../src/store/event-records.ts';
 import { freshDatabase, testDatabaseUrl } from '../../postgres/cluster.ts';
 import { tempDir } from '../../helpers.ts';
 
@@ -229,7 +232,7 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
     const f = (await source.flows.create({ name: 'etl', tags: ['a'], labels: { env: 'prod' } } as never)).record;
     await source.flows.create({ name: 'other', tags: [] } as never);
     const d = (await source.deployments.create({ name: 'nightly', flow_id: f.id, parameters: { big: 1.5 }, tags: ['x'] } as never)).record;
-    const runs = [];
+    const runs: FlowRunRecord[] = [];
     for (let i = 0; i < 6; i++) {
       runs.push(
         (
@@ -244,7 +247,7 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
         ).record,
       );
     }
-    const tasks = [];
+    const tasks: TaskRunRecord[] = [];
     for (const [i, r] of runs.entries()) tasks.push((await source.taskRuns.create({ flow_run_id: r.id, task_key: 'publish', dynamic_key: String(i), state: { type: 'COMPLETED' } } as never)).record);
     await source.flowRuns.create({ flow_id: f.id, parent_task_run_id: tasks[2].id, state: { type: 'RUNNING' } } as never);
     const ids: string[] = [];
@@ -261,6 +264,34 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
       ids.push(a.id);
     }
     for (let i = 0; i < 60; i += 11) await source.artifacts.update(ids[i], { description: 'patched', data: '[1]' });
+    await source.logs.append(
+      Array.from({ length: 40 }, (_, i) => ({
+        name: i % 2 ? 'prefect.task_runs' : 'prefect.flow_runs',
+        level: [10, 20, 30, 40, 50][i % 5],
+        message: i % 7 === 0 ? `nul\0 and \\ ${i}` : `line ${i}`,
+        timestamp: micros(i % 50),
+        flow_run_id: runs[i % runs.length].id,
+        task_run_id: i % 2 ? tasks[i % tasks.length].id : null,
+      })),
+    );
+    await source.events.append(
+      Array.from({ length: 30 }, (_, i) =>
+        eventRecord(
+          {
+            occurred: '',
+            event: `prefect.task-run.${['Pending', 'Running', 'Completed'][i % 3]}`,
+            resource: { 'prefect.resource.id': `prefect.task-run.${tasks[i % tasks.length].id}`, 'prefect.state-name': 'x\u0000y' },
+            related: [{ 'prefect.resource.id': `prefect.flow-run.${runs[i % runs.length].id}`, 'prefect.resource.role': 'flow-run' }],
+            payload: { i, big: 1.5 },
+            id: ID(500 + i),
+            follows: i > 0 ? ID(499 + i) : null,
+          } as Event,
+          micros(i),
+          micros(i) + 3,
+        ),
+      ),
+      [],
+    );
     for (const key of ['key-1', 'key-4']) await source.artifacts.delete(source.artifacts.latestByKey(key)!.latestId);
     const { lines: sourceLines } = await exported(source);
 
@@ -268,7 +299,7 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
     const rnd = mulberry32(7);
     const records = sourceLines.map((l) => JSON.parse(l) as Line);
     const mixed: Line[] = [];
-    for (const kind of ['flow', 'deployment', 'flow_run', 'task_run', 'collection', 'artifact']) {
+    for (const kind of ['flow', 'deployment', 'flow_run', 'task_run', 'collection', 'artifact', 'log', 'event']) {
       const ofKind = records.filter((l) => l.kind === kind).sort(() => rnd() - 0.5);
       for (const line of ofKind) {
         mixed.push(line);
@@ -280,6 +311,10 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
       if (kind === 'flow_run') mixed.push({ ...records.find((l) => l.kind === 'flow_run' && l.record.idempotency_key === 'k0')!, record: { ...records.find((l) => l.record.idempotency_key === 'k0')!.record, id: ID(901) } });
       if (kind === 'task_run') mixed.push({ ...records.find((l) => l.kind === 'task_run')!, record: { ...records.find((l) => l.kind === 'task_run')!.record, id: ID(902) } });
       if (kind === 'artifact') mixed.push(artifact(903, 'key-2', 58), artifact(904, 'new-key', 1), artifact(905, null, 2));
+      if (kind === 'event') {
+        const first = ofKind[0];
+        mixed.push({ ...first, record: { ...first.record, received: time(58) } }, { ...first, record: { ...first.record, payload: { other: true } } });
+      }
     }
     for (const size of [7, 2000]) {
       const [a, b] = [lmdb(), await pg()];
@@ -293,6 +328,7 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
       const anonymous = (lines: string[]) => lines.map((l) => (l.includes('"new-key"') ? l.replace(/"id":"[^"]+"/, '"id":"?"') : l));
       expect(anonymous(eb.lines)).toEqual(anonymous(ea.lines));
       expect(eb.header.counts).toEqual(ea.header.counts);
+      expect(eb.header.counts).toMatchObject({ log: 40, event: 30 });
       // Again: nothing is added, the outcomes still agree.
       const [again, againB] = [await importLines(a, mixed, size), await importLines(b, mixed, size)];
       expect(againB).toEqual(again);
@@ -311,7 +347,7 @@ describe.skipIf(url === null)('PostgreSQL transfer', () => {
       await Promise.all(Array.from({ length: 500 }, (_, j) => store.artifacts.create({ key: `k${(i + j) % 50}`, type: null, description: null, data: String(i + j), metadata: null, flowRunId: null, taskRunId: null })));
     }
     const snapshot = await store.transfer.openExport(new Date(Date.UTC(2026, 0, 2)));
-    expect(snapshot.counts).toEqual({ flow: 1, deployment: 0, flow_run: 0, task_run: 0, collection: 50, artifact: 2500 });
+    expect(snapshot.counts).toEqual({ flow: 1, deployment: 0, flow_run: 0, task_run: 0, collection: 50, artifact: 2500, log: 0, event: 0 });
     const lines: string[] = [];
     const iterator = (snapshot.lines as AsyncIterable<string>)[Symbol.asyncIterator]();
     for (let i = 0; i < 10; i++) lines.push((await iterator.next()).value);
