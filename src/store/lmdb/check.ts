@@ -5,7 +5,7 @@
  */
 import type { Database, Key } from 'lmdb';
 import type { StoreDbs } from './env.ts';
-import { eventResourceKeys, eventTimeKey } from './events.ts';
+import { eventKey, eventResourceKeys } from './events.ts';
 import { logRunKey, logTimeKey } from './logs.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import { indexString } from '../index-keys.ts';
@@ -107,37 +107,50 @@ export function checkStore(dbs: StoreDbs): string[] {
 }
 
 /**
- * Log lines and events: each record under its own id, its index entries, the counters. These
+ * Log lines and events: each record under its key, its index entries, the counters. These
  * tables grow to millions of rows, so nothing is collected: each record's derived keys are
- * looked up in their index, and each index entry is checked against the record its last element
- * names.
+ * looked up in their index, and each index entry is checked against the record it names.
  */
 function checkLogsAndEvents(dbs: StoreDbs, counted: (name: string, real: number) => void, findings: string[]): void {
-  counted('logs', checkDerived(findings, 'logs', dbs.logs, [
-    ['logs.byTimestamp', dbs.logsByTimestamp, (r) => [logTimeKey(r)]],
-    ['logs.byFlowRun', dbs.logsByFlowRun, (r) => [logRunKey(r)]],
+  const logById = (key: Key[]) => dbs.logs.get(key[key.length - 1] as string);
+  counted('logs', checkDerived(findings, 'logs', dbs.logs.getRange({}), (r) => r.id, [
+    { name: 'logs.byTimestamp', index: dbs.logsByTimestamp, derive: (r) => [logTimeKey(r)], recordOf: logById },
+    { name: 'logs.byFlowRun', index: dbs.logsByFlowRun, derive: (r) => [logRunKey(r)], recordOf: logById },
   ]));
-  counted('events', checkDerived(findings, 'events', dbs.events, [
-    ['events.byOccurred', dbs.eventsByOccurred, (r) => [eventTimeKey(r)]],
-    ['events.byResource', dbs.eventsByResource, eventResourceKeys],
+  counted('events', checkDerived(findings, 'events', dbs.events.getRange({}), eventKey, [
+    // [resource, occurred, id]: the record is the entry's last two elements.
+    { name: 'events.byResource', index: dbs.eventsByResource, derive: eventResourceKeys, recordOf: (key) => dbs.events.get(key.slice(-2)) },
   ]));
+  for (const { key, value: occurred } of dbs.eventsById.getRange({})) {
+    if (!dbs.events.doesExist([occurred, key])) findings.push(`events.byId: ${key} names no event at ${occurred}`);
+  }
+  for (const { value } of dbs.events.getRange({})) {
+    if (dbs.eventsById.get(value.id) !== value.occurred) findings.push(`events.byId: ${value.id} is missing or names another time`);
+  }
 }
 
-type DerivedIndex<R> = [name: string, index: Database<Buffer, Key[]>, derive: (record: R) => Key[][]];
+interface DerivedIndex<R> {
+  name: string;
+  index: Database<Buffer, Key[]>;
+  /** The index's keys of a record. */
+  derive(record: R): Key[][];
+  /** The record an index key names. */
+  recordOf(key: Key[]): R | undefined;
+}
 
-/** Checks a table's records against their indexes (keys ending with the record's id); how many records. */
-function checkDerived<R extends { id: string }>(findings: string[], table: string, records: Database<R, string>, indexes: DerivedIndex<R>[]): number {
+/** Checks a table's records (each under the key `keyOf` gives) against their indexes; how many records. */
+function checkDerived<R>(findings: string[], table: string, records: Iterable<{ key: unknown; value: R }>, keyOf: (record: R) => unknown, indexes: DerivedIndex<R>[]): number {
   let n = 0;
-  for (const { key, value } of records.getRange({})) {
+  for (const { key, value } of records) {
     n++;
-    if (key !== value.id) findings.push(`${table}: record stored under ${key} has id ${value.id}`);
-    for (const [name, index, derive] of indexes) {
+    if (keyString(key) !== keyString(keyOf(value))) findings.push(`${table}: record stored under ${keyString(key)} belongs under ${keyString(keyOf(value))}`);
+    for (const { name, index, derive } of indexes) {
       for (const k of derive(value)) if (!index.doesExist(k)) findings.push(`${name}: record entry ${keyString(k)} is missing`);
     }
   }
-  for (const [name, index, derive] of indexes) {
+  for (const { name, index, derive, recordOf } of indexes) {
     for (const key of index.getKeys({})) {
-      const record = records.get(key[key.length - 1] as string);
+      const record = recordOf(key);
       const k = keyString(key);
       if (record === undefined || !derive(record).some((d) => keyString(d) === k)) findings.push(`${name}: entry ${k} has no matching record`);
     }

@@ -105,11 +105,14 @@ export interface StoreDbs {
   logsByTimestamp: Database<Buffer, Key[]>;
   /** [flow_run_id or "", timestamp, id] → empty: a flow run's lines in time order */
   logsByFlowRun: Database<Buffer, Key[]>;
-  /** id → event (events.ts) */
-  events: Database<EventRecord, string>;
-  /** [occurred, id] → empty: every event in time order */
-  eventsByOccurred: Database<Buffer, Key[]>;
-  /** [indexString(resource id), occurred, id] → empty: one entry per distinct id among an event's primary and related resources */
+  /**
+   * [occurred, id] → event (events.ts): in time order, so that new events land at the end of
+   * the tree, whatever their ids (clients make random ones), and a time range is one range read
+   */
+  events: Database<EventRecord, Key[]>;
+  /** id → occurred: finds an event by id (duplicates, `id` filters, import) */
+  eventsById: Database<number, string>;
+  /** [resourceKey(resource id), occurred, id] → empty: one entry per distinct id among an event's primary and related resources */
   eventsByResource: Database<Buffer, Key[]>;
   /** `schema` → the store's layout version (upgrade.ts) */
   meta: Database<number, string>;
@@ -182,8 +185,8 @@ export function openDbs(path: string): StoreDbs {
     logs: env.openDB<LogRecord, string>({ name: 'logs', sharedStructuresKey: Symbol.for('structures') }),
     logsByTimestamp: index('logs.byTimestamp'),
     logsByFlowRun: index('logs.byFlowRun'),
-    events: env.openDB<EventRecord, string>({ name: 'events', sharedStructuresKey: Symbol.for('structures') }),
-    eventsByOccurred: index('events.byOccurred'),
+    events: env.openDB<EventRecord, Key[]>({ name: 'events', sharedStructuresKey: Symbol.for('structures') }),
+    eventsById: env.openDB<number, string>({ name: 'events.byId' }),
     eventsByResource: index('events.byResource'),
     meta: env.openDB<number, string>({ name: 'meta' }),
   };

@@ -1,10 +1,15 @@
 /**
  * Events (`/events/in`, `POST /events`, `POST /events/filter`, retention). An event is written
- * once and never edited: a record under its id, an entry in the occurred index, one entry in the
- * resource index per distinct id among its primary and related resources (query/events.ts reads
- * them), and the `events` counter. The task-run observations made from a batch of events are
- * applied in the batch's transaction (task-run-events.ts), so a task run never reflects an event
- * the store does not hold, nor the reverse.
+ * once and never edited: the record under [occurred, id], its id's entry (id → occurred), one
+ * entry in the resource index per distinct id among its primary and related resources
+ * (query/events.ts reads them), and the `events` counter. The task-run observations made from a
+ * batch of events are applied in the batch's transaction (task-run-events.ts), so a task run
+ * never reflects an event the store does not hold, nor the reverse.
+ *
+ * Why records are keyed by time and not by id: clients make event ids (random UUIDs in Prefect
+ * 3.0), so a table keyed by id takes each event on a random page of its tree, and a batch of
+ * events dirties and syncs a page per event. Keyed by [occurred, id], a stream of new events
+ * appends at the tree's end; only the small id → occurred entries land at random.
  */
 import type { Key } from 'lmdb';
 import type { EventCursor, EventPage, EventQuery, EventRepository, TaskRunObservation } from '../contract.ts';
@@ -19,7 +24,10 @@ import { applyObservation } from './task-run-events.ts';
 
 const EMPTY = Buffer.alloc(0);
 
-export const eventTimeKey = (e: Pick<EventRecord, 'occurred' | 'id'>): Key[] => [e.occurred, e.id];
+/** The key of an event's record. */
+export { eventById } from './query/events.ts';
+
+export const eventKey = (e: Pick<EventRecord, 'occurred' | 'id'>): Key[] => [e.occurred, e.id];
 
 /** `events.byResource` keys of an event: its primary resource's id and each related id, each once. */
 export function eventResourceKeys(e: Pick<EventRecord, 'resource_id' | 'related' | 'occurred' | 'id'>): Key[][] {
@@ -41,14 +49,14 @@ const stored = (e: EventRecord): EventRecord => ({
 
 /** Writes a new event with its index entries (the caller counts it). Inside a write transaction. */
 export function putEvent(dbs: StoreDbs, event: EventRecord): void {
-  dbs.events.put(event.id, stored(event));
-  dbs.eventsByOccurred.put(eventTimeKey(event), EMPTY);
+  dbs.events.put(eventKey(event), stored(event));
+  dbs.eventsById.put(event.id, event.occurred);
   for (const key of eventResourceKeys(event)) dbs.eventsByResource.put(key, EMPTY);
 }
 
 function removeEvent(dbs: StoreDbs, event: EventRecord): void {
-  dbs.events.remove(event.id);
-  dbs.eventsByOccurred.remove(eventTimeKey(event));
+  dbs.events.remove(eventKey(event));
+  dbs.eventsById.remove(event.id);
   for (const key of eventResourceKeys(event)) dbs.eventsByResource.remove(key);
 }
 
@@ -67,7 +75,7 @@ export class EventStore implements EventRepository {
       let added = 0;
       for (const event of events) {
         // A client resends what it is not sure arrived: the stored event stays as it is.
-        if (dbs.events.doesExist(event.id)) continue;
+        if (dbs.eventsById.doesExist(event.id)) continue;
         putEvent(dbs, event);
         added++;
       }
@@ -87,10 +95,10 @@ export class EventStore implements EventRepository {
   deleteBefore(cutoff: number, limit: number): Promise<number> {
     const { dbs } = this;
     return durably(dbs.env, () => {
-      const ids = [...dbs.eventsByOccurred.getKeys({ end: [cutoff], limit })].map((key) => (key as [number, string])[1]);
-      for (const id of ids) removeEvent(dbs, dbs.events.get(id)!);
-      if (ids.length > 0) bump(dbs, 'events', -ids.length);
-      return ids.length;
+      const old = [...dbs.events.getRange({ end: [cutoff], limit })].map(({ value }) => value);
+      for (const event of old) removeEvent(dbs, event);
+      if (old.length > 0) bump(dbs, 'events', -old.length);
+      return old.length;
     });
   }
 }

@@ -25,7 +25,7 @@ import { durably } from './durable.ts';
 import { indexString } from '../index-keys.ts';
 import { logJson } from '../log-records.ts';
 import { artifactJson } from '../records.ts';
-import { putImportedEvent } from './events.ts';
+import { eventById, putImportedEvent } from './events.ts';
 import { putImportedLog } from './logs.ts';
 import { deploymentKey, idempotencyKey, putDeployment, putFlow, putFlowRun, putTaskRun, taskRunIdByKeys } from './rows.ts';
 import type { LmdbStore as Store } from './store.ts';
@@ -68,7 +68,8 @@ export function openExport(store: Store, now = new Date()): ExportSnapshot {
     for (const { value } of dbs.collectionJson.getRange(options)) yield recordLine('collection', value);
     for (const { value } of dbs.artifactJson.getRange(options)) yield recordLine('artifact', value);
     for (const { value } of dbs.logs.getRange(options)) yield recordLine('log', logJson(value));
-    for (const { value } of dbs.events.getRange(options)) yield recordLine('event', value.json);
+    // In id order, as every kind (the records themselves are kept in time order).
+    for (const { key, value } of dbs.eventsById.getRange(options)) yield recordLine('event', dbs.events.get([value, key], options)!.json);
   }
   return { counts, lines: lines(), done: () => (transaction as unknown as { done(): void }).done() };
 }
@@ -236,7 +237,7 @@ export class Importer {
       }
       case 'event': {
         const r = item.record;
-        const existing = dbs.events.get(r.id);
+        const existing = eventById(dbs, r.id);
         if (existing) return same(existing.json, r.json);
         putImportedEvent(dbs, r);
         return 'added';

@@ -14,6 +14,7 @@ import type { EventCursor, EventQuery } from '../../../src/store/contract.ts';
 import { QueryDeadlineError } from '../../../src/store/errors.ts';
 import { eventRecord, type EventRecord } from '../../../src/store/event-records.ts';
 import { LmdbStore } from '../../../src/store/lmdb/store.ts';
+import { resourceKey } from '../../../src/store/lmdb/query/events.ts';
 import { tempDir } from '../../helpers.ts';
 import { seededRandom, testSeed } from './seeded.ts';
 
@@ -221,18 +222,33 @@ test('a long count stops at its deadline with QueryDeadlineError', async () => {
   await expect(store.events.count({ since: 0, until: BASE * 2, order: 'ASC', names: ['none'] })).rejects.toBeInstanceOf(QueryDeadlineError);
 });
 
-test('check reports a missing resource entry, a stale occurred entry and a wrong counter', async () => {
+test('check reports a missing resource entry, a stray id entry, a misplaced record and a wrong counter', async () => {
   const store = fresh();
   const e = event(BASE, 'x', 'r', [['q', 'role']]);
   await store.events.append([e], []);
+  const stray = uuid();
   store.dbs.env.transactionSync(() => {
-    store.dbs.eventsByResource.remove(['sq', BASE, e.id]);
-    store.dbs.eventsByOccurred.put([BASE + 1, e.id], Buffer.alloc(0));
+    store.dbs.eventsByResource.remove([resourceKey('q'), BASE, e.id]);
+    store.dbs.eventsById.put(stray, BASE);
+    store.dbs.events.put([BASE + 1, e.id], e);
     store.dbs.counters.put('events', 3);
   });
+  // The misplaced copy is reported where it lies, and its resource entry as missing too.
   expect(store.check()).toEqual([
-    `events.byResource: record entry ${JSON.stringify(['sq', BASE, e.id])} is missing`,
-    `events.byOccurred: entry ${JSON.stringify([BASE + 1, e.id])} has no matching record`,
-    'counters: events is 3, real count 1',
+    `events.byResource: record entry ${JSON.stringify([resourceKey('q'), BASE, e.id])} is missing`,
+    `events: record stored under ${JSON.stringify([BASE + 1, e.id])} belongs under ${JSON.stringify([BASE, e.id])}`,
+    `events.byResource: record entry ${JSON.stringify([resourceKey('q'), BASE, e.id])} is missing`,
+    'counters: events is 3, real count 2',
+    `events.byId: ${stray} names no event at ${BASE}`,
   ]);
+});
+
+test('resource keys: a 52-bit hash, the same for the same id', () => {
+  const ids = ['prefect.flow-run.00000000-0000-4000-8000-000000000001', 'prefect.flow-run.00000000-0000-4000-8000-000000000002', '', 'x'.repeat(5000)];
+  const keys = ids.map(resourceKey);
+  expect(new Set(keys).size).toBe(ids.length);
+  for (const key of keys) expect(Number.isSafeInteger(key) && key >= 0 && key < 2 ** 52).toBe(true);
+  expect(ids.map(resourceKey)).toEqual(keys);
+  // Pinned: the values are stored, so they must never change.
+  expect([resourceKey('prefect.flow.abc'), resourceKey('')]).toEqual([1375739138302888, 3480089612033477]);
 });

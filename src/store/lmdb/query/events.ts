@@ -12,7 +12,7 @@
  *   query has two or three of these lists, the one with the fewest entries is walked: their
  *   entries are counted side by side, 64 at a time, and the first list to run out is the
  *   smallest, so the choice costs at most three times that list's length;
- * - otherwise `events.byOccurred` between `since` and `until`.
+ * - otherwise the records themselves (`events`, keyed [occurred, id]) between `since` and `until`.
  * Every range starts at the cursor when there is one (a page follows its predecessor without
  * re-reading it). A page reads candidates until it has `limit` matches and then one more, to
  * know whether a next page exists.
@@ -23,7 +23,6 @@
 import { eventMatches, isAfter } from '../../../filters/events.ts';
 import type { EventCursor, EventPage, EventQuery } from '../../contract.ts';
 import type { EventRecord } from '../../event-records.ts';
-import { indexString } from '../../index-keys.ts';
 import type { StoreDbs } from '../env.ts';
 import { mergeSorted } from './merge.ts';
 import { ROWS_PER_PAUSE, type At, type Sliced } from './slices.ts';
@@ -31,8 +30,29 @@ import { ROWS_PER_PAUSE, type At, type Sliced } from './slices.ts';
 /** Where a query's candidates come from. */
 export type EventSource = { kind: 'ids'; ids: string[] } | { kind: 'resources'; ids: string[] } | { kind: 'time' };
 
-/** The key prefix of a resource id's entries in `events.byResource`. */
-export const resourceKey = (resourceId: string) => indexString(resourceId);
+/**
+ * The first element of a resource id's keys in `events.byResource`: a 52-bit FNV-1a hash of the
+ * id. Resource ids are long strings (`prefect.flow-run.<uuid>`), and a number keeps the index's
+ * keys short, which makes its writes about twice as cheap as with the string; two ids that share
+ * a hash only share a range, whose events `eventMatches` then tells apart. Computed here, not by
+ * the runtime, because the values are stored.
+ */
+export function resourceKey(resourceId: string): number {
+  let low = 0x811c9dc5;
+  let high = 0x050c5d1f;
+  for (let i = 0; i < resourceId.length; i++) {
+    const c = resourceId.charCodeAt(i);
+    low = Math.imul(low ^ c, 0x01000193);
+    high = Math.imul(high ^ c, 0x01000193);
+  }
+  return (high & 0xfffff) * 0x100000000 + (low >>> 0);
+}
+
+/** The stored event of `id`, if any (`at`: a read transaction's options). */
+export function eventById(dbs: StoreDbs, id: string, at?: At): EventRecord | undefined {
+  const occurred = dbs.eventsById.get(id, at);
+  return occurred === undefined ? undefined : dbs.events.get([occurred, id], at);
+}
 
 interface Entry {
   occurred: number;
@@ -40,7 +60,7 @@ interface Entry {
 }
 
 /** The range of an index whose keys are `[...prefix, occurred, id]`, in the query's order from the cursor. */
-function range(q: EventQuery, prefix: string[], after: EventCursor | null) {
+function range(q: EventQuery, prefix: number[], after: EventCursor | null) {
   if (q.order === 'ASC') {
     const low = after !== null && after.occurred >= q.since ? [after.occurred, after.id] : [q.since];
     // Strings sort after numbers in ordered keys: [until, "\uffff"] is past every id at `until`.
@@ -54,7 +74,7 @@ function range(q: EventQuery, prefix: string[], after: EventCursor | null) {
 function resourceEntries(dbs: StoreDbs, q: EventQuery, resourceIds: readonly string[], after: EventCursor | null, at: At): Iterable<Entry> {
   const ranges = resourceIds.map((resourceId) =>
     dbs.eventsByResource.getKeys({ ...range(q, [resourceKey(resourceId)], after), ...at }).map((key) => {
-      const [, occurred, id] = key as [string, number, string];
+      const [, occurred, id] = key as [number, number, string];
       return { occurred, id };
     }),
   );
@@ -87,25 +107,21 @@ export function* chooseSource(dbs: StoreDbs, q: EventQuery, at: At): Sliced<Even
 /** The candidate events of `source` in the query's order, from the cursor on (the cursor's own event included). */
 function* candidates(dbs: StoreDbs, q: EventQuery, source: EventSource, after: EventCursor | null, at: At): Generator<EventRecord> {
   if (source.kind === 'ids') {
-    const found = source.ids.map((id) => dbs.events.get(id, at)).filter((e) => e !== undefined);
+    const found = source.ids.map((id) => eventById(dbs, id, at)).filter((e) => e !== undefined);
     found.sort((a, b) => (a.occurred - b.occurred || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) * (q.order === 'ASC' ? 1 : -1));
     yield* found;
     return;
   }
-  let entries: Iterable<Entry>;
-  if (source.kind === 'resources') entries = resourceEntries(dbs, q, source.ids, after, at);
-  else {
-    entries = dbs.eventsByOccurred.getKeys({ ...range(q, [], after), ...at }).map((key) => {
-      const [occurred, id] = key as [number, string];
-      return { occurred, id };
-    });
+  if (source.kind === 'time') {
+    for (const { value } of dbs.events.getRange({ ...range(q, [], after), ...at })) yield value;
+    return;
   }
   let previous: string | undefined;
-  for (const { id } of entries) {
+  for (const { occurred, id } of resourceEntries(dbs, q, source.ids, after, at)) {
     // One event under two listed resource ids comes twice, one entry after the other.
     if (id === previous) continue;
     previous = id;
-    const event = dbs.events.get(id, at);
+    const event = dbs.events.get([occurred, id], at);
     if (event !== undefined) yield event;
   }
 }
@@ -149,14 +165,14 @@ export function* countEvents(dbs: StoreDbs, q: EventQuery, at: At): Sliced<numbe
 function* countTimeRange(dbs: StoreDbs, q: EventQuery, at: At): Sliced<number> {
   if (q.since > q.until) return 0;
   const edge = (reverse: boolean) => {
-    for (const key of dbs.eventsByOccurred.getKeys({ reverse, limit: 1, ...at })) return (key as [number, string])[0];
+    for (const key of dbs.events.getKeys({ reverse, limit: 1, ...at })) return (key as [number, string])[0];
     return undefined;
   };
   const first = edge(false);
   if (first === undefined) return 0;
   if (first >= q.since && edge(true)! <= q.until) return dbs.counters.get('events', at) ?? 0;
   let count = 0;
-  for (const _ of dbs.eventsByOccurred.getKeys({ start: [q.since], end: [q.until, '\uffff'], ...at })) {
+  for (const _ of dbs.events.getKeys({ start: [q.since], end: [q.until, '\uffff'], ...at })) {
     if (++count % ROWS_PER_PAUSE === 0) yield;
   }
   return count;
