@@ -2,9 +2,11 @@
  * The log-read scenarios: a store of N log lines (logs-data.ts's LogSeedPlan: one hot flow run
  * with 20% of the lines, ~400 lines per other run, ten runs logging at once, 10 ms apart) seeded
  * through the store's own `logs.append` — as bench/seed.ts seeds artifacts through `Store` — and
+ * (on PostgreSQL then `VACUUM ANALYZE`, as bench/pg-seed.ts does) — and
  * the `POST /api/logs/filter` bodies measured on it: the flow run's last 200 (the target), and
  * every other filter field and sort, so slow paths show.
  */
+import { SQL } from 'bun';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/contract.ts';
 import { formatMicros } from '../../src/time.ts';
@@ -51,6 +53,18 @@ export async function seedLogs(
     if (counts.logs !== n) throw new Error(`seeded ${n} log lines but the store counts ${counts.logs}`);
   } finally {
     await store.close();
+  }
+  if (target.databaseUrl) {
+    // As bench/pg-seed.ts does: statistics and the visibility map, as a database autovacuum has
+    // seen would have them (without, the planner knows nothing of a table loaded a second ago),
+    // then a checkpoint so the reads don't share the disk with it.
+    const sql = new SQL({ url: target.databaseUrl, max: 1 });
+    try {
+      await sql.unsafe('VACUUM ANALYZE');
+      await sql.unsafe('CHECKPOINT');
+    } finally {
+      await sql.close({ timeout: 5 });
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   return { ...plan.layout(), seconds, rate: n / seconds };

@@ -50,6 +50,8 @@ The logs and events benchmark (issue 14). PARTS, comma-separated:
   --events 4200           events per socket per measured round (6 checkpoints)
   --checkpoint 700        events between ping/pong checkpoints (Prefect's client: 700)
   --ws-deflate on         offer permessage-deflate (Prefect's client does); off: don't
+  --ws-client raw         raw: frames built (masked, compressed) before the clock starts, one
+                          write per checkpoint (ingest/raw-ws.ts); bun: Bun's WebSocket client
   --pool-size N           artifactd's --database-pool-size on PostgreSQL (default artifactd's, 10)
   --cpu-prof DIR          run artifactd from source under Bun's profiler (--cpu-prof-md) and
                           write one profile per server into DIR (figures then from source)
@@ -87,6 +89,7 @@ export interface Options {
   events: number;
   checkpoint: number;
   deflate: boolean;
+  wsClient: 'raw' | 'bun';
   poolSize?: number;
   cpuProf?: string;
   out: string;
@@ -114,6 +117,7 @@ export function options(argv: string[]): Options {
       events: { type: 'string', default: '4200' },
       checkpoint: { type: 'string', default: '700' },
       'ws-deflate': { type: 'string', default: 'on' },
+      'ws-client': { type: 'string', default: 'raw' },
       'pool-size': { type: 'string' },
       'cpu-prof': { type: 'string' },
       reads: { type: 'string' },
@@ -136,6 +140,7 @@ export function options(argv: string[]): Options {
     for (const k of known) parts.add(k);
   }
   if (!['on', 'off'].includes(values['ws-deflate'])) throw new Error('--ws-deflate is on or off');
+  if (!['raw', 'bun'].includes(values['ws-client'])) throw new Error('--ws-client is raw or bun');
   const only = values.reads?.split(',').map((s) => s.trim());
   for (const id of only ?? []) if (!LOG_READS.some((s) => s.id === id)) throw new Error(`--reads: unknown ${id}; known: ${LOG_READS.map((s) => s.id).join(', ')}`);
   return {
@@ -156,6 +161,7 @@ export function options(argv: string[]): Options {
     events: positive('events', values.events),
     checkpoint: positive('checkpoint', values.checkpoint),
     deflate: values['ws-deflate'] === 'on',
+    wsClient: values['ws-client'] as 'raw' | 'bun',
     poolSize: values['pool-size'] === undefined ? undefined : positive('pool-size', values['pool-size']),
     cpuProf: values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined,
     out: resolve(ROOT, values.out),
@@ -498,6 +504,7 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
         checkpoint: opts.checkpoint,
         runs: contexts.get(t.id)!,
         deflate: opts.deflate,
+        client: opts.wsClient,
         storedTimeoutSeconds: 120,
       };
       const file = join(work, `ws-${t.id}.json`);

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { formatMicros } from '../../src/time.ts';
 import { eventFrames, type RunContext } from './events-data.ts';
 import { prng } from './logs-data.ts';
+import { openRawSocket } from './raw-ws.ts';
 
 export interface WsClientConfig {
   /** ws://127.0.0.1:PORT/api/events/in */
@@ -31,10 +32,93 @@ export interface WsClientConfig {
   runs: RunContext[];
   /** offer permessage-deflate, as Prefect's Python client (websockets) does */
   deflate: boolean;
+  /**
+   * `raw`: raw-ws.ts, frames built (masked, compressed) before the clock starts, so the client
+   * costs little while it runs; `bun`: Bun's WebSocket, which frames and compresses as it sends.
+   */
+  client: 'raw' | 'bun';
   /** the round's events occur at or after this (µs), so rounds never share a window */
   notBefore: number;
   seed: number;
   storedTimeoutSeconds: number;
+}
+
+/** One websocket as the run drives it, over Bun's client or the raw one (raw-ws.ts). */
+interface Conn {
+  extensions: string;
+  protocol: string;
+  /** The frames in batches of `checkpoint`, as they will be sent (built, masked, compressed now). */
+  prepare(frames: string[], checkpoint: number): Batch[];
+  send(batch: Batch): void;
+  /** A ping, resolved on its pong (60 s at most). */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+  /** Set when the server closed or dropped the connection first. */
+  ended(): string | null;
+}
+type Batch = { count: number; frames?: string[]; bytes?: Buffer };
+
+/** Prefect's client through Bun's WebSocket (it frames, masks and compresses each message as it is sent). */
+function openBun(c: WsClientConfig, errors: string[]): Promise<Conn> {
+  return new Promise<Conn>((resolve, reject) => {
+    const ws = new WebSocket(c.wsUrl, { perMessageDeflate: c.deflate });
+    ws.binaryType = 'arraybuffer';
+    let ended: string | null = null;
+    const pongs: (() => void)[] = [];
+    let closed: (() => void) | null = null;
+    ws.addEventListener('pong', () => pongs.shift()?.());
+    ws.addEventListener('error', (e) => reject(new Error(`websocket ${c.wsUrl}: ${(e as ErrorEvent).message ?? 'error'}`)), { once: true });
+    ws.addEventListener('close', (e) => {
+      if (closed) closed();
+      else ended = `server closed ${e.code} ${e.reason}`;
+      if (e.code !== 1000) errors.push(`socket closed ${e.code} ${e.reason}`);
+    });
+    ws.addEventListener(
+      'open',
+      () =>
+        resolve({
+          extensions: ws.extensions,
+          protocol: ws.protocol,
+          prepare: (frames, n) => Array.from({ length: Math.ceil(frames.length / n) }, (_, k) => ({ count: Math.min(n, frames.length - k * n), frames: frames.slice(k * n, (k + 1) * n) })),
+          send: (batch) => {
+            for (const f of batch.frames!) ws.send(f);
+          },
+          checkpoint: () =>
+            new Promise<void>((res, rej) => {
+              if (ws.readyState !== WebSocket.OPEN) return rej(new Error(`socket not open (readyState ${ws.readyState}) at a checkpoint`));
+              const timer = setTimeout(() => rej(new Error('no pong within 60 s')), 60_000);
+              pongs.push(() => {
+                clearTimeout(timer);
+                res();
+              });
+              ws.ping();
+            }),
+          close: () =>
+            new Promise<void>((res) => {
+              if (ws.readyState !== WebSocket.OPEN) return res();
+              closed = res;
+              ws.close(1000);
+            }),
+          ended: () => ended,
+        }),
+      { once: true },
+    );
+  });
+}
+
+/** The raw client (raw-ws.ts): frames built in advance, each checkpoint's batch one write. */
+async function openRaw(c: WsClientConfig): Promise<Conn> {
+  const ws = await openRawSocket(c.wsUrl, { deflate: c.deflate });
+  return {
+    extensions: ws.extensions,
+    protocol: '',
+    prepare: (frames, n) =>
+      Array.from({ length: Math.ceil(frames.length / n) }, (_, k) => ({ count: Math.min(n, frames.length - k * n), bytes: Buffer.concat(frames.slice(k * n, (k + 1) * n).map((f) => ws.textFrame(f))) })),
+    send: (batch) => ws.write(batch.bytes!),
+    checkpoint: () => ws.ping(),
+    close: () => ws.close(1000),
+    ended: () => ws.ended,
+  };
 }
 
 export interface WsClientResult {
@@ -93,39 +177,10 @@ export async function runClient(c: WsClientConfig, hooks: { sending?(): void; se
   const bytes = frames.reduce((sum, f) => sum + f.reduce((s, x) => s + Buffer.byteLength(x), 0), 0);
 
   // Open every socket, then the ping/pong the client sends after connecting.
-  const sockets = await Promise.all(
-    Array.from(
-      { length: c.sockets },
-      () =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(c.wsUrl, { perMessageDeflate: c.deflate });
-          ws.binaryType = 'arraybuffer';
-          ws.addEventListener('open', () => resolve(ws), { once: true });
-          ws.addEventListener('error', (e) => reject(new Error(`websocket ${c.wsUrl}: ${(e as ErrorEvent).message ?? 'error'}`)), { once: true });
-          ws.addEventListener('close', (e) => {
-            if (e.code !== 1000) errors.push(`socket closed ${e.code} ${e.reason}`);
-          });
-        }),
-    ),
-  );
-  const waiters = new Map<WebSocket, () => void>();
-  for (const ws of sockets) ws.addEventListener('pong', () => waiters.get(ws)?.());
-  const checkpoint = (ws: WebSocket) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no pong within 60 s')), 60_000);
-      waiters.set(ws, () => {
-        clearTimeout(timer);
-        waiters.delete(ws);
-        resolve();
-      });
-      if (ws.readyState !== WebSocket.OPEN) {
-        clearTimeout(timer);
-        reject(new Error(`socket not open (readyState ${ws.readyState}) at a checkpoint`));
-        return;
-      }
-      ws.ping();
-    });
-  await Promise.all(sockets.map(checkpoint));
+  const sockets: Conn[] = await Promise.all(Array.from({ length: c.sockets }, () => (c.client === 'bun' ? openBun(c, errors) : openRaw(c))));
+  await Promise.all(sockets.map((ws) => ws.checkpoint()));
+  // Everything the sockets will send, ready before the clock starts: per checkpoint, the frames.
+  const batches = sockets.map((ws, s) => ws.prepare(frames[s], c.checkpoint));
 
   const waits: number[] = [];
   hooks.sending?.();
@@ -134,13 +189,11 @@ export async function runClient(c: WsClientConfig, hooks: { sending?(): void; se
   let sent = 0;
   await Promise.all(
     sockets.map(async (ws, s) => {
-      const mine = frames[s];
-      for (let from = 0; from < mine.length; from += c.checkpoint) {
-        const to = Math.min(mine.length, from + c.checkpoint);
-        for (let i = from; i < to; i++) ws.send(mine[i]);
-        sent += to - from;
+      for (const batch of batches[s]) {
+        ws.send(batch);
+        sent += batch.count;
         const p0 = performance.now();
-        await checkpoint(ws);
+        await ws.checkpoint();
         waits.push(performance.now() - p0);
       }
     }),
@@ -169,7 +222,8 @@ export async function runClient(c: WsClientConfig, hooks: { sending?(): void; se
   }
   const extensions = sockets[0]?.extensions ?? '';
   const protocol = sockets[0]?.protocol ?? '';
-  for (const ws of sockets) ws.close(1000);
+  await Promise.all(sockets.map((ws) => ws.close()));
+  for (const ws of sockets) if (ws.ended()) errors.push(ws.ended()!);
   waits.sort((a, b) => a - b);
   return {
     sent,
