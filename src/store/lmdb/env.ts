@@ -172,7 +172,8 @@ export function openDbs(path: string): StoreDbs {
     flowRunsByExpectedStartTime: index('flowRuns.byExpectedStartTime'),
     flowRunsByEndTime: index('flowRuns.byEndTime'),
     flowRunsByName: index('flowRuns.byName'),
-    taskRuns: env.openDB<TaskRunRecord, string>({ name: 'taskRuns' }),
+    // Shared structures since layout version 11 (rows.ts, TASK_RUN_STRUCTURES); older values still read.
+    taskRuns: env.openDB<TaskRunRecord, string>({ name: 'taskRuns', sharedStructuresKey: Symbol.for('structures') }),
     taskRunsByFlowRun: index('taskRuns.byFlowRun'),
     taskRunsByKeys: keyIndex('taskRuns.byKeys'),
     taskRunsByState: index('taskRuns.byState'),

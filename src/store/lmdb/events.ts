@@ -19,7 +19,7 @@ import { durably } from './durable.ts';
 import type { StoreDbs } from './env.ts';
 import { countEvents, findEvents, resourceKey } from './query/events.ts';
 import { slicedQuery } from './query/slices.ts';
-import { bump } from './rows.ts';
+import { bump, countersOnce } from './rows.ts';
 import { applyObservation } from './task-run-events.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -71,17 +71,19 @@ export class EventStore implements EventRepository {
     if (events.length === 0 && taskRuns.length === 0) return Promise.resolve();
     const { dbs } = this;
     const now = nowMicros();
-    return durably(dbs.env, () => {
-      let added = 0;
-      for (const event of events) {
-        // A client resends what it is not sure arrived: the stored event stays as it is.
-        if (dbs.eventsById.doesExist(event.id)) continue;
-        putEvent(dbs, event);
-        added++;
-      }
-      if (added > 0) bump(dbs, 'events', added);
-      for (const observation of taskRuns) applyObservation(dbs, observation, now);
-    });
+    return durably(dbs.env, () =>
+      countersOnce(dbs, () => {
+        let added = 0;
+        for (const event of events) {
+          // A client resends what it is not sure arrived: the stored event stays as it is.
+          if (dbs.eventsById.doesExist(event.id)) continue;
+          putEvent(dbs, event);
+          added++;
+        }
+        if (added > 0) bump(dbs, 'events', added);
+        for (const observation of taskRuns) applyObservation(dbs, observation, now);
+      }),
+    );
   }
 
   find(query: EventQuery, limit: number, after: EventCursor | null): Promise<EventPage> {

@@ -20,7 +20,7 @@ import { FlowStore } from './flows.ts';
 import { countDeployments, countFlowRuns, countFlows, countTaskRuns, findDeployments, findFlowRuns, findFlows, findTaskRuns } from './query/companions.ts';
 import { QueryRunner } from './query/query-thread.ts';
 import { Importer, openExport } from './transfer.ts';
-import { FLOW_RUN_OWNER_COUNTERS, FLOW_RUN_TAG_INDEX, RUN_INDEX_COUNTERS, FLOW_RUN_TIME_NAME_INDEXES, RUN_STATE_NAME_INDEXES, TASK_RUN_QUERY_INDEXES } from './rows.ts';
+import { FLOW_RUN_OWNER_COUNTERS, FLOW_RUN_TAG_INDEX, RUN_INDEX_COUNTERS, FLOW_RUN_TIME_NAME_INDEXES, RUN_STATE_NAME_INDEXES, TASK_RUN_QUERY_INDEXES, TASK_RUN_STRUCTURES } from './rows.ts';
 import { TaskRunStore } from './task-runs.ts';
 import { upgradeStore, type UpgradeStep } from './upgrade.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
@@ -29,7 +29,7 @@ import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from 
  * What each layout version adds, oldest first; every step is defined beside the code that
  * maintains what it builds. Version 1 is the layout before versions were recorded.
  */
-export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS, RUN_INDEX_COUNTERS];
+export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS, RUN_INDEX_COUNTERS, TASK_RUN_STRUCTURES];
 
 /** The layout version this build writes. */
 export const LAYOUT_VERSION = Math.max(...UPGRADES.map((step) => step.version));
