@@ -17,8 +17,8 @@
  * re-reading it). A page reads candidates until it has `limit` matches and then one more, to
  * know whether a next page exists.
  *
- * A count with no condition but the time range counts index keys without reading an event,
- * and answers from the `events` counter when the range holds every stored event.
+ * A count with no condition but the time range counts the records' keys without decoding an
+ * event, and answers from the `events` counter when the range holds every stored event.
  */
 import { eventMatches, isAfter } from '../../../filters/events.ts';
 import type { EventCursor, EventPage, EventQuery } from '../../contract.ts';
@@ -161,7 +161,7 @@ export function* countEvents(dbs: StoreDbs, q: EventQuery, at: At): Sliced<numbe
   return count;
 }
 
-/** The events between `since` and `until`, from the index's keys (or the counter, when that is all of them). */
+/** The events between `since` and `until`, from the records' keys (or the counter, when that is all of them). */
 function* countTimeRange(dbs: StoreDbs, q: EventQuery, at: At): Sliced<number> {
   if (q.since > q.until) return 0;
   const edge = (reverse: boolean) => {
