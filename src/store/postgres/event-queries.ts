@@ -50,9 +50,12 @@ function prefixRange(p: Params, column: string, raw: string): string {
 const startsWithOne = (p: Params, column: string, prefixes: readonly string[]): string =>
   prefixes.length === 0 ? FALSE : combineSql(prefixes.map((prefix) => prefixRange(p, column, prefix)), 'or_');
 
-/** `column` is one of `values`, compared as stored (none: FALSE). */
-const oneOf = (p: Params, column: string, values: readonly string[]): string =>
-  values.length === 0 ? FALSE : `${column} = ANY(${p.add(values.map((v) => toPgText(v)))}::text[])`;
+/** `column` is one of `values`, compared as stored (none: FALSE; one: `=`, which an index reads in order). */
+function oneOf(p: Params, column: string, values: readonly string[]): string {
+  if (values.length === 0) return FALSE;
+  if (values.length === 1) return `${column} = ${p.add(toPgText(values[0]))}::text`;
+  return `${column} = ANY(${p.add(values.map((v) => toPgText(v)))}::text[])`;
+}
 
 /** `NOT cond` for a condition over NOT NULL columns (TRUE and FALSE folded). */
 const not = (cond: string): string => (cond === TRUE ? FALSE : cond === FALSE ? TRUE : `NOT (${cond})`);
@@ -90,6 +93,32 @@ export function eventCondition(q: EventQuery, p: Params): string {
   }
   return combineSql(parts);
 }
+
+/** True when `q` constrains nothing but the time range (its count may come from the row counter). */
+export const isTimeRangeOnly = (q: EventQuery): boolean =>
+  q.ids === undefined &&
+  q.prefixes === undefined &&
+  q.excludePrefixes === undefined &&
+  q.names === undefined &&
+  q.excludeNames === undefined &&
+  q.resourceIds === undefined &&
+  q.resourceIdPrefixes === undefined &&
+  q.anyResourceIds === undefined &&
+  q.anyResourceIdPrefixes === undefined &&
+  q.relatedIds === undefined &&
+  q.relatedRoles === undefined;
+
+/**
+ * The count of a time range alone ($1 since, $2 until): the row counter (schema-counters.ts) when
+ * no stored event lies outside the range — two index probes at its ends — else the events in it
+ * counted. One statement, one snapshot; the branch not taken is never evaluated.
+ */
+export const TIME_RANGE_COUNT = `
+SELECT (CASE
+  WHEN NOT EXISTS (SELECT 1 FROM event WHERE occurred < $1::bigint) AND NOT EXISTS (SELECT 1 FROM event WHERE occurred > $2::bigint)
+  THEN (SELECT COALESCE(sum(n), 0) FROM artifactd_counter WHERE name = 'event')
+  ELSE (SELECT count(*) FROM event WHERE occurred >= $1::bigint AND occurred <= $2::bigint)
+END)::text AS n`;
 
 /** The query's order: by occurred, ties by id, both in its direction. */
 export const eventOrderBy = (q: EventQuery): string => (q.order === 'ASC' ? 'e.occurred ASC, e.id ASC' : 'e.occurred DESC, e.id DESC');

@@ -9,12 +9,14 @@
  * one transaction with them (task-run-observations.ts); without, it commits alone.
  *
  * Reads compile the query (event-queries.ts). A page asks for one row more than it returns: that
- * row's existence is what sets `next`, so a page never points at an empty one.
+ * row's existence is what sets `next`, so a page never points at an empty one. A count of a time
+ * range that holds every stored event (the events page's default, 180 days back) reads the row
+ * counter, not the table.
  */
 import type { EventCursor, EventPage, EventQuery, EventRepository, TaskRunObservation } from '../contract.ts';
 import type { EventRecord } from '../event-records.ts';
 import { run, type Db, type Tx } from './db.ts';
-import { afterCursor, eventCondition, eventOrderBy } from './event-queries.ts';
+import { afterCursor, eventCondition, eventOrderBy, isTimeRangeOnly, TIME_RANGE_COUNT } from './event-queries.ts';
 import { writeTransaction } from './flow-runs.ts';
 import { Params } from './params.ts';
 import { applyObservations } from './task-run-observations.ts';
@@ -90,6 +92,10 @@ export class PostgresEvents implements EventRepository {
   }
 
   async count(query: EventQuery): Promise<number> {
+    if (isTimeRangeOnly(query)) {
+      const [row] = await this.db.unsafe<{ n: string }>(TIME_RANGE_COUNT, [String(query.since), String(query.until)]);
+      return Number(row.n);
+    }
     const p = new Params();
     const rows = await this.db.unsafe<{ n: string }>(`SELECT count(*)::text AS n FROM event e WHERE ${eventCondition(query, p)}`, p.values);
     return Number(rows[0].n);

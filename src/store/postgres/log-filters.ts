@@ -12,7 +12,12 @@ import { combineSql } from './run-filters.ts';
 
 const FALSE = 'FALSE';
 
-const anyOf = (p: Params, column: string, values: readonly string[]) => (values.length === 0 ? FALSE : `${column} = ANY(${p.add([...values])}::text[])`);
+/** `column` is one of `values` (none: FALSE; one: `=`, so a run's lines are read in index order, not sorted). */
+function anyOf(p: Params, column: string, values: readonly string[]): string {
+  if (values.length === 0) return FALSE;
+  if (values.length === 1) return `${column} = ${p.add(values[0])}::text`;
+  return `${column} = ANY(${p.add([...values])}::text[])`;
+}
 
 /** The condition a `log` row (unqualified columns) must meet: `TRUE`, `FALSE` or SQL. */
 export function logCondition(filter: LogFilter | null | undefined, p: Params): string {

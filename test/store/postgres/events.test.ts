@@ -306,6 +306,22 @@ describe.skipIf(url === null)('events: writes', () => {
     expect((await store.events.find(related, 50, null)).events).toEqual(bruteForce(left, related));
   });
 
+  test('a count of a time range alone: the counter when the range holds every event, the rows otherwise', async () => {
+    const store = await open('events_count');
+    const events = Array.from({ length: 50 }, (_, i) => event(BASE + i * 10, 'x', `r${i % 3}`));
+    await store.events.append(events, []);
+    const all: EventQuery = { since: BASE, until: BASE + 490, order: 'DESC' };
+    expect(await store.events.count(all)).toBe(50);
+    expect(await store.events.count({ ...all, since: BASE + 1 })).toBe(49);
+    expect(await store.events.count({ ...all, until: BASE + 489 })).toBe(49);
+    expect(await store.events.count({ since: BASE + 100, until: BASE + 200, order: 'ASC' })).toBe(11);
+    // A wrong counter shows only where the counter answers: proof that it does.
+    await store.db.unsafe(`UPDATE artifactd_counter SET n = n + 100 WHERE name = 'event' AND shard = 0`);
+    expect(await store.events.count({ ...all, since: 0, until: BASE * 2 })).toBe(150);
+    expect(await store.events.count({ ...all, since: BASE + 1 })).toBe(49);
+    expect(await store.events.count({ ...all, names: ['x'] })).toBe(50);
+  });
+
   test('check reports resource rows that disagree with their event', async () => {
     const store = await open('events_check');
     const e = event(BASE, 'x', 'r', [['q', 'role']]);
