@@ -12,6 +12,9 @@ import { deploymentRoutes } from './api/deployments.ts';
 import { flowRunRoutes } from './api/flow-runs.ts';
 import { flowRoutes } from './api/flows.ts';
 import { taskRunRoutes } from './api/task-runs.ts';
+import { concurrencyLimitRoutes } from './api/concurrency-limits.ts';
+import { eventRoutes } from './api/events.ts';
+import { logRoutes } from './api/logs.ts';
 import { extraPaths } from './api/docs.ts';
 import { OpenApiDocuments, type OpenApiDocument } from './api/openapi-json.ts';
 import { metricsRoutes } from './api/metrics.ts';
@@ -25,7 +28,9 @@ import { checkCsrf } from './http/csrf.ts';
 import { RouteTable } from './http/fallback.ts';
 import { pathOf } from './http/path.ts';
 import { warningsLogger, type Logger } from './observe/log.ts';
-import { Metrics } from './observe/metrics.ts';
+import { IntakeCounters, Metrics } from './observe/metrics.ts';
+import { EventsIn, SOCKET_PATHS, type EventSockets } from './events/events-in.ts';
+import { EventIntake } from './events/intake.ts';
 import { requestObserver } from './observe/observe.ts';
 import { openApiComponents } from './schemas/openapi.ts';
 import { QueryDeadlineError, StoreUnavailableError } from './store/errors.ts';
@@ -40,7 +45,15 @@ export interface App {
    * answered synchronously; everything else through the router's promise.
    */
   handle(request: Request): Response | Promise<Response>;
-  /** Ends the query thread, if one started (the store is the caller's to close, after this). */
+  /**
+   * The websocket `/api/events/in`, for a listening server (`Bun.serve`'s `websocket` handlers and
+   * the upgrade its `fetch` tries first); `App.handle` answers plain requests only.
+   */
+  sockets: EventSockets;
+  /**
+   * Writes the events still queued, then ends the query thread, if one started (the store is the
+   * caller's to close, after this; a listening server closes `sockets` first).
+   */
   close(): Promise<void>;
 }
 
@@ -51,6 +64,22 @@ export interface App {
 export function createApp(store: Store, config: Config, logger: Logger = warningsLogger()): App {
   let routes: RouteTable | undefined; // built on first use, once every route is registered
   const queries = store.artifacts.queries({ timeoutMs: config.queryTimeoutMs, handOffMs: config.queryThreadAfterMs });
+  // Events from the websocket and `POST /api/events` reach the store through one batching writer.
+  const counters = new IntakeCounters();
+  const intake = new EventIntake((events, taskRuns) => store.events.append(events, taskRuns), logger, counters);
+  const sockets = new EventsIn({
+    intake,
+    authString: config.authString,
+    maxFrameBytes: config.maxBodyBytes,
+    logger,
+    counters,
+    // An upgrade never reaches `handle`: its answer is logged and counted here, as `handle`'s are.
+    answered: (method, path, status, started) => {
+      const ms = performance.now() - started;
+      metrics?.record(method, path, status, ms / 1000);
+      if (logger.logsRequests) logger.request(method, path, status, ms);
+    },
+  });
 
   // The swagger plugin generates the document (at `/docs/json`); Prefect's two URLs serve it
   // from one copy, fetched from the plugin's route on first use.
@@ -104,7 +133,10 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
         .use(flowRoutes(store, config))
         .use(flowRunRoutes(store, config))
         .use(taskRunRoutes(store, config))
-        .use(deploymentRoutes(store, config)),
+        .use(deploymentRoutes(store, config))
+        .use(logRoutes(store, config, counters))
+        .use(eventRoutes(store, config, intake))
+        .use(concurrencyLimitRoutes(config)),
     )
     // Prefect's API app's own document, paths relative to `/api`: behind auth like every `/api`
     // route. Hidden, as FastAPI's documents do not list themselves.
@@ -113,7 +145,13 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
     // (see there); the route gives other methods the router's 405 and metrics a route label.
     .get('/openapi.json', ({ request }) => openApi.response('prefixed', request.method === 'HEAD'), { detail: { hide: true } });
   const metrics = config.metrics
-    ? new Metrics(store, () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES], () => queries.handedOff)
+    ? new Metrics(
+        store,
+        () => [...elysia.routes.map((r) => r.path), ...UI_ROUTES, ...DOCS_ROUTES, ...SOCKET_PATHS],
+        () => queries.handedOff,
+        counters,
+        { sockets: () => sockets.open, pending: () => intake.pending },
+      )
     : null;
   if (metrics) elysia.use(metricsRoutes(metrics));
 
@@ -191,7 +229,11 @@ export function createApp(store: Store, config: Config, logger: Logger = warning
   const observe = requestObserver(logger, metrics);
 
   return {
-    close: () => queries.close(),
+    sockets,
+    async close() {
+      await intake.close();
+      await queries.close();
+    },
     // Not async: the hottest reads answer synchronously and the rest with the router's promise,
     // with no extra promise or await on the way.
     handle(incoming) {

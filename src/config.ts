@@ -39,6 +39,13 @@ export interface Config {
   /** Prune artifact versions older than this many ms (keeping each key's latest); off when null. */
   retentionMs: number | null;
   /**
+   * Delete events that occurred longer ago than this many ms (Prefect's events retention period,
+   * 7 days by default); kept forever when null.
+   */
+  eventRetentionMs: number | null;
+  /** Delete log lines logged longer ago than this many ms; kept forever when null (Prefect 3.0.0 never deletes logs). */
+  logRetentionMs: number | null;
+  /**
    * How long one query may run before it is stopped and answered 503, as a statement that
    * outruns Prefect's database timeout is (query/slices.ts).
    */
@@ -72,6 +79,8 @@ export const DEFAULTS: Config = {
   maxJsonDepth: 256,
   tls: null,
   retentionMs: null,
+  eventRetentionMs: 7 * 86_400_000,
+  logRetentionMs: null,
   queryTimeoutMs: 10_000,
   queryThreadAfterMs: 20,
   gzip: true,
@@ -95,6 +104,8 @@ export interface ConfigFlags {
   'tls-cert'?: string;
   'tls-key'?: string;
   retention?: string;
+  'event-retention'?: string;
+  'log-retention'?: string;
   metrics?: boolean;
   'no-gzip'?: boolean;
   'query-timeout'?: string;
@@ -223,6 +234,12 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     maxJsonDepth: integer('max JSON depth', pick(flags['max-json-depth'], 'ARTIFACTD_MAX_JSON_DEPTH'), DEFAULTS.maxJsonDepth, 1, 10_000),
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : null,
     retentionMs: retention(pick(flags.retention, 'ARTIFACTD_RETENTION')),
+    eventRetentionMs: retentionPeriod(
+      'event retention',
+      pick(flags['event-retention'], 'ARTIFACTD_EVENT_RETENTION', 'PREFECT_SERVER_EVENTS_RETENTION_PERIOD', 'PREFECT_EVENTS_RETENTION_PERIOD'),
+      DEFAULTS.eventRetentionMs,
+    ),
+    logRetentionMs: retentionPeriod('log retention', pick(flags['log-retention'], 'ARTIFACTD_LOG_RETENTION'), DEFAULTS.logRetentionMs),
     queryTimeoutMs:
       duration(
         'query timeout',
@@ -255,6 +272,33 @@ function retention(text: string | undefined): number | null {
   } catch (error) {
     throw new ConfigError(`retention: ${(error as Error).message}`);
   }
+}
+
+/**
+ * A retention period: an age as `--retention` takes it (`7d`, `12h`), seconds (`604800`, how
+ * Prefect's timedelta settings read a number), an ISO-8601 duration (`P7D`, `PT12H`), or `off`
+ * (`never`, `0`) to keep everything.
+ */
+function retentionPeriod(name: string, text: string | undefined, fallback: number | null): number | null {
+  if (text === undefined) return fallback;
+  const t = text.trim().toLowerCase();
+  if (t === 'off' || t === 'never' || /^0+(\.0+)?$/.test(t)) return null;
+  let ms: number;
+  if (/^\d+[smhdw]$/.test(t)) {
+    try {
+      ms = parseDuration(t);
+    } catch (error) {
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
+    }
+  } else {
+    try {
+      ms = duration(name, text, 0) * 1000;
+    } catch {
+      throw new ConfigError(`invalid ${name} "${text}": expected an age such as 7d or 12h, seconds, an ISO-8601 duration such as P7D, or off`);
+    }
+  }
+  if (!(ms >= 1000)) throw new ConfigError(`invalid ${name} "${text}": expected at least one second, or off`);
+  return Math.round(ms);
 }
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {

@@ -2,12 +2,12 @@
  * The small routes every Prefect client touches first (`shared/spec/artifacts-api.md` §8):
  * health, version, readiness, the package version, and the CSRF token route: with CSRF
  * protection off (Prefect's default) it answers the 422 that tells clients to stop asking; on,
- * it issues a token for the client.
+ * it issues a token for the client. Also `/admin/storage`, which 3.8 clients read.
  */
 import { Elysia } from 'elysia';
 import { checkApiVersion } from '../http/api-version.ts';
 import { detail, validationFailed } from '../http/errors.ts';
-import { jsonValue } from '../http/respond.ts';
+import { jsonValue, noContent } from '../http/respond.ts';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/contract.ts';
 import { formatMicros } from '../time.ts';
@@ -48,6 +48,32 @@ export function rootRoutes(store: Store, config: Config) {
         return jsonValue(200, PREFECT_VERSION);
       },
       { detail: { tags: ['Admin'], summary: 'Read Server Version' } },
+    )
+    // Where a 3.8 client looks for the server's default result storage: none is configured here
+    // (there are no blocks to configure); clearing it is a no-op, setting one is not served.
+    .get(
+      '/admin/storage',
+      ({ request }) => {
+        checkApiVersion(request);
+        return jsonValue(200, { default_result_storage_block_id: null });
+      },
+      { detail: { tags: ['Admin'], summary: 'Read Server Default Result Storage' } },
+    )
+    .put(
+      '/admin/storage',
+      ({ request }) => {
+        checkApiVersion(request);
+        throw detail(501, 'Setting a default result storage block is not supported by this server: it stores no blocks.');
+      },
+      { parse: 'none', detail: { tags: ['Admin'], summary: 'Update Server Default Result Storage' } },
+    )
+    .delete(
+      '/admin/storage',
+      ({ request }) => {
+        checkApiVersion(request);
+        return noContent();
+      },
+      { parse: 'none', detail: { tags: ['Admin'], summary: 'Clear Server Default Result Storage' } },
     )
     .get(
       '/csrf-token',

@@ -1,6 +1,7 @@
 /**
- * `artifactd serve`: opens the store, listens (HTTP, or HTTPS with a certificate), and on
- * SIGINT/SIGTERM stops accepting, lets in-flight requests finish, closes the store and exits 0.
+ * `artifactd serve`: opens the store, listens (HTTP, or HTTPS with a certificate, and the
+ * `/api/events/in` websocket), and on SIGINT/SIGTERM stops accepting, lets in-flight requests
+ * finish, closes the websockets (1001), writes the events they sent, closes the store and exits 0.
  */
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
@@ -62,21 +63,30 @@ export function startServer(config: Config, logger: Logger = warningsLogger(conf
       // JSON 413 for any framing, reading no more than --max-body-size (http/body.ts). A body a
       // route does not read is drained by Bun without being kept.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      fetch: (request) => app.handle(request),
+      // A websocket upgrade to `/api/events/in` is answered by the socket hub (events-in.ts);
+      // `null` from it means an ordinary request, for the app.
+      fetch: (request, server) => {
+        const upgraded = app.sockets.upgrade(request, server);
+        return upgraded === null ? app.handle(request) : upgraded;
+      },
+      websocket: app.sockets.handlers,
     });
   } catch (error) {
     void store.close();
     throw listenError(error, config);
   }
-  const retention = config.retentionMs === null ? undefined : startRetention(store, config.retentionMs, logger);
+  const plan = { artifactsMs: config.retentionMs, eventsMs: config.eventRetentionMs, logsMs: config.logRetentionMs };
+  const retention = Object.values(plan).every((ms) => ms === null) ? undefined : startRetention(store, plan, logger);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${server.port}`,
     logger,
     async stop() {
-      await server.stop(false); // stop accepting; in-flight requests finish
+      const stopped = server.stop(false); // stop accepting; in-flight requests finish
+      await app.sockets.close(); // open websockets would keep the server from stopping
+      await stopped;
       await retention?.stop();
-      await app.close();
+      await app.close(); // the events still queued are written
       await store.close();
       await logger.flush(); // request lines still buffered
     },
@@ -158,6 +168,17 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate (env ARTIFACTD_TLS_CERT)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'the PEM private key for --tls-cert (env ARTIFACTD_TLS_KEY)' },
     retention: { type: 'string', value: 'AGE', description: "prune versions older than AGE (90d, 12h…; never a key's latest) at start and hourly (env ARTIFACTD_RETENTION)" },
+    'event-retention': {
+      type: 'string',
+      value: 'AGE|off',
+      description:
+        'delete events that occurred more than AGE ago (7d, seconds, P7D…), at start and hourly; off keeps them (env ARTIFACTD_EVENT_RETENTION, PREFECT_SERVER_EVENTS_RETENTION_PERIOD or PREFECT_EVENTS_RETENTION_PERIOD, default 7d as Prefect)',
+    },
+    'log-retention': {
+      type: 'string',
+      value: 'AGE|off',
+      description: 'delete log lines logged more than AGE ago, at start and hourly (env ARTIFACTD_LOG_RETENTION, default off: kept, as Prefect keeps them)',
+    },
     'query-timeout': {
       type: 'string',
       value: 'SECONDS',

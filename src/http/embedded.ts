@@ -12,6 +12,10 @@ import { detail, validationFailed } from './errors.ts';
 export interface EmbeddedParam {
   name: string;
   schema: TSchema;
+  /** FastAPI's `Body(...)`: absent or `null` is a 422 `missing` instead of the default. */
+  required?: boolean;
+  /** Constraints the schema validator does not enforce (`gt`, `le`, `min_items`), on a valid value. */
+  refine?: (value: unknown, loc: (string | number)[]) => ValidationIssue[];
 }
 
 const LimitSchema = { type: 'integer' } as const;
@@ -44,10 +48,14 @@ export function readEmbeddedBody(
     }
   }
   const values: Record<string, unknown> = {};
-  for (const { name, schema } of params) {
-    if (raw[name] == null) continue;
+  for (const { name, schema, required, refine } of params) {
+    if (raw[name] == null) {
+      if (required) issues.push({ type: 'missing', loc: ['body', name], msg: 'Field required', input: null });
+      continue;
+    }
     const checked = validate(schema, raw[name], ['body', name]);
     issues.push(...checked.issues);
+    if (refine && checked.issues.length === 0) issues.push(...refine(checked.value, ['body', name]));
     values[name] = checked.value;
   }
   if (issues.length > 0) throw validationFailed(issues, body.value);

@@ -19,6 +19,29 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 
 const UNMATCHED = 'unmatched';
 
+/**
+ * What the server took in besides requests, counted wherever it arrives (the log and event
+ * routes, the events websocket) whether or not metrics are served: plain increments.
+ */
+export class IntakeCounters {
+  /** Log lines accepted by `POST /api/logs/`. */
+  logsReceived = 0;
+  /** Events accepted (websocket frames and `POST /api/events`), before they are written. */
+  eventsReceived = 0;
+  /** Websocket frames refused: not an Event (the connection was dropped, as Prefect drops it). */
+  eventsRefused = 0;
+  /** Events accepted but never written: the store kept failing (logged as errors). */
+  eventsLost = 0;
+}
+
+/** The events websocket's live figures, read when `/metrics` is. */
+export interface IntakeGauges {
+  /** Open `/api/events/in` connections. */
+  sockets(): number;
+  /** Events accepted and not yet durable. */
+  pending(): number;
+}
+
 class MethodStats {
   readonly statuses = new Map<number, number>();
   /** Per bucket (not cumulative), plus one for above the last bound. */
@@ -43,6 +66,8 @@ export class Metrics {
     private readonly routerPaths: () => Iterable<string>,
     /** Queries moved to the query thread since start (query/query-thread.ts). */
     private readonly handedOff: () => number = () => 0,
+    private readonly intake: IntakeCounters = new IntakeCounters(),
+    private readonly gauges: IntakeGauges = { sockets: () => 0, pending: () => 0 },
   ) {}
 
   record(method: string, path: string, status: number, seconds: number): void {
@@ -107,6 +132,18 @@ export class Metrics {
     gauge('artifactd_flow_runs', 'Flow runs in the store.', counts.flowRuns);
     gauge('artifactd_task_runs', 'Task runs in the store.', counts.taskRuns);
     gauge('artifactd_deployments', 'Deployments in the store.', counts.deployments);
+    gauge('artifactd_logs', 'Log lines in the store.', counts.logs);
+    gauge('artifactd_events', 'Events in the store.', counts.events);
+    const counter = (name: string, help: string, value: number) => {
+      family(name, 'counter', help);
+      out.push(`${name} ${value}`);
+    };
+    counter('artifactd_logs_received_total', 'Log lines accepted by POST /api/logs/ since start.', this.intake.logsReceived);
+    counter('artifactd_events_received_total', 'Events accepted (the /api/events/in websocket and POST /api/events) since start.', this.intake.eventsReceived);
+    counter('artifactd_events_refused_total', 'Websocket frames refused as not an Event since start (the connection is dropped).', this.intake.eventsRefused);
+    counter('artifactd_events_lost_total', 'Events accepted but not written because the store kept failing, since start.', this.intake.eventsLost);
+    gauge('artifactd_event_sockets', 'Open /api/events/in websocket connections.', this.gauges.sockets());
+    gauge('artifactd_events_pending', 'Events accepted and not yet durable.', this.gauges.pending());
     // The backend's own series: its size on disk, a database pool's use.
     for (const line of (await this.store.metricLines?.()) ?? []) out.push(line);
 

@@ -32,7 +32,7 @@ test('prunes once at start, logs it, and stop() waits for the run', async () => 
   const latest = await store.artifacts.create(base);
   await Bun.sleep(5);
   const lines: string[] = [];
-  const schedule = startRetention(store, 1, { info: (line) => lines.push(line), error: (line) => lines.push(line) }); // 1 ms: both are older
+  const schedule = startRetention(store, { artifactsMs: 1, eventsMs: null, logsMs: null }, { info: (line) => lines.push(line), error: (line) => lines.push(line) }); // 1 ms: both are older
   await schedule.stop();
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^artifactd: retention pruned 1 artifact version created before \d{4}-/);
