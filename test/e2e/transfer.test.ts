@@ -55,9 +55,9 @@ test('export to a file, import it into a fresh directory: same counts, check pas
   const exported = await artifactd(['export', '--data-dir', source, file]);
   expect(exported.status).toBe(0);
   expect(exported.stdout).toBe('');
-  expect(exported.stderr).toBe(`exported 25 records to ${file} (1 flows, 0 deployments, 1 flow runs, 1 task runs, 2 collections, 20 artifacts)\n`);
+  expect(exported.stderr).toBe(`exported 25 records to ${file} (1 flows, 0 deployments, 1 flow runs, 1 task runs, 2 collections, 20 artifacts, 0 logs, 0 events)\n`);
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
-  expect(lines[0]).toMatchObject({ kind: 'header', format: 'artifactd-export', version: 1, exported_by: expect.stringMatching(/^artifactd \d/), counts: { artifact: 20, collection: 2, flow: 1 } });
+  expect(lines[0]).toMatchObject({ kind: 'header', format: 'artifactd-export', version: 2, exported_by: expect.stringMatching(/^artifactd \d/), counts: { artifact: 20, collection: 2, flow: 1 } });
   expect(lines.slice(1).map((l) => l.kind)).toEqual(['flow', 'flow_run', 'task_run', 'collection', 'collection', ...Array(20).fill('artifact')]);
   expect(readFileSync(file, 'utf8')).toContain('"data":{"n": 12345678901234567890}'); // exact, as written
 
@@ -182,7 +182,7 @@ test('clear errors, exit 2: no store to export, no file to import, a newer forma
   writeFileSync(future, '{"kind":"header","format":"artifactd-export","version":99}\n');
   const newer = await artifactd(['import', '--data-dir', empty, future]);
   expect(newer.status).toBe(2);
-  expect(newer.stderr).toContain('export format version 99 is newer than this artifactd reads (1)');
+  expect(newer.stderr).toContain('export format version 99 is newer than this artifactd reads (2)');
 });
 
 test('export to a directory or into a missing one: one line, exit 2, nothing left behind', async () => {
@@ -232,7 +232,7 @@ test('export --json summarises on stdout; without a FILE it is a usage error', a
   expect(JSON.parse(result.stdout)).toEqual({
     file,
     records: 25,
-    counts: { flow: 1, deployment: 0, flow_run: 1, task_run: 1, collection: 2, artifact: 20 },
+    counts: { flow: 1, deployment: 0, flow_run: 1, task_run: 1, collection: 2, artifact: 20, log: 0, event: 0 },
   });
   const noFile = await artifactd(['export', '--data-dir', source, '--json']);
   expect(noFile.status).toBe(2);
