@@ -92,7 +92,8 @@ async function applyOnce(tx: Tx, observations: readonly TaskRunObservation[]): P
   const rows = await run<RecordRow & { id: string }>(tx, 'SELECT id, record FROM task_run WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [ids]);
   const stored = new Map(rows.map((row) => [row.id, parseRecord<TaskRunRecord>(row)]));
 
-  // Which run holds each keys triple the batch would write (a dry pass gathers them in one query).
+  // Which run holds each keys triple the batch would give a new or moved run (a dry pass gathers
+  // them for one query; a stored run keeping its keys needs none).
   const owners = new Map<string, string>();
   const lookUp = async (triples: string[]) => {
     const missing = triples.filter((k) => !owners.has(k));
@@ -106,7 +107,8 @@ async function applyOnce(tx: Tx, observations: readonly TaskRunObservation[]): P
     const next = observedTaskRun(dry.get(o.id) ?? stored.get(o.id), o, 0);
     if (next === undefined) continue;
     dry.set(o.id, next);
-    triples.push(keysOf(next));
+    const old = stored.get(o.id);
+    if (old === undefined || keysOf(old) !== keysOf(next)) triples.push(keysOf(next));
   }
   await lookUp(triples);
 
@@ -131,14 +133,11 @@ async function applyOnce(tx: Tx, observations: readonly TaskRunObservation[]): P
   const inserted = new Set(await insertRuns(tx, inserts));
   const raced = new Set(inserts.filter((r) => !inserted.has(r.id)).map((r) => r.id));
   const updates = [...writes.values()].filter((w) => !w.isNew);
-  await updateRuns(
-    tx,
-    updates.filter((w) => !w.keysMoved).map((w) => w.record),
-  );
+  const inPlace = updates.filter((w) => !w.keysMoved).map((w) => w.record);
+  await updateRuns(tx, inPlace);
   const moved: string[] = [];
   for (const w of updates.filter((w) => w.keysMoved)) if (await updateMovedRun(tx, w.record)) moved.push(w.record.id);
-  const done = [...inserted, ...updates.filter((w) => !w.keysMoved).map((w) => w.record.id), ...moved];
-  return { done, raced };
+  return { done: [...inserted, ...inPlace.map((r) => r.id), ...moved], raced };
 }
 
 /** The task run holding each keys triple (keysOf), among `triples`. */
