@@ -5,12 +5,32 @@ import { ApiError, detail } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
 import { CountFlowRunsBody, ReadFlowRunsBody } from '../schemas/bodies.ts';
 import { FlowRunCreate, FlowRunUpdate, SetState, type StateCreate } from '../schemas/companions.ts';
-import { flowRunJson, stateJson, type FlowRunRecord } from '../store/companion-records.ts';
+import { flowRunStateEvent } from '../events/flow-run-state-event.ts';
+import { flowRunJson, stateJson, type FlowRunRecord, type StateRecord } from '../store/companion-records.ts';
+import { nowMicros } from '../time.ts';
 import type { Store } from '../store/contract.ts';
 import { queryRoutes } from './companion-queries.ts';
 import { createHandler, deleteHandler, readHandler, readIdAndModel } from './handlers.ts';
 
 const tags = ['Flow Runs'];
+
+/**
+ * Stores the `prefect.flow-run.<State>` event Prefect's server emits for an accepted state. The
+ * state is already durable: if the event cannot be written, the state stands and only the event is
+ * lost, as when Prefect's own event publisher fails after a commit.
+ */
+async function recordStateChange(store: Store, run: FlowRunRecord, initial: StateRecord | null): Promise<void> {
+  try {
+    const [flow, deployment, parentTaskRun] = await Promise.all([
+      store.flows.get(run.flow_id),
+      run.deployment_id === null ? undefined : store.deployments.get(run.deployment_id),
+      run.parent_task_run_id === null ? undefined : store.taskRuns.get(run.parent_task_run_id),
+    ]);
+    await store.events.append([flowRunStateEvent(run, initial, { flow, deployment, parentTaskRun }, nowMicros())], []);
+  } catch {
+    // Deliberately not an error answer: the client would retry and propose a second state.
+  }
+}
 const notFound = () => detail(404, 'Flow run not found');
 const render = (run: FlowRunRecord) => flowRunJson(run);
 
@@ -41,8 +61,10 @@ export function flowRunRoutes(store: Store, config: Config) {
       async (ctx) => {
         const { id, input } = await readIdAndModel<{ state: StateCreate; force?: boolean }>(ctx, config, SetState);
         // No orchestration rules run here: every proposed state is accepted, as with `force`.
+        const initial = (await store.flowRuns.get(id))?.state ?? null;
         const run = await store.flowRuns.setState(id, input.state);
         if (!run) throw new ApiError(404, { exception_message: `Flow run with id ${id} not found` });
+        await recordStateChange(store, run, initial);
         return jsonText(201, `{"state":${stateJson(run.state)},"status":"ACCEPT","details":{"type":"accept_details"}}`);
       },
       { parse: 'none', detail: { tags, summary: 'Set Flow Run State' } },
