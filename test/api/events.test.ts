@@ -10,37 +10,12 @@ import { describeBackends } from '../backends.ts';
 import { freshHarness } from './fresh-harness.ts';
 import { creators } from './companions.ts';
 import { expectReply, issues, nearNow } from './expect.ts';
+import { COMPLETED, PENDING, RUNNING, plainEvent, taskRunEvent } from './event-builders.ts';
 
 const EVENT_FIELDS = ['occurred', 'event', 'resource', 'related', 'payload', 'id', 'follows', 'received'];
 const HOUR = 3_600_000;
 
-let counter = 0;
-/** A plain event `minutesAgo` minutes ago; ids differ per call. */
-function event(minutesAgo: number, extra: Record<string, unknown> = {}) {
-  counter++;
-  return {
-    occurred: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-    event: 'test.happened',
-    resource: { 'prefect.resource.id': `test.thing.${counter}` },
-    id: crypto.randomUUID(),
-    ...extra,
-  };
-}
-
-/** A client's task-run event (as Prefect's task engine sends it) for `taskRun` in `flowRun`. */
-function taskRunEvent(taskRun: string, flowRun: string, state: { type: string; name: string }, at: number, run: Record<string, unknown> = {}) {
-  return {
-    occurred: new Date(at).toISOString(),
-    event: `prefect.task-run.${state.name}`,
-    resource: { 'prefect.resource.id': `prefect.task-run.${taskRun}`, 'prefect.resource.name': 'work-1', 'prefect.orchestration': 'client' },
-    related: [{ 'prefect.resource.id': `prefect.flow-run.${flowRun}`, 'prefect.resource.role': 'flow-run', 'prefect.resource.name': 'run' }],
-    payload: {
-      validated_state: { ...state, message: '', state_details: {}, data: null },
-      task_run: { name: 'work-1', task_key: 'work-abc', dynamic_key: '0', tags: ['etl'], run_count: state.type === 'PENDING' ? 0 : 1, flow_run_run_count: 1, expected_start_time: new Date(at).toISOString(), total_run_time: 0, ...run },
-    },
-    id: crypto.randomUUID(),
-  };
-}
+const event = plainEvent;
 
 describeBackends('events over REST', (backend) => {
   const h = freshHarness({}, backend);
@@ -67,7 +42,8 @@ describeBackends('events over REST', (backend) => {
 
   describe('POST /api/events', () => {
     test('204 with no body; read back as ReceivedEvent, in Prefect’s field order, defaults filled', async () => {
-      const e = event(1, { payload: { big: 12345678901234567890, nested: { a: [1, null] } }, follows: crypto.randomUUID() });
+      const follows = crypto.randomUUID();
+      const e = event(1, { payload: { big: 12345678901234567890, nested: { a: [1, null] } }, follows });
       const before = Date.now();
       const reply = await post([e]);
       expect(reply.status).toBe(204);
@@ -76,7 +52,7 @@ describeBackends('events over REST', (backend) => {
       expect(total).toBe(1);
       expect(next_page).toBeNull();
       expect(Object.keys(events[0])).toEqual(EVENT_FIELDS);
-      expect(events[0]).toMatchObject({ event: 'test.happened', resource: e.resource, related: [], id: e.id, follows: e.follows, payload: { nested: { a: [1, null] } } });
+      expect(events[0]).toMatchObject({ event: 'test.happened', resource: e.resource, related: [], id: e.id, follows, payload: { nested: { a: [1, null] } } });
       expect(Date.parse(events[0].occurred)).toBe(Date.parse(e.occurred));
       nearNow(events[0].received, before);
     });
@@ -131,9 +107,9 @@ describeBackends('events over REST', (backend) => {
       const run = await flowRun({ flow_id: (await flow('f')).id });
       const task = crypto.randomUUID();
       const t0 = Date.now() - HOUR;
-      const pending = taskRunEvent(task, run.id, { type: 'PENDING', name: 'Pending' }, t0);
-      const running = taskRunEvent(task, run.id, { type: 'RUNNING', name: 'Running' }, t0 + 10, { start_time: new Date(t0 + 10).toISOString() });
-      const completed = taskRunEvent(task, run.id, { type: 'COMPLETED', name: 'Completed' }, t0 + 20, {
+      const pending = taskRunEvent(task, run.id, PENDING, t0);
+      const running = taskRunEvent(task, run.id, RUNNING, t0 + 10, { start_time: new Date(t0 + 10).toISOString() });
+      const completed = taskRunEvent(task, run.id, COMPLETED, t0 + 20, {
         start_time: new Date(t0 + 10).toISOString(),
         end_time: new Date(t0 + 20).toISOString(),
         total_run_time: 0.01,
@@ -163,9 +139,9 @@ describeBackends('events over REST', (backend) => {
     test('events that are not a client’s task-run events make no task run', async () => {
       const run = await flowRun({ flow_id: (await flow('f')).id });
       const task = crypto.randomUUID();
-      const server = taskRunEvent(task, run.id, { type: 'RUNNING', name: 'Running' }, Date.now());
+      const server = taskRunEvent(task, run.id, RUNNING, Date.now());
       server.resource['prefect.orchestration'] = 'server';
-      const malformed = taskRunEvent(task, run.id, { type: 'RUNNING', name: 'Running' }, Date.now());
+      const malformed = taskRunEvent(task, run.id, RUNNING, Date.now());
       (malformed.payload.task_run as any).task_key = undefined;
       expect((await post([server, malformed])).status).toBe(204);
       expect((await page({})).total).toBe(2); // stored all the same
