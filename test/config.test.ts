@@ -117,3 +117,42 @@ test('serve lists the database flags with their environment variables and defaul
     for (const word of words) expect(spec?.description).toContain(word);
   }
 });
+
+test('event retention: 7 days by default as Prefect; flag, then ARTIFACTD_EVENT_RETENTION, then Prefect’s PREFECT_SERVER_/PREFECT_EVENTS_RETENTION_PERIOD', () => {
+  const DAY = 86_400_000;
+  expect(DEFAULTS.eventRetentionMs).toBe(7 * DAY);
+  expect(loadConfig({}, {}).eventRetentionMs).toBe(7 * DAY);
+  const all = { ARTIFACTD_EVENT_RETENTION: '2d', PREFECT_SERVER_EVENTS_RETENTION_PERIOD: '3600', PREFECT_EVENTS_RETENTION_PERIOD: 'P30D' };
+  expect(loadConfig({ 'event-retention': '12h' }, all).eventRetentionMs).toBe(12 * 3_600_000);
+  expect(loadConfig({}, all).eventRetentionMs).toBe(2 * DAY);
+  expect(loadConfig({}, { ...all, ARTIFACTD_EVENT_RETENTION: '' }).eventRetentionMs).toBe(3_600_000); // seconds, as Prefect reads a number
+  expect(loadConfig({}, { PREFECT_EVENTS_RETENTION_PERIOD: 'P30D' }).eventRetentionMs).toBe(30 * DAY); // ISO-8601
+  expect(loadConfig({}, { PREFECT_EVENTS_RETENTION_PERIOD: 'PT1H30M' }).eventRetentionMs).toBe(5_400_000);
+  for (const off of ['off', 'OFF', 'never', '0']) expect(loadConfig({ 'event-retention': off }, {}).eventRetentionMs).toBeNull();
+  for (const bad of ['soon', '-1', '7 days', '0.5', 'P']) expect(() => loadConfig({ 'event-retention': bad }, {})).toThrow(ConfigError);
+  expect(() => loadConfig({ 'event-retention': 'soon' }, {})).toThrow(/event retention/);
+});
+
+test('log retention: off by default (Prefect keeps logs); flag, then ARTIFACTD_LOG_RETENTION', () => {
+  expect(DEFAULTS.logRetentionMs).toBeNull();
+  expect(loadConfig({}, {}).logRetentionMs).toBeNull();
+  expect(loadConfig({}, { ARTIFACTD_LOG_RETENTION: '90d' }).logRetentionMs).toBe(90 * 86_400_000);
+  expect(loadConfig({ 'log-retention': 'off' }, { ARTIFACTD_LOG_RETENTION: '90d' }).logRetentionMs).toBeNull();
+  expect(() => loadConfig({ 'log-retention': 'forever' }, {})).toThrow(/log retention/);
+});
+
+test('serve lists the retention flags with their environment variables and defaults', () => {
+  const options = serveCommand.options ?? {};
+  for (const [flag, words] of [
+    ['event-retention', ['ARTIFACTD_EVENT_RETENTION', 'PREFECT_SERVER_EVENTS_RETENTION_PERIOD', 'PREFECT_EVENTS_RETENTION_PERIOD', 'default 7d', 'off']],
+    ['log-retention', ['ARTIFACTD_LOG_RETENTION', 'default off']],
+  ] as const) {
+    const spec = options[flag];
+    expect(spec?.type).toBe('string');
+    for (const word of words) expect(spec?.description).toContain(word);
+  }
+});
+
+test('the default body size takes the log batches Prefect clients send (PREFECT_LOGGING_TO_API_BATCH_SIZE: 3,000,000 bytes)', () => {
+  expect(DEFAULTS.maxBodyBytes).toBeGreaterThanOrEqual(3_000_000);
+});
