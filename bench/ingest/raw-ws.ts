@@ -99,6 +99,7 @@ function session(socket: Socket, initial: Buffer, extensions: string, deflate: b
   let buffer = initial;
   const pongs: (() => void)[] = [];
   let closed: (() => void) | null = null;
+  let closing = false;
   const ws: RawSocket = {
     extensions,
     deflate,
@@ -126,6 +127,7 @@ function session(socket: Socket, initial: Buffer, extensions: string, deflate: b
     close(code = 1000) {
       return new Promise<void>((resolve) => {
         if (ws.ended) return resolve();
+        closing = true;
         const timer = setTimeout(() => {
           socket.destroy();
           resolve();
@@ -176,12 +178,13 @@ function session(socket: Socket, initial: Buffer, extensions: string, deflate: b
     buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
     receive();
   });
+  // Once we started closing, the connection ending is the close we asked for, not a drop.
   socket.on('close', () => {
-    ws.ended ??= 'connection closed';
+    if (!closing) ws.ended ??= 'connection closed';
     closed?.();
   });
   socket.on('error', (e) => {
-    ws.ended ??= String(e);
+    if (!closing) ws.ended ??= String(e);
   });
   if (buffer.length) receive();
   return ws;

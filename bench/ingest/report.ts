@@ -94,6 +94,9 @@ const mark = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? '✅'
 const LABEL: Record<TargetId, string> = { ceiling: 'ceiling (bare Bun.serve)', lmdb: 'LMDB', pg: 'PostgreSQL' };
 const cores = (m: Measurement, pg: boolean) =>
   `${m.cores.server.toFixed(2)}${pg ? ` / ${m.cores.pg.toFixed(2)}` : ''} / ${m.cores.client.toFixed(2)}`;
+/** CPU time per record or event (µs): cores over the window ÷ the rate over the same window. */
+const perUnit = (m: Measurement, pg: boolean) =>
+  m.rate > 0 ? `${((m.cores.server / m.rate) * 1e6).toFixed(1)}${pg ? ` / ${((m.cores.pg / m.rate) * 1e6).toFixed(1)}` : ''} µs` : '—';
 const other = (m: Measurement) => `${m.cores.other.toFixed(2)}${m.cores.other > NOISY ? ' ⚠️' : ''}`;
 
 function ingestTables(r: Report, run: IngestRun): string[] {
@@ -106,14 +109,14 @@ function ingestTables(r: Report, run: IngestRun): string[] {
     out.push(
       `#### \`POST /api/logs/\`, ${o.batch}-record bodies, ${o.ingestConnections} connections (wrk, ${o.duration} s after ${o.warmup} s warm-up)`,
       '',
-      `| target | records/s | requests/s | p50 | p99 | % of ceiling | cores server${pg ? ' / PG' : ''} / wrk | other CPU | records/s of each round |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| target | records/s | requests/s | p50 | p99 | % of ceiling | cores server${pg ? ' / PG' : ''} / wrk | CPU per record, server${pg ? ' / PG' : ''} | other CPU | records/s of each round |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const t of targets) {
       const m = run.logs.get(t);
       if (!m) continue;
       out.push(
-        `| ${LABEL[t]} | **${int(m.rate)}** | ${int(m.rps)} | ${fmtLatency(m.p50)} | ${fmtLatency(m.p99)} | ${t === 'ceiling' ? '100%' : pct(m.rate, ceiling?.rate)} | ${cores(m, pg)} | ${other(m)} | ${m.rounds.map(int).join(' · ')} |`,
+        `| ${LABEL[t]} | **${int(m.rate)}** | ${int(m.rps)} | ${fmtLatency(m.p50)} | ${fmtLatency(m.p99)} | ${t === 'ceiling' ? '100%' : pct(m.rate, ceiling?.rate)} | ${cores(m, pg)} | ${perUnit(m, pg && t !== 'ceiling')} | ${other(m)} | ${m.rounds.map(int).join(' · ')} |`,
       );
     }
     out.push('');
@@ -127,8 +130,8 @@ function ingestTables(r: Report, run: IngestRun): string[] {
     out.push(
       `#### \`/api/events/in\`, ${o.sockets} websockets × ${int(o.events)} events, a ping/pong checkpoint every ${o.checkpoint}`,
       '',
-      `| target | events/s stored | events/s to the last pong | checkpoint ping → pong p50 | p99 | % of ceiling | all stored after | cores server${pg ? ' / PG' : ''} / client | other CPU | stored events/s of each round |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| target | events/s stored | events/s to the last pong | checkpoint ping → pong p50 | p99 | % of ceiling | all stored after | cores server${pg ? ' / PG' : ''} / client | CPU per event, server${pg ? ' / PG' : ''} | other CPU | stored events/s of each round |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const t of targets) {
       const m = run.events.get(t);
@@ -136,7 +139,7 @@ function ingestTables(r: Report, run: IngestRun): string[] {
       const e = m.events;
       out.push(
         `| ${LABEL[t]} | **${int(m.rate)}** | ${int(m.rps)} | ${fmtLatency(m.p50)} | ${fmtLatency(m.p99)} | ${t === 'ceiling' ? '100%' : pct(m.rate, ceiling?.rate)} | ` +
-          `${e.storedMs === undefined ? `❌ ${int(e.stored)} of ${int(e.sent)}` : `${(e.storedMs / 1000).toFixed(2)} s (last pong ${(e.pongMs / 1000).toFixed(2)} s)`} | ${cores(m, pg)} | ${other(m)} | ${m.rounds.map(int).join(' · ')} |`,
+          `${e.storedMs === undefined ? `❌ ${int(e.stored)} of ${int(e.sent)}` : `${(e.storedMs / 1000).toFixed(2)} s (last pong ${(e.pongMs / 1000).toFixed(2)} s)`} | ${cores(m, pg)} | ${perUnit(m, pg && t !== 'ceiling')} | ${other(m)} | ${m.rounds.map(int).join(' · ')} |`,
       );
     }
     out.push('');
@@ -147,6 +150,7 @@ function ingestTables(r: Report, run: IngestRun): string[] {
     const any = [...run.events.values()][0];
     if (any?.events) {
       out.push(
+        `- Events' cores are over the time from the first frame until all were counted stored (the client's over its send window); "CPU per event" is that over the stored rate.`,
         `- Events average ${int(any.events.bytes / Math.max(1, any.events.sent))} bytes of JSON; permessage-deflate ${run.deflate ? 'negotiated' : o.deflate ? 'offered and not negotiated' : 'not offered'}. ` +
           '"events/s stored" is the events of the round over the time from the first frame until `POST /api/events/filter` on the round\'s `occurred` window counted them all; "to the last pong" stops at the last checkpoint.',
       );

@@ -288,11 +288,11 @@ const fakeRuns = (count: number): RunContext[] =>
   Array.from({ length: count }, (_, i) => ({ flowRunId: crypto.randomUUID(), flowRunName: `ingest-run-${i}`, flowId: crypto.randomUUID(), flowName: 'bench-ingest' }));
 
 /**
- * Runs the websocket client (ws-client.ts) in its own process; `onSending`/`onSent` are called
- * when it starts sending and when its last pong came, so the server's CPU is measured over
- * exactly that window.
+ * Runs the websocket client (ws-client.ts) in its own process; `onSending`/`onStored` are called
+ * when it starts sending and when it found every event stored (or gave up), so the server's CPU
+ * is measured over exactly that window.
  */
-async function runWsClient(config: WsClientConfig, file: string, hooks: { onSending(): void; onSent(): void }): Promise<WsClientResult> {
+async function runWsClient(config: WsClientConfig, file: string, hooks: { onSending(): void; onStored(): void }): Promise<WsClientResult> {
   writeFileSync(file, JSON.stringify(config));
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'ws-client.ts'), file], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
   track(proc);
@@ -312,7 +312,7 @@ async function runWsClient(config: WsClientConfig, file: string, hooks: { onSend
         if (!line.startsWith('{')) continue;
         const msg = JSON.parse(line) as { phase?: string; fatal?: string } & Partial<WsClientResult>;
         if (msg.phase === 'sending') hooks.onSending();
-        else if (msg.phase === 'sent') hooks.onSent();
+        else if (msg.phase === 'stored') hooks.onStored();
         else if (msg.fatal !== undefined) fatal = msg.fatal;
         else result = msg as WsClientResult;
       }
@@ -508,7 +508,7 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
         storedTimeoutSeconds: 120,
       };
       const file = join(work, `ws-${t.id}.json`);
-      const noHooks = { onSending() {}, onSent() {} };
+      const noHooks = { onSending() {}, onStored() {} };
       // Warm-up: one checkpoint's worth per socket.
       const w = await runWsClient({ ...base, perSocket: opts.checkpoint, notBefore: notBefore.get(t.id) ?? 0, seed: 1 }, file, noHooks);
       sent.set(t.id, (sent.get(t.id) ?? 0) + w.sent);
@@ -519,7 +519,7 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
       let cores: Cores | undefined;
       const r = await runWsClient({ ...base, perSocket: opts.events, notBefore: notBefore.get(t.id)!, seed: 2 + serial++ }, file, {
         onSending: () => (usage = new Usage([t.running.proc.pid], allPids, t.id === 'pg' ? pgTicks : () => 0)),
-        onSent: () => (cores = usage?.end()),
+        onStored: () => (cores = usage?.end()),
       });
       sent.set(t.id, (sent.get(t.id) ?? 0) + r.sent);
       notBefore.set(t.id, r.until + 1);

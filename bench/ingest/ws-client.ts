@@ -5,7 +5,7 @@
  * connecting, then one Event per text frame and a ping/pong checkpoint every `checkpoint`
  * events — bounded: every socket sends its events and stops.
  *
- *   bun bench/ingest/ws-client.ts CONFIG.json      # prints {"phase":"sending"}, {"phase":"sent"}, then the result
+ *   bun bench/ingest/ws-client.ts CONFIG.json      # prints {"phase":"sending"}, "sent", "stored", then the result
  *
  * Timed from the first frame sent to the last checkpoint's pong on every socket. A pong says
  * the server read the frames before the ping, not that it stored them, so then it asks the
@@ -163,7 +163,7 @@ async function storedCount(httpUrl: string, since: number, until: number): Promi
   return total;
 }
 
-export async function runClient(c: WsClientConfig, hooks: { sending?(): void; sent?(): void } = {}): Promise<WsClientResult> {
+export async function runClient(c: WsClientConfig, hooks: { sending?(): void; sent?(): void; stored?(): void } = {}): Promise<WsClientResult> {
   const errors: string[] = [];
   const span = c.perSocket * STEP_US;
   const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
@@ -220,6 +220,7 @@ export async function runClient(c: WsClientConfig, hooks: { sending?(): void; se
     if (performance.now() > deadline) break;
     await Bun.sleep(20);
   }
+  hooks.stored?.();
   const extensions = sockets[0]?.extensions ?? '';
   const protocol = sockets[0]?.protocol ?? '';
   await Promise.all(sockets.map((ws) => ws.close()));
@@ -246,7 +247,11 @@ if (import.meta.main) {
   const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as WsClientConfig;
   try {
     // The parent measures the server's CPU between these two lines.
-    const result = await runClient(config, { sending: () => console.log('{"phase":"sending"}'), sent: () => console.log('{"phase":"sent"}') });
+    const result = await runClient(config, {
+      sending: () => console.log('{"phase":"sending"}'),
+      sent: () => console.log('{"phase":"sent"}'),
+      stored: () => console.log('{"phase":"stored"}'),
+    });
     console.log(JSON.stringify(result));
     process.exit(0);
   } catch (error) {
