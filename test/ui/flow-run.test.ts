@@ -13,16 +13,12 @@
  * - The empty and missing cases: no task runs, no logs, no artifacts; a run that is not stored;
  *   a server without the logs route.
  *
- * Task runs of 3.x clients exist only through their `prefect.task-run.*` events: the tests that
- * need them run when the server serves `/api/events/in` (probed below) and say so when skipped.
- * Log lines: from the server when it serves `/api/logs/`; until then from a stand-in answering
- * in the browser as Prefect 3.0.0 does (logs-stand-in.ts), fed the same lines, so the page's
- * side is tested either way.
+ * Task runs of 3.x clients exist only through their `prefect.task-run.*` events (sent over
+ * `/api/events/in`), log lines through `POST /api/logs/`: the replays send both.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadRecording, replay, RECORDINGS_DIR, type RecordedHttp, type ReplaySummary } from '../e2e/replay.ts';
-import { LogStandIn, type LogInput } from './logs-stand-in.ts';
 import { browserAvailable, launchBrowser, openPage, screenshot, startUiServer, type UiServer } from './support.ts';
 
 // The page.evaluate callbacks run in the page: its globals, declared for this file only.
@@ -30,32 +26,7 @@ declare const document: any, window: any, getComputedStyle: any;
 
 const run = browserAvailable('test/ui/flow-run.test.ts');
 
-/** Which of issue 14's routes this server serves (the UI must work with and without them). */
-async function probe(): Promise<{ logs: boolean; events: boolean }> {
-  const server = await startUiServer();
-  try {
-    const logs = await server.api('POST', '/logs/filter', { limit: 1 });
-    // (`/api/events/in` answers only websocket upgrades; the events routes come with it.)
-    const events = await server.api('POST', '/events/filter', {});
-    return { logs: logs.status === 200, events: events.status === 200 };
-  } finally {
-    await server.stop();
-  }
-}
-const served = run ? await probe() : { logs: false, events: false };
-if (run && !served.events) console.warn('\n⚠ test/ui/flow-run.test.ts: this server does not serve /api/events/in yet: the task runs made from events are not tested\n');
-if (run && !served.logs) console.warn('\n⚠ test/ui/flow-run.test.ts: this server does not serve /api/logs/ yet: log lines come from a stand-in in the browser\n');
-
 type TestPage = Page & { errors: string[] };
-
-/** A stand-in for the logs routes when the server has none, installed on `pages`; null when it has them. */
-async function logsFor(pages: Page[], maxLimit: number, lines: readonly LogInput[] = []): Promise<LogStandIn | null> {
-  if (served.logs) return null;
-  const standIn = new LogStandIn(maxLimit);
-  standIn.add(lines);
-  for (const page of pages) await standIn.install(page);
-  return standIn;
-}
 
 const scriptErrors = (page: TestPage) => page.errors.filter((e) => e.startsWith('pageerror'));
 
@@ -87,7 +58,6 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
   let summary: ReplaySummary;
   let parent: { id: string; name: string };
   let child: { id: string; name: string };
-  let standIn: LogStandIn | null;
 
   beforeAll(async () => {
     server = await startUiServer();
@@ -98,7 +68,6 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
     child = { id: sub.id, name: sub.name! };
     browser = await launchBrowser();
     page = await openPage(browser, 1000, 1180);
-    standIn = await logsFor([page], 200, summary.logs as unknown as LogInput[]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -138,7 +107,7 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
     expect(page.errors).toEqual([]);
   });
 
-  test.if(served.events)('task runs from the client\'s events, in the order they ran: states, durations, run counts, tags', async () => {
+  test('task runs from the client\'s events, in the order they ran: states, durations, run counts, tags', async () => {
     await open(parent.id);
     const names = await rowNames(page);
     expect(names.length).toBe(3);
@@ -175,8 +144,8 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
     // A task's lines name it; the flow's own lines name none.
     const tasks = await cellTexts(page, 'table.logs tbody td.col-task-run');
-    expect(tasks[messages.indexOf('flaky attempt 1')]).toStartWith(served.events ? 'flaky-' : '');
-    expect(tasks[messages.indexOf('tagged task got 3')]).toStartWith(served.events ? 'tagged-' : '');
+    expect(tasks[messages.indexOf('flaky attempt 1')]).toStartWith('flaky-');
+    expect(tasks[messages.indexOf('tagged task got 3')]).toStartWith('tagged-');
     expect(tasks[0]).toBe('');
     expect(await page.locator('[data-testid=logs-earlier]').isHidden()).toBe(true);
     expect(page.errors).toEqual([]);
@@ -233,7 +202,6 @@ describe.if(run)('a flow run replayed from Prefect 3.1.4 (f2: parent, flaky, tag
 
   test('a narrow window (400 px) has no horizontal scroll', async () => {
     const narrow = await openPage(browser, 400, 900);
-    if (standIn) await standIn.install(narrow);
     try {
       await narrow.goto(`${server.url}/runs/flow-run/${parent.id}`);
       await narrow.locator('.run-page [data-testid=artifacts]').waitFor();
@@ -274,7 +242,6 @@ describe.if(run)('a failed run (3.8.3 f2 against an artifactd without concurrenc
     const top = summary.topLevelFlowRun!;
     expect(top.finalState?.type).toBe('FAILED');
     const page = await openPage(browser, 1000, 900);
-    await logsFor([page], 200, summary.logs as unknown as LogInput[]);
     try {
       await page.goto(`${server.url}/runs/flow-run/${top.id}`);
       await page.locator('.run-page [data-testid=artifacts]').waitFor();
@@ -304,7 +271,6 @@ describe.if(run)('small pages (--default-limit 5), seeded through the API', () =
   let page: TestPage;
   let runId: string;
   let lines: { message: string; level: number; timestamp: string }[];
-  let standIn: LogStandIn | null;
   const taskIds: string[] = [];
   const HOSTILE = '<img src=x onerror="window.__pwned = 1"> & <b>not bold</b>';
   const TRACEBACK = 'Traceback (most recent call last):\n  File "flow.py", line 12, in load\n    raise ValueError("bad row")\nValueError: bad row';
@@ -314,9 +280,6 @@ describe.if(run)('small pages (--default-limit 5), seeded through the API', () =
     if (reply.status !== status) throw new Error(`seed ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
     return reply.body;
   };
-
-  /** Log lines as a client sends them: to the server, or to the stand-in. */
-  const sendLogs = async (records: LogInput[]) => (standIn ? standIn.add(records) : void (await post('/logs/', records)));
 
   beforeAll(async () => {
     server = await startUiServer({ defaultLimit: 5 });
@@ -338,8 +301,7 @@ describe.if(run)('small pages (--default-limit 5), seeded through the API', () =
     }));
     browser = await launchBrowser();
     page = await openPage(browser, 1000, 900);
-    standIn = await logsFor([page], 5);
-    await sendLogs(lines.map((line, i) => ({ name: i % 3 === 0 ? 'prefect.task_runs' : 'prefect.flow_runs', flow_run_id: runId, task_run_id: i % 3 === 0 ? taskIds[0] : null, ...line })));
+    await post('/logs/', lines.map((line, i) => ({ name: i % 3 === 0 ? 'prefect.task_runs' : 'prefect.flow_runs', flow_run_id: runId, task_run_id: i % 3 === 0 ? taskIds[0] : null, ...line })));
   });
   afterAll(async () => {
     await browser?.close();
@@ -440,7 +402,7 @@ describe.if(run)('small pages (--default-limit 5), seeded through the API', () =
     await page.click('[data-testid=logs-later]');
     await page.locator('[data-testid=log-status]', { hasText: 'No newer lines.' }).waitFor();
     const later = Date.parse(lines.at(-1)!.timestamp);
-    await sendLogs([
+    await post('/logs/', [
       { name: 'prefect.flow_runs', level: 20, message: 'late line 1', timestamp: new Date(later + 1000).toISOString(), flow_run_id: runId, task_run_id: null },
       { name: 'prefect.task_runs', level: 30, message: 'late line 2', timestamp: new Date(later + 2000).toISOString(), flow_run_id: runId, task_run_id: taskIds[6] },
     ]);
@@ -483,27 +445,24 @@ describe.if(run)('empty and missing', () => {
     expect(await page.locator('.run-page .page-head .badge').textContent()).toBe('Pending');
     expect(await page.locator('[data-testid=task-runs] .empty').textContent()).toBe('This flow run has no task runs.');
     expect(await page.locator('[data-testid=artifacts] .empty').textContent()).toBe('This flow run has no artifacts.');
-    if (served.logs) expect(await page.locator('[data-testid=logs-empty]').textContent()).toBe('This flow run has no logs.');
-    else expect(await page.locator('[data-testid=logs-unavailable]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid=logs-empty]').textContent()).toBe('This flow run has no logs.');
     expect(await page.locator('[data-testid=duration]').textContent()).toBe('—');
     expect(await page.locator('dl.facts').textContent()).toContain('Not yet');
     await screenshot(page, 'flow-run-empty');
-    expect(page.errors).toEqual([]); // (a 404 of /api/logs/filter is expected of a server without the route: support.ts)
+    expect(page.errors).toEqual([]);
   });
 
   test('a run whose logs arrive after the page opened (clients send them last): "Load more" shows them', async () => {
     const flow = await server.api('POST', '/flows/', { name: 'late-logger' });
     const created = await server.api('POST', '/flow_runs/', { flow_id: flow.body.id, name: 'tardy-tern', state: { type: 'COMPLETED' } });
     const fresh = await openPage(browser, 1000, 700);
-    const standIn = await logsFor([fresh], 200);
     try {
       await fresh.goto(`${server.url}/runs/flow-run/${created.body.id}`);
       await fresh.locator('[data-testid=logs-empty]').waitFor();
       await fresh.click('[data-testid=logs-later]');
       await fresh.locator('[data-testid=log-status]', { hasText: 'No newer lines.' }).waitFor();
       const records = [1, 2, 3].map((i) => ({ name: 'prefect.flow_runs', level: 20, message: `late ${i}`, timestamp: new Date(Date.now() + i).toISOString(), flow_run_id: created.body.id, task_run_id: null }));
-      if (standIn) standIn.add(records);
-      else expect((await server.api('POST', '/logs/', records)).status).toBe(201);
+      expect((await server.api('POST', '/logs/', records)).status).toBe(201);
       await fresh.click('[data-testid=logs-later]');
       await fresh.locator('[data-testid=log-status]', { hasText: '3 newer lines loaded.' }).waitFor();
       expect(await cellTexts(fresh, 'table.logs tbody td.col-message')).toEqual(['late 1', 'late 2', 'late 3']);
@@ -540,7 +499,7 @@ describe.if(run)('empty and missing', () => {
       expect(await page.locator('[data-testid=logs-unavailable]').textContent()).toStartWith('Logs are unavailable');
       expect(await page.locator('.run-page h1').textContent()).toBe('Flow run old-timer');
       expect(await page.locator('[data-testid=artifacts] tr[data-key=old-report]').count()).toBe(1);
-      expect(page.errors).toEqual([]);
+      expect(scriptErrors(page)).toEqual([]); // (the browser logs the 404)
     } finally {
       await page.unroute('**/api/logs/filter');
     }
@@ -583,7 +542,6 @@ describe.if(run)('with basic auth and CSRF protection on', () => {
     const sub = await server.api('POST', '/flow_runs/', { flow_id: flow.body.id, name: 'inner-ibis', parent_task_run_id: task.body.id, state: { type: 'RUNNING' } });
     await server.api('POST', '/artifacts/', { key: 'guarded-report', type: 'markdown', data: '# ok', flow_run_id: top.body.id });
     const page = await openPage(browser);
-    await logsFor([page], 200);
     const statuses: number[] = [];
     page.on('response', (r) => {
       if (new URL(r.url()).pathname.startsWith('/api/')) statuses.push(r.status());
