@@ -3,8 +3,8 @@
  * `POST /api/logs/` reads and `JSON.parse`s the body and answers 201 `null`; `/api/events/in`
  * upgrades (legacy mode, no subprotocol; permessage-deflate when started with `--deflate`, to
  * match what artifactd negotiated) and `JSON.parse`s every text frame, keeping each event's
- * `occurred`; `POST /api/events/filter` answers `{"events":[],"total":N,"next_page":null}` with
- * the events received in the body's `occurred` window, so the bench's client verifies it like
+ * `occurred` and id; `POST /api/events/filter` answers `{"events":[],"total":N,"next_page":null}`
+ * with the events received in the body's `occurred` window (or among its `id.id` list), so the bench's client verifies it like
  * artifactd. No validation, no store: what Bun's HTTP and websocket servers and the load clients
  * can do on this machine, which the bench reports artifactd's figures against.
  *
@@ -24,6 +24,7 @@ function micros(text: string): number {
 }
 
 const occurred: number[] = [];
+const ids = new Set<string>();
 let logRecords = 0;
 
 const server = Bun.serve({
@@ -41,11 +42,13 @@ const server = Bun.serve({
       return new Response('null', { status: 201, headers: { 'content-type': 'application/json' } });
     }
     if (req.method === 'POST' && url.pathname === '/api/events/filter') {
-      const body = (await req.json()) as { filter?: { occurred?: { since?: string; until?: string } } };
+      const body = (await req.json()) as { filter?: { occurred?: { since?: string; until?: string }; id?: { id?: string[] } } };
+      const wanted = body.filter?.id?.id;
       const since = body.filter?.occurred?.since ? micros(body.filter.occurred.since) : -Infinity;
       const until = body.filter?.occurred?.until ? micros(body.filter.occurred.until) : Infinity;
       let total = 0;
-      for (const t of occurred) if (t >= since && t <= until) total++;
+      if (wanted) for (const id of wanted) total += ids.has(id) ? 1 : 0;
+      else for (const t of occurred) if (t >= since && t <= until) total++;
       return Response.json({ events: [], total, next_page: null });
     }
     if (url.pathname === '/api/health') return Response.json(true);
@@ -55,8 +58,9 @@ const server = Bun.serve({
   websocket: {
     perMessageDeflate: deflate,
     message(_ws, message) {
-      const event = JSON.parse(typeof message === 'string' ? message : new TextDecoder().decode(message)) as { occurred: string };
+      const event = JSON.parse(typeof message === 'string' ? message : new TextDecoder().decode(message)) as { occurred: string; id: string };
       occurred.push(micros(event.occurred));
+      ids.add(event.id);
     },
   },
 });
