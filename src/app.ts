@@ -2,7 +2,9 @@
  * Builds the HTTP application from a store and a configuration: the API under `/api`, the
  * OpenAPI document (`/api/openapi.json`, `/openapi.json`, `/docs/json`) and Swagger UI at
  * `/docs`, Prefect's error shapes for everything that fails, and Prefect's CORS, CSRF and
- * basic-auth layers as configured.
+ * basic-auth layers as configured. Also the `/api/events/in` websocket's upgrade and handlers
+ * (events/events-in.ts), which a listening server wires into Bun's, and the one event writer that
+ * socket and `POST /api/events` share (events/intake.ts).
  */
 import { swagger } from '@elysiajs/swagger';
 import { Elysia } from 'elysia';

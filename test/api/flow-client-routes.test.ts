@@ -154,7 +154,7 @@ describe('POST /api/task_runs/ with a JSON body and no Content-Type (3.0/3.1 cli
     expect(request.headers.get('content-type')).toBeNull();
     const reply = await h.app.handle(request);
     expect(reply.status).toBe(201);
-    expect((await reply.json()).task_key).toBe('child-1');
+    expect(((await reply.json()) as any).task_key).toBe('child-1');
   });
 
   describe('on the wire', () => {
