@@ -1,5 +1,6 @@
 /** `/api/deployments`: create-or-update, read, filter, count, delete, and create a flow run. */
 import { Elysia } from 'elysia';
+import { jsonBody } from '../schemas/openapi.ts';
 import type { Config } from '../config.ts';
 import type { JsonBody } from '../http/body.ts';
 import { detail, validationFailed } from '../http/errors.ts';
@@ -65,7 +66,7 @@ export function deploymentRoutes(store: Store, config: Config) {
         deploymentJson,
         preValidated,
       ),
-      { parse: 'none', detail: { tags, summary: 'Create Deployment' } },
+      { parse: 'none', detail: { tags, summary: 'Create Deployment', requestBody: jsonBody(DeploymentCreate) } as any },
     )
     .get('/:id', readHandler((id) => store.deployments.get(id), notFound, deploymentJson), {
       parse: 'none',
@@ -90,7 +91,7 @@ export function deploymentRoutes(store: Store, config: Config) {
         const { record, created } = await store.deployments.createFlowRun(id, input);
         return jsonText(created ? 201 : 200, flowRunJson(record));
       },
-      { parse: 'none', detail: { tags, summary: 'Create Flow Run From Deployment' } },
+      { parse: 'none', detail: { tags, summary: 'Create Flow Run From Deployment', requestBody: jsonBody(DeploymentFlowRunCreate) } as any },
     )
     .delete('/:id', deleteHandler((id) => store.deployments.delete(id), notFound), {
       parse: 'none',

@@ -21,7 +21,8 @@ import { atMost } from '../http/constraints.ts';
 import { readEmbeddedBody } from '../http/embedded.ts';
 import { detail, validationFailed } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
-import { EventFilter } from '../schemas/events.ts';
+import { Event, EventFilter, ReadEventsBody } from '../schemas/events.ts';
+import { jsonBody } from '../schemas/openapi.ts';
 import { t } from '../schemas/common.ts';
 import type { EventCursor, EventPage, EventQuery, Store } from '../store/contract.ts';
 import { nowMicros } from '../time.ts';
@@ -75,7 +76,7 @@ export function eventRoutes(store: Store, config: Config, intake: EventIntake) {
         await intake.submit(events);
         return noContent();
       },
-      { parse: 'none', detail: { tags, summary: 'Create Events', description: 'Record a batch of Events.' } },
+      { parse: 'none', detail: { tags, summary: 'Create Events', description: 'Record a batch of Events.', requestBody: jsonBody(Event, true) } as any },
     )
     .post(
       '/filter',
@@ -92,7 +93,8 @@ export function eventRoutes(store: Store, config: Config, intake: EventIntake) {
           tags,
           summary: 'Read Events',
           description: 'Queries for Events matching the given filter criteria. Returns the first page of results, and the URL to request the next page (if there are more results).',
-        },
+          requestBody: jsonBody(ReadEventsBody),
+        } as any,
       },
     )
     .get(

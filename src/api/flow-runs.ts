@@ -1,5 +1,6 @@
 /** `/api/flow_runs`: create, read, filter, count, set state, update, delete. */
 import { Elysia } from 'elysia';
+import { jsonBody } from '../schemas/openapi.ts';
 import type { Config } from '../config.ts';
 import { ApiError, detail } from '../http/errors.ts';
 import { jsonText, noContent } from '../http/respond.ts';
@@ -38,7 +39,7 @@ export function flowRunRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/flow_runs' })
     .post('/', createHandler(config, FlowRunCreate, (input: FlowRunCreate) => store.flowRuns.create(input), render), {
       parse: 'none',
-      detail: { tags, summary: 'Create Flow Run' },
+      detail: { tags, summary: 'Create Flow Run', requestBody: jsonBody(FlowRunCreate) } as any,
     })
     .get('/:id', readHandler((id) => store.flowRuns.get(id), notFound, render), {
       parse: 'none',
@@ -67,7 +68,7 @@ export function flowRunRoutes(store: Store, config: Config) {
         await recordStateChange(store, run, initial);
         return jsonText(201, `{"state":${stateJson(run.state)},"status":"ACCEPT","details":{"type":"accept_details"}}`);
       },
-      { parse: 'none', detail: { tags, summary: 'Set Flow Run State' } },
+      { parse: 'none', detail: { tags, summary: 'Set Flow Run State', requestBody: jsonBody(SetState) } as any },
     )
     .patch(
       '/:id',
@@ -76,7 +77,7 @@ export function flowRunRoutes(store: Store, config: Config) {
         if (!(await store.flowRuns.update(id, input))) throw notFound();
         return noContent();
       },
-      { parse: 'none', detail: { tags, summary: 'Update Flow Run' } },
+      { parse: 'none', detail: { tags, summary: 'Update Flow Run', requestBody: jsonBody(FlowRunUpdate) } as any },
     )
     .delete('/:id', deleteHandler((id) => store.flowRuns.delete(id), notFound), {
       parse: 'none',

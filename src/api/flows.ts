@@ -1,5 +1,6 @@
 /** `/api/flows`: create-or-fetch by name, read by id or name, filter, count, update tags, delete. */
 import { Elysia } from 'elysia';
+import { jsonBody } from '../schemas/openapi.ts';
 import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { detail } from '../http/errors.ts';
@@ -18,7 +19,7 @@ export function flowRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/flows' })
     .post('/', createHandler(config, FlowCreate, (input: FlowCreate) => store.flows.create(input), flowJson), {
       parse: 'none',
-      detail: { tags, summary: 'Create Flow' },
+      detail: { tags, summary: 'Create Flow', requestBody: jsonBody(FlowCreate) } as any,
     })
     .get('/:id', readHandler((id) => store.flows.get(id), notFound, flowJson), { parse: 'none', detail: { tags, summary: 'Read Flow' } })
     .get(
@@ -50,7 +51,7 @@ export function flowRoutes(store: Store, config: Config) {
         if (!(await store.flows.update(id, input.tags))) throw notFound();
         return noContent();
       },
-      { parse: 'none', detail: { tags, summary: 'Update Flow' } },
+      { parse: 'none', detail: { tags, summary: 'Update Flow', requestBody: jsonBody(FlowUpdate) } as any },
     )
     .delete('/:id', deleteHandler((id) => store.flows.delete(id), notFound), { parse: 'none', detail: { tags, summary: 'Delete Flow' } });
 }

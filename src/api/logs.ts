@@ -5,6 +5,7 @@
  * the other filter routes, offset, a LogFilter, sort TIMESTAMP_ASC by default).
  */
 import { Elysia } from 'elysia';
+import { jsonBody } from '../schemas/openapi.ts';
 import type { Config } from '../config.ts';
 import { checkApiVersion } from '../http/api-version.ts';
 import { readJsonBody } from '../http/body.ts';
@@ -45,7 +46,7 @@ export function logRoutes(store: Store, config: Config, counters: IntakeCounters
         counters.logsReceived += logs.length;
         return jsonText(201, 'null');
       },
-      { parse: 'none', detail: { tags, summary: 'Create Logs', description: 'Create new logs from the provided schema.' } },
+      { parse: 'none', detail: { tags, summary: 'Create Logs', description: 'Create new logs from the provided schema.', requestBody: jsonBody(LogCreate, true) } as any },
     )
     .post(
       '/filter',
@@ -57,6 +58,6 @@ export function logRoutes(store: Store, config: Config, counters: IntakeCounters
         const rows = await store.logs.find((values.logs as LogFilter | undefined) ?? null, sort, { offset: (values.offset as number | undefined) ?? 0, limit: take });
         return jsonText(200, `[${rows.map(logJson).join(',')}]`);
       },
-      { parse: 'none', detail: { tags, summary: 'Read Logs', description: 'Query for logs.' } },
+      { parse: 'none', detail: { tags, summary: 'Read Logs', description: 'Query for logs.', requestBody: jsonBody(ReadLogsBody) } as any },
     );
 }

@@ -1,5 +1,6 @@
 /** `/api/task_runs`: create-or-fetch, read, filter, count, delete. */
 import { Elysia } from 'elysia';
+import { jsonBody } from '../schemas/openapi.ts';
 import type { Config } from '../config.ts';
 import { detail } from '../http/errors.ts';
 import { CountTaskRunsBody, ReadTaskRunsBody } from '../schemas/bodies.ts';
@@ -17,7 +18,7 @@ export function taskRunRoutes(store: Store, config: Config) {
   return new Elysia({ prefix: '/task_runs' })
     .post('/', createHandler(config, TaskRunCreate, (input: TaskRunCreate) => store.taskRuns.create(input), render), {
       parse: 'none',
-      detail: { tags, summary: 'Create Task Run' },
+      detail: { tags, summary: 'Create Task Run', requestBody: jsonBody(TaskRunCreate) } as any,
     })
     .get('/:id', readHandler((id) => store.taskRuns.get(id), notFound, render), {
       parse: 'none',

@@ -4,7 +4,23 @@
  */
 import { t } from './common.ts';
 import { Artifact, ArtifactCollection, ArtifactCreate, ArtifactUpdate } from './artifacts.ts';
-import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from './bodies.ts';
+import {
+  CountArtifactsBody,
+  CountDeploymentsBody,
+  CountFlowRunsBody,
+  CountFlowsBody,
+  CountLatestArtifactsBody,
+  CountTaskRunsBody,
+  ReadArtifactsBody,
+  ReadDeploymentsBody,
+  ReadFlowRunsBody,
+  ReadFlowsBody,
+  ReadLatestArtifactsBody,
+  ReadTaskRunsBody,
+} from './bodies.ts';
+import { DeploymentCreate, DeploymentFlowRunCreate, FlowCreate, FlowRunCreate, FlowRunUpdate, FlowUpdate, SetState, TaskRunCreate } from './companions.ts';
+import { Event, ReadEventsBody } from './events.ts';
+import { LogCreate, ReadLogsBody } from './logs.ts';
 
 type Json = Record<string, any>;
 
@@ -25,6 +41,12 @@ export const HTTPValidationError = t.Object(
 );
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A route's `requestBody`: the named component (`$id`), or a list of it. */
+export const jsonBody = (schema: { $id?: string }, list = false) => {
+  const named = ref(schema.$id!);
+  return { required: true, content: { 'application/json': { schema: list ? { type: 'array', items: named } : named } } };
+};
 
 /** Converts one schema; nested named schemas are replaced by references and collected. */
 function convert(schema: Json, components: Json, top: boolean): Json {
@@ -64,6 +86,26 @@ export function openApiComponents(): Json {
     ReadLatestArtifactsBody,
     CountArtifactsBody,
     CountLatestArtifactsBody,
+    FlowCreate,
+    FlowUpdate,
+    FlowRunCreate,
+    FlowRunUpdate,
+    SetState,
+    TaskRunCreate,
+    DeploymentCreate,
+    DeploymentFlowRunCreate,
+    ReadFlowsBody,
+    CountFlowsBody,
+    ReadFlowRunsBody,
+    CountFlowRunsBody,
+    ReadTaskRunsBody,
+    CountTaskRunsBody,
+    ReadDeploymentsBody,
+    CountDeploymentsBody,
+    LogCreate,
+    ReadLogsBody,
+    Event,
+    ReadEventsBody,
     HTTPValidationError,
   ];
   for (const root of roots) components[root.$id!] ??= convert(root, components, true);

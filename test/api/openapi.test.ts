@@ -136,6 +136,30 @@ describeBackends('the OpenAPI documents', (backend) => {
     });
   });
 
+  describe('references', () => {
+    test('every $ref names a component the document has', () => {
+      const doc = served['/api/openapi.json'];
+      const missing = [...refs(doc)].filter((name) => !(name in doc.components.schemas));
+      expect(missing).toEqual([]);
+    });
+
+    test('the routes a Prefect client writes through document their bodies', () => {
+      const paths = served['/api/openapi.json'].paths;
+      const expected: [string, string, string][] = [
+        ['post', '/flows/', 'FlowCreate'],
+        ['post', '/flow_runs/', 'FlowRunCreate'],
+        ['post', '/flow_runs/{id}/set_state', 'Body_set_flow_run_state'],
+        ['post', '/task_runs/', 'TaskRunCreate'],
+        ['post', '/deployments/', 'DeploymentCreate'],
+        ['post', '/logs/filter', 'Body_read_logs_logs_filter_post'],
+        ['post', '/events/filter', 'Body_read_events_events_filter_post'],
+        ['post', '/flow_runs/filter', 'Body_read_flow_runs_flow_runs_filter_post'],
+      ];
+      for (const [method, path, component] of expected) expect(bodyRef(paths[path]?.[method]), `${method} ${path}`).toBe(`#/components/schemas/${component}`);
+      expect(paths['/logs/'].post.requestBody.content['application/json'].schema).toEqual({ type: 'array', items: { $ref: '#/components/schemas/LogCreate' } });
+    });
+  });
+
   describe('OpenAPI document vs Prefect 3.0.0', () => {
     maybe('the reference lists the schemas and operations this test compares', () => {
       expect(compared.length).toBeGreaterThan(50);
