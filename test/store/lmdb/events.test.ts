@@ -8,15 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { eventMatches } from '../../../src/filters/events.ts';
-import type { Event } from '../../../src/schemas/events.ts';
-import type { EventCursor, EventQuery } from '../../../src/store/contract.ts';
+import type { EventQuery } from '../../../src/store/contract.ts';
 import { QueryDeadlineError } from '../../../src/store/errors.ts';
-import { eventRecord, type EventRecord } from '../../../src/store/event-records.ts';
+import type { EventRecord } from '../../../src/store/event-records.ts';
 import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { resourceKey } from '../../../src/store/lmdb/query/events.ts';
 import { tempDir } from '../../helpers.ts';
-import { seededRandom, testSeed } from './seeded.ts';
+import { allPages as allPagesOf, BASE, bruteForce as bruteForceOf, event, uuid } from '../event-fixtures.ts';
+import { seededRandom, testSeed } from '../seeded.ts';
 
 const dirs: string[] = [];
 const stores: LmdbStore[] = [];
@@ -32,53 +31,16 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const BASE = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 const NAMES = ['prefect.task-run.Completed', 'prefect.task-run.Running', 'prefect.flow-run.Pending', 'prefect.artifact.created', 'custom.thing'];
 const RESOURCES = ['prefect.task-run.a', 'prefect.task-run.b', 'prefect.flow-run.x', 'prefect.flow-run.y', 'prefect.flow.f', 'prefect.tag.etl', 'prefect.artifact.z'];
 const ROLES = ['flow-run', 'flow', 'tag', 'task-run'];
-
-let serial = 0;
-const uuid = () => `00000000-0000-4000-8000-${String(++serial).padStart(12, '0')}`;
-
-function event(occurred: number, name: string, resource: string, related: [string, string][] = [], id = uuid()): EventRecord {
-  const e = {
-    occurred: '',
-    event: name,
-    resource: { 'prefect.resource.id': resource },
-    related: related.map(([rid, role]) => ({ 'prefect.resource.id': rid, 'prefect.resource.role': role })),
-    payload: {},
-    id,
-    follows: null,
-  } as Event;
-  return eventRecord(e, occurred, occurred + 5);
-}
 
 function allEvents(store: LmdbStore): EventRecord[] {
   return [...store.dbs.events.getRange({})].map(({ value }) => value);
 }
 
-function bruteForce(store: LmdbStore, q: EventQuery): string[] {
-  const sorted = allEvents(store)
-    .filter((e) => eventMatches(q, e))
-    .sort((a, b) => a.occurred - b.occurred || (a.id < b.id ? -1 : 1));
-  if (q.order === 'DESC') sorted.reverse();
-  return sorted.map((e) => e.json);
-}
-
-/** Every page of a query, following each cursor. */
-async function allPages(store: LmdbStore, q: EventQuery, limit: number): Promise<{ events: string[]; sizes: number[] }> {
-  const events: string[] = [];
-  const sizes: number[] = [];
-  let after: EventCursor | null = null;
-  for (let pages = 0; pages < 10_000; pages++) {
-    const page = await store.events.find(q, limit, after);
-    events.push(...page.events);
-    sizes.push(page.events.length);
-    if (page.next === null) return { events, sizes };
-    after = page.next;
-  }
-  throw new Error('no last page');
-}
+const bruteForce = (store: LmdbStore, q: EventQuery) => bruteForceOf(allEvents(store), q);
+const allPages = (store: LmdbStore, q: EventQuery, limit: number) => allPagesOf(store.events, q, limit);
 
 describe('find and count against brute force', () => {
   const seed = testSeed();

@@ -15,7 +15,7 @@ import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { planLogs } from '../../../src/store/lmdb/query/logs.ts';
 import { formatMicros } from '../../../src/time.ts';
 import { tempDir } from '../../helpers.ts';
-import { seededRandom, testSeed } from './seeded.ts';
+import { seededRandom, testSeed } from '../seeded.ts';
 
 const dirs: string[] = [];
 const stores: LmdbStore[] = [];

@@ -13,10 +13,8 @@
  * - counts() and check() throughout; migration 3 over a version-2 database that holds data.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { eventMatches } from '../../../src/filters/events.ts';
-import type { Event } from '../../../src/schemas/events.ts';
-import type { EventCursor, EventQuery, ObservedTaskRunFields, TaskRunObservation } from '../../../src/store/contract.ts';
-import { eventRecord, type EventRecord } from '../../../src/store/event-records.ts';
+import type { EventQuery, ObservedTaskRunFields, TaskRunObservation } from '../../../src/store/contract.ts';
+import type { EventRecord } from '../../../src/store/event-records.ts';
 import { Db } from '../../../src/store/postgres/db.ts';
 import { prefixEnd } from '../../../src/store/postgres/event-queries.ts';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../../../src/store/postgres/migrations.ts';
@@ -24,6 +22,8 @@ import { PostgresStore } from '../../../src/store/postgres/store.ts';
 import { buildState } from '../../../src/store/states.ts';
 import { nowMicros } from '../../../src/time.ts';
 import { freshDatabase, testDatabaseUrl } from '../../postgres/cluster.ts';
+import { allPages as allPagesOf, BASE, bruteForce as bruteForceOf, event, uuid } from '../event-fixtures.ts';
+import { seededRandom, testSeed } from '../seeded.ts';
 
 const url = await testDatabaseUrl();
 
@@ -49,31 +49,8 @@ async function openTwo(prefix: string, max = 6): Promise<[PostgresStore, Postgre
   return [a, b];
 }
 
-/** mulberry32: a failing seed replays (ARTIFACTD_TEST_SEED; each test prints its own). */
-function seededRandom(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)];
-  const chance = (p: number) => next() < p;
-  const some = <T>(items: readonly T[], max = items.length): T[] => {
-    const copy = [...items];
-    const out: T[] = [];
-    const n = int(Math.min(max, copy.length) + 1);
-    for (let i = 0; i < n; i++) out.push(copy.splice(int(copy.length), 1)[0]);
-    return out;
-  };
-  return { int, pick, chance, some };
-}
-const seed = Number(process.env.ARTIFACTD_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const seed = testSeed();
 
-const BASE = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 const MAX = String.fromCodePoint(0x10ffff);
 const NAMES = [
   'prefect.task-run.Completed',
@@ -95,41 +72,8 @@ const RESOURCES = ['prefect.task-run.a', 'prefect.task-run.b', 'prefect.flow-run
 const RESOURCE_PREFIXES = ['prefect.task-run.', 'prefect.flow', 'prefect.tag', 'r\\', 'r\0', 'r', `r${MAX}`, ''];
 const ROLES = ['flow-run', 'flow', 'tag', 'task-run', 'r\0le'];
 
-let serial = 0;
-const uuid = () => `00000000-0000-4000-8000-${String(++serial).padStart(12, '0')}`;
-
-function event(occurred: number, name: string, resource: string, related: [string, string][] = [], id = uuid()): EventRecord {
-  const e = {
-    occurred: '',
-    event: name,
-    resource: { 'prefect.resource.id': resource, 'prefect.resource.name': 'n' },
-    related: related.map(([rid, role]) => ({ 'prefect.resource.id': rid, 'prefect.resource.role': role })),
-    payload: { n: 1 },
-    id,
-    follows: null,
-  } as Event;
-  return eventRecord(e, occurred, occurred + 5);
-}
-
-function bruteForce(all: readonly EventRecord[], q: EventQuery): string[] {
-  const sorted = all.filter((e) => eventMatches(q, e)).sort((a, b) => a.occurred - b.occurred || (a.id < b.id ? -1 : 1));
-  if (q.order === 'DESC') sorted.reverse();
-  return sorted.map((e) => e.json);
-}
-
-async function allPages(store: PostgresStore, q: EventQuery, limit: number): Promise<{ events: string[]; sizes: number[] }> {
-  const events: string[] = [];
-  const sizes: number[] = [];
-  let after: EventCursor | null = null;
-  for (let pages = 0; pages < 10_000; pages++) {
-    const page = await store.events.find(q, limit, after);
-    events.push(...page.events);
-    sizes.push(page.events.length);
-    if (page.next === null) return { events, sizes };
-    after = page.next;
-  }
-  throw new Error('no last page');
-}
+const bruteForce = bruteForceOf;
+const allPages = (store: PostgresStore, q: EventQuery, limit: number) => allPagesOf(store.events, q, limit);
 
 test('prefixEnd: the least string past every string with the prefix, in code point order', () => {
   expect(prefixEnd('abc')).toBe('abd');

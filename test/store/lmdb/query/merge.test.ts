@@ -1,7 +1,7 @@
 /** mergeSorted: sorted sources read as one sorted stream, lazily, every source closed when the reader stops. */
 import { expect, test } from 'bun:test';
 import { mergeSorted } from '../../../../src/store/lmdb/query/merge.ts';
-import { seededRandom, testSeed } from '../seeded.ts';
+import { seededRandom, testSeed } from '../../seeded.ts';
 
 const ascending = (a: number, b: number) => a < b;
 

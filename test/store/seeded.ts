@@ -1,4 +1,4 @@
-/** A seeded random source for the LMDB plan tests: a failing seed replays (printed by each test). */
+/** A seeded random source for the plan tests of both backends: a failing seed replays (printed by each test). */
 export function seededRandom(seed: number) {
   let a = seed >>> 0;
   const next = () => {
