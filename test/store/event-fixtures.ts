@@ -3,6 +3,7 @@
  * brute-force answer to a query (`eventMatches` over every event, sorted by occurred then id —
  * the meaning each backend's plan must reproduce), and a query's pages followed to the end.
  */
+import { expect } from 'bun:test';
 import { eventMatches } from '../../src/filters/events.ts';
 import type { Event } from '../../src/schemas/events.ts';
 import type { EventCursor, EventQuery, EventRepository } from '../../src/store/contract.ts';
@@ -48,4 +49,18 @@ export async function allPages(events: EventRepository, q: EventQuery, limit: nu
     after = page.next;
   }
   throw new Error('no last page');
+}
+
+/**
+ * Checks one query against its brute-force answer: every page followed to the end gives exactly
+ * `wanted` (full pages but the last; an empty page only when nothing matches), and `count` its
+ * length. `context` names the seed and query in a failure.
+ */
+export async function expectPagesAndCount(events: EventRepository, q: EventQuery, wanted: readonly string[], limit: number, context: string): Promise<void> {
+  const found = await allPages(events, q, limit);
+  if (JSON.stringify(found.events) !== JSON.stringify(wanted)) throw new Error(`${context}\nfound ${found.events.length}, wanted ${wanted.length}`);
+  expect(found.sizes.slice(0, -1).every((n) => n === limit)).toBe(true);
+  if (wanted.length > 0) expect(found.sizes.at(-1)).toBeGreaterThan(0);
+  const count = await events.count(q);
+  if (count !== wanted.length) throw new Error(`${context}\ncount ${count}, wanted ${wanted.length}`);
 }

@@ -14,7 +14,7 @@ import type { EventRecord } from '../../../src/store/event-records.ts';
 import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { resourceKey } from '../../../src/store/lmdb/query/events.ts';
 import { tempDir } from '../../helpers.ts';
-import { allPages as allPagesOf, BASE, bruteForce as bruteForceOf, event, uuid } from '../event-fixtures.ts';
+import { BASE, bruteForce as bruteForceOf, event, expectPagesAndCount, uuid } from '../event-fixtures.ts';
 import { seededRandom, testSeed } from '../seeded.ts';
 
 const dirs: string[] = [];
@@ -40,7 +40,6 @@ function allEvents(store: LmdbStore): EventRecord[] {
 }
 
 const bruteForce = (store: LmdbStore, q: EventQuery) => bruteForceOf(allEvents(store), q);
-const allPages = (store: LmdbStore, q: EventQuery, limit: number) => allPagesOf(store.events, q, limit);
 
 describe('find and count against brute force', () => {
   const seed = testSeed();
@@ -88,14 +87,8 @@ describe('find and count against brute force', () => {
       const q = randomQuery();
       const limit = r.pick([1, 3, 10, 50]);
       const wanted = bruteForce(store, q);
-      const { events, sizes } = await allPages(store, q, limit);
-      const context = `seed ${seed}, query ${i}: ${JSON.stringify({ ...q, ids: q.ids?.length }, null, 0)} limit ${limit}`;
-      if (JSON.stringify(events) !== JSON.stringify(wanted)) throw new Error(`${context}\nfound ${events.length}, wanted ${wanted.length}`);
-      // Full pages but the last; an empty page only when nothing matches.
-      expect(sizes.slice(0, -1).every((n) => n === limit)).toBe(true);
-      if (wanted.length > 0) expect(sizes.at(-1)).toBeGreaterThan(0);
-      const count = await store.events.count(q);
-      if (count !== wanted.length) throw new Error(`${context}\ncount ${count}, wanted ${wanted.length}`);
+      const context = `seed ${seed}, query ${i}: ${JSON.stringify({ ...q, ids: q.ids?.length })} limit ${limit}`;
+      await expectPagesAndCount(store.events, q, wanted, limit, context);
       if ([q.resourceIds, q.anyResourceIds, q.relatedIds].filter((l) => l !== undefined).length >= 2) lists++;
       if (wanted.length > 0) nonEmpty++;
     }
