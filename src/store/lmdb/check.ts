@@ -6,7 +6,7 @@
 import type { Database, Key } from 'lmdb';
 import type { StoreDbs } from './env.ts';
 import { eventKey, eventResourceKeys } from './events.ts';
-import { logRunKey, logTimeKey } from './logs.ts';
+import { logRunKey, logTaskRunKeys, logTimeKey } from './logs.ts';
 import { byKeyKey, byRunKey, byTimeKey, byTypeKey, typeCounter, typeCounterPrefix, typeKey, versionsRange } from './keys.ts';
 import { indexString } from '../index-keys.ts';
 import { artifactJson, artifactView, collectionJson, collectionView, mirroredFields, type ArtifactRecord } from '../records.ts';
@@ -116,6 +116,7 @@ function checkLogsAndEvents(dbs: StoreDbs, counted: (name: string, real: number)
   counted('logs', checkDerived(findings, 'logs', dbs.logs.getRange({}), (r) => r.id, [
     { name: 'logs.byTimestamp', index: dbs.logsByTimestamp, derive: (r) => [logTimeKey(r)], recordOf: logById },
     { name: 'logs.byFlowRun', index: dbs.logsByFlowRun, derive: (r) => [logRunKey(r)], recordOf: logById },
+    { name: 'logs.byTaskRun', index: dbs.logsByTaskRun, derive: (r) => logTaskRunKeys(r), recordOf: logById },
   ]));
   counted('events', checkDerived(findings, 'events', dbs.events.getRange({}), eventKey, [
     // [resource, occurred, id]: the record is the entry's last two elements.

@@ -105,6 +105,8 @@ export interface StoreDbs {
   logsByTimestamp: Database<Buffer, Key[]>;
   /** [flow_run_id or "", timestamp, id] → empty: a flow run's lines in time order */
   logsByFlowRun: Database<Buffer, Key[]>;
+  /** [task_run_id, timestamp, id] → empty: the lines of each task run, lines without one left out (layout version 12) */
+  logsByTaskRun: Database<Buffer, Key[]>;
   /**
    * [occurred, id] → event (events.ts): in time order, so that new events land at the end of
    * the tree, whatever their ids (clients make random ones), and a time range is one range read
@@ -186,6 +188,7 @@ export function openDbs(path: string): StoreDbs {
     logs: env.openDB<LogRecord, string>({ name: 'logs', sharedStructuresKey: Symbol.for('structures') }),
     logsByTimestamp: index('logs.byTimestamp'),
     logsByFlowRun: index('logs.byFlowRun'),
+    logsByTaskRun: index('logs.byTaskRun'),
     events: env.openDB<EventRecord, Key[]>({ name: 'events', sharedStructuresKey: Symbol.for('structures') }),
     eventsById: env.openDB<number, string>({ name: 'events.byId' }),
     eventsByResource: index('events.byResource'),

@@ -14,7 +14,7 @@ import { CsrfTokenStore } from './csrf-tokens.ts';
 import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
 import { EventStore } from './events.ts';
-import { LogStore } from './logs.ts';
+import { LOG_TASK_RUN_INDEX, LogStore } from './logs.ts';
 import { FlowRunStore } from './flow-runs.ts';
 import { FlowStore } from './flows.ts';
 import { countDeployments, countFlowRuns, countFlows, countTaskRuns, findDeployments, findFlowRuns, findFlows, findTaskRuns } from './query/companions.ts';
@@ -29,7 +29,7 @@ import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from 
  * What each layout version adds, oldest first; every step is defined beside the code that
  * maintains what it builds. Version 1 is the layout before versions were recorded.
  */
-export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS, RUN_INDEX_COUNTERS, TASK_RUN_STRUCTURES];
+export const UPGRADES: readonly UpgradeStep[] = [FLOW_RUN_TAG_INDEX, TYPE_AND_COLLECTION_RUN_INDEXES, FLOW_RUN_TIME_NAME_INDEXES, QUERY_VIEWS, TASK_RUN_QUERY_INDEXES, RUN_STATE_NAME_INDEXES, FLOW_RUN_OWNER_COUNTERS, TYPE_COUNTERS, RUN_INDEX_COUNTERS, TASK_RUN_STRUCTURES, LOG_TASK_RUN_INDEX];
 
 /** The layout version this build writes. */
 export const LAYOUT_VERSION = Math.max(...UPGRADES.map((step) => step.version));

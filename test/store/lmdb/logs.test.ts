@@ -131,7 +131,12 @@ describe('find against brute force', () => {
     const after = formatMicros(BASE);
     expect(planLogs({ operator: 'or_', timestamp: { after_: after }, flow_run_id: {} } as LogFilter).after).toBe(BASE);
     expect(planLogs({ operator: 'or_', timestamp: { after_: after }, flow_run_id: { any_: [run] } } as LogFilter).after).toBeNull();
-    expect(planLogs({ timestamp: { after_: after }, flow_run_id: { any_: [run] } } as LogFilter)).toEqual({ runIds: [run], after: BASE, before: null });
+    expect(planLogs({ timestamp: { after_: after }, flow_run_id: { any_: [run] } } as LogFilter)).toEqual({ runIds: [run], taskRunIds: null, after: BASE, before: null });
+    const task = TASKS[0];
+    expect(planLogs({ flow_run_id: { any_: [run] }, task_run_id: { any_: [task, task], is_null_: false } } as LogFilter)).toMatchObject({ runIds: [run], taskRunIds: [task] });
+    expect(planLogs({ operator: 'or_', task_run_id: { any_: [task] } } as LogFilter).taskRunIds).toEqual([task]);
+    expect(planLogs({ operator: 'or_', task_run_id: { any_: [task] }, flow_run_id: {} } as LogFilter).taskRunIds).toBeNull();
+    expect(planLogs({ task_run_id: { is_null_: false } } as LogFilter).taskRunIds).toBeNull();
   });
 
   test('counts and check agree with the lines', () => {
@@ -165,6 +170,25 @@ test("a flow run's last 200 lines read 200 lines, however many the store holds",
   }
   expect(await measure()).toBe(200);
   expect(store.counts().logs).toBe(20_500);
+});
+
+test("a task run's lines read only its lines, however many the store holds", async () => {
+  const store = fresh();
+  const [mine, other] = TASKS;
+  const line = (taskRunId: string | null, i: number): NewLog => ({ name: 'n', level: 20, message: `${i}`, timestamp: BASE + i, flow_run_id: RUNS[0], task_run_id: taskRunId });
+  let reads = 0;
+  const get = store.dbs.logs.get.bind(store.dbs.logs);
+  store.dbs.logs.get = ((...args: Parameters<typeof get>) => {
+    reads++;
+    return get(...args);
+  }) as typeof get;
+  await store.logs.append(Array.from({ length: 30 }, (_, i) => line(mine, i * 100)));
+  await store.logs.append(Array.from({ length: 5000 }, (_, i) => line(i % 2 ? other : null, i)));
+  reads = 0;
+  const page = await store.logs.find({ task_run_id: { any_: [mine] } } as LogFilter, 'TIMESTAMP_ASC', { offset: 0, limit: 200 });
+  expect(page.map((l) => l.message)).toEqual(Array.from({ length: 30 }, (_, i) => `${i * 100}`));
+  expect(reads).toBe(30);
+  expect(store.check()).toEqual([]);
 });
 
 test('a scan past its deadline stops with QueryDeadlineError', async () => {

@@ -1,11 +1,13 @@
 /**
  * `POST /logs/filter` on LMDB: which index a page walks, and the walk.
  *
- * Two indexes order log lines by time: `logs.byTimestamp` ([timestamp, id]) holds every line,
- * `logs.byFlowRun` ([flow_run_id or "", timestamp, id]) each flow run's lines together. When every
- * match must belong to one of the flow runs `flow_run_id.any_` names (the filter's parts are
- * joined by `and_`, or that is its only part), the walk reads those runs' ranges merged in time
- * order; otherwise it walks the timestamp index. Either is bounded by `timestamp.after_` and
+ * Three indexes order log lines by time: `logs.byTimestamp` ([timestamp, id]) holds every line,
+ * `logs.byFlowRun` ([flow_run_id or "", timestamp, id]) each flow run's lines together, and
+ * `logs.byTaskRun` ([task_run_id, timestamp, id]) each task run's. When every match must belong to
+ * one of the task runs `task_run_id.any_` names, or to one of the flow runs `flow_run_id.any_`
+ * names (the filter's parts are joined by `and_`, or that is its only part), the walk reads those
+ * runs' ranges merged in time order — the task runs' when both apply (a task run's lines are a
+ * part of its flow run's); otherwise it walks the timestamp index. Either is bounded by `timestamp.after_` and
  * `before_` when every match must also lie within them. The compiled filter (`compileLogFilter`)
  * is tested on each line the walk reads, and the walk stops after `offset + limit` matches: "a
  * flow run's last 200 lines" reads 200 index entries and 200 records whether the store holds ten
@@ -23,8 +25,10 @@ import { mergeSorted } from './merge.ts';
 import { ROWS_PER_PAUSE, type At, type Sliced } from './slices.ts';
 
 export interface LogPlan {
-  /** The flow runs whose ranges of `logs.byFlowRun` hold every match; null: walk `logs.byTimestamp`. */
+  /** The flow runs whose ranges of `logs.byFlowRun` hold every match; null: no such list. */
   runIds: string[] | null;
+  /** The task runs whose ranges of `logs.byTaskRun` hold every match (walked before `runIds`); null: no such list. */
+  taskRunIds: string[] | null;
   /** Inclusive bounds every match's timestamp lies within (µs); null: unbounded. */
   after: number | null;
   before: number | null;
@@ -33,13 +37,15 @@ export interface LogPlan {
 const micros = (text: string | null | undefined) => (text == null ? null : (parseDateTime(text) ?? null));
 
 export function planLogs(filter: LogFilter | null): LogPlan {
-  if (filter == null) return { runIds: null, after: null, before: null };
+  if (filter == null) return { runIds: null, taskRunIds: null, after: null, before: null };
   const { level, timestamp, flow_run_id, task_run_id } = filter;
   const anded = (filter.operator ?? 'and_') === 'and_';
   // Under or_, a part bounds the matches only when compileLogFilter keeps no other part.
   const runIds = flow_run_id?.any_ != null && (anded || (level == null && timestamp == null && task_run_id == null)) ? [...new Set(flow_run_id.any_)] : null;
+  const taskRunIds =
+    task_run_id?.any_ != null && (anded || (level == null && timestamp == null && flow_run_id == null)) ? [...new Set(task_run_id.any_)] : null;
   const timed = timestamp != null && (anded || (level == null && flow_run_id?.any_ == null && task_run_id == null));
-  return { runIds, after: timed ? micros(timestamp.after_) : null, before: timed ? micros(timestamp.before_) : null };
+  return { runIds, taskRunIds, after: timed ? micros(timestamp.after_) : null, before: timed ? micros(timestamp.before_) : null };
 }
 
 /** A walked index entry: the line's timestamp and id. */
@@ -55,14 +61,15 @@ function walk(dbs: StoreDbs, plan: LogPlan, descending: boolean, at: At): Iterab
   const high = plan.before ?? Infinity;
   const range = (prefix: string[]) =>
     descending ? { start: [...prefix, high, '\uffff'], end: [...prefix, low], reverse: true } : { start: [...prefix, low], end: [...prefix, high, '\uffff'] };
-  if (plan.runIds === null) {
+  const [index, owners] = plan.taskRunIds !== null ? [dbs.logsByTaskRun, plan.taskRunIds] : [dbs.logsByFlowRun, plan.runIds];
+  if (owners === null) {
     return dbs.logsByTimestamp.getKeys({ ...range([]), ...at }).map((key) => {
       const [timestamp, id] = key as [number, string];
       return { timestamp, id };
     });
   }
-  const ranges = plan.runIds.map((runId) =>
-    dbs.logsByFlowRun.getKeys({ ...range([runId]), ...at }).map((key) => {
+  const ranges = owners.map((owner) =>
+    index.getKeys({ ...range([owner]), ...at }).map((key) => {
       const [, timestamp, id] = key as [string, number, string];
       return { timestamp, id };
     }),
