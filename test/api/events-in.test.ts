@@ -16,7 +16,7 @@ import { describeBackends } from '../backends.ts';
 import { COMPLETED, PENDING, RETRYING, RUNNING, plainEvent, taskRunEvent } from './event-builders.ts';
 import { EventSocket, rawUpgrade, startSocketServer, type SocketServer } from './socket-server.ts';
 
-const RECORDINGS = fileURLToPath(new URL('../../../shared/spec/reference/flow-runs/', import.meta.url));
+const RECORDINGS = fileURLToPath(new URL('../reference/flow-runs/', import.meta.url));
 const ABNORMAL = 1006; // the connection ended without a close frame
 
 function readRecording(file: string): any[] {

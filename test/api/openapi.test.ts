@@ -1,24 +1,21 @@
 /**
  * Our OpenAPI document against the one a Prefect 3.0.0 server publishes for its artifact routes
- * at GET /api/openapi.json (shared/spec/reference/prefect-3.0.0-openapi-artifacts.json): the
+ * at GET /api/openapi.json (test/reference/prefect-3.0.0-openapi-artifacts.json): the
  * same operations, request bodies and component schemas (property names and order, required
  * fields, forbidden extras, enum values), so generated clients see the same API. Compared as
  * each of our URLs serves it: `/api/openapi.json` (paths relative to the `/api` mount, as the
  * reference), and `/openapi.json` and `/docs/json` (paths under `/api`, as Prefect's root app).
- * The comparisons are skipped when the reference file is not there.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { harness, type Harness } from '../helpers.ts';
 import { describeBackends } from '../backends.ts';
 
 const REFERENCE = fileURLToPath(
-  new URL('../../../shared/spec/reference/prefect-3.0.0-openapi-artifacts.json', import.meta.url),
+  new URL('../reference/prefect-3.0.0-openapi-artifacts.json', import.meta.url),
 );
-const available = existsSync(REFERENCE);
-const reference: any = available ? JSON.parse(readFileSync(REFERENCE, 'utf8')) : { paths: {}, components: { schemas: {} } };
-const maybe = available ? test : test.skip;
+const reference: any = JSON.parse(readFileSync(REFERENCE, 'utf8'));
 
 const PREFIXES = ['Artifact', 'FlowRunFilter', 'TaskRunFilter', 'FlowFilter', 'DeploymentFilter', 'Body_'];
 const compared = Object.keys(reference.components.schemas).filter(
@@ -98,7 +95,7 @@ describeBackends('the OpenAPI documents', (backend) => {
       expect(mounted.servers).toBeUndefined(); // as Prefect's: no `servers`
     });
 
-    maybe('/api/openapi.json has every artifact path of the reference, spelled as there', () => {
+    test('/api/openapi.json has every artifact path of the reference, spelled as there', () => {
       const paths = Object.keys(served['/api/openapi.json'].paths);
       for (const path of Object.keys(reference.paths)) expect(paths).toContain(path);
     });
@@ -161,7 +158,7 @@ describeBackends('the OpenAPI documents', (backend) => {
   });
 
   describe('OpenAPI document vs Prefect 3.0.0', () => {
-    maybe('the reference lists the schemas and operations this test compares', () => {
+    test('the reference lists the schemas and operations this test compares', () => {
       expect(compared.length).toBeGreaterThan(50);
       expect(compared).toContain('ArtifactFilter');
       expect(compared).toContain('Body_read_artifacts_artifacts_filter_post');
@@ -172,7 +169,7 @@ describeBackends('the OpenAPI documents', (backend) => {
     for (const { url, pathOf } of DOCUMENTS) {
       describe(`${url}: component schemas`, () => {
         for (const name of compared) {
-          maybe(name, () => {
+          test(name, () => {
             const theirs = reference.components.schemas[name];
             const mine = served[url].components?.schemas?.[name];
             expect(mine, `component ${name} is missing`).toBeDefined();
@@ -196,7 +193,7 @@ describeBackends('the OpenAPI documents', (backend) => {
 
       describe(`${url}: operations`, () => {
         for (const [path, method] of operations) {
-          maybe(`${method.toUpperCase()} ${path}`, () => {
+          test(`${method.toUpperCase()} ${path}`, () => {
             const theirs = reference.paths[path][method];
             const mine = served[url].paths?.[pathOf(path)]?.[method];
             expect(mine, `${method} ${pathOf(path)} is missing`).toBeDefined();

@@ -172,7 +172,7 @@ describe('taskRunObservation', () => {
   });
 
   test("every task-run event of the recordings is observed, with the recorded run's id, flow run and state name", () => {
-    const dir = fileURLToPath(new URL('../../../shared/spec/reference/flow-runs/', import.meta.url));
+    const dir = fileURLToPath(new URL('../reference/flow-runs/', import.meta.url));
     let seen = 0;
     for (const file of ['prefect-3.1.4__prefect-3.0.0-server__f2.jsonl', 'prefect-3.8.3__artifactd-with-stand-ins__f2__client-side-only.jsonl']) {
       for (const line of readFileSync(dir + file, 'utf8').split('\n')) {

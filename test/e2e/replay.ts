@@ -65,6 +65,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect as tlsConnect } from 'node:tls';
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 
@@ -1048,10 +1049,10 @@ export function websocketOk(s: WebsocketSession): boolean {
 }
 
 /**
- * The recordings: shared/spec/reference/flow-runs beside this repository's checkout (where the
- * work tree and CI's clone both have shared/), or ARTIFACTD_RECORDINGS_DIR.
+ * The recordings: test/reference/flow-runs (a copy kept in the repository, so a clone anywhere has
+ * them), or ARTIFACTD_RECORDINGS_DIR.
  */
-export const RECORDINGS_DIR = process.env.ARTIFACTD_RECORDINGS_DIR ?? new URL('../../../shared/spec/reference/flow-runs/', import.meta.url).pathname;
+export const RECORDINGS_DIR = process.env.ARTIFACTD_RECORDINGS_DIR ?? fileURLToPath(new URL('../reference/flow-runs/', import.meta.url));
 
 /** The six recordings that are the three client generations running both flows (see the opening comment). */
 export const CLIENT_GENERATIONS = [

@@ -32,7 +32,7 @@ const scriptErrors = (page: TestPage) => page.errors.filter((e) => e.startsWith(
 
 const rowNames = (page: Page) => page.locator('table.task-runs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
 const cellTexts = (page: Page, selector: string) => page.locator(selector).evaluateAll((cells) => cells.map((c) => c.textContent));
-const F2 = `${RECORDINGS_DIR}/prefect-3.1.4__prefect-3.0.0-server__f2.jsonl`;
+const F2 = `${RECORDINGS_DIR}prefect-3.1.4__prefect-3.0.0-server__f2.jsonl`;
 
 /**
  * Replays a recording at its own pace (about a second and a half), the client's timestamps
@@ -238,7 +238,7 @@ describe.if(run)('a failed run (3.8.3 f2 against an artifactd without concurrenc
   });
 
   test("the red state badge and the state's message", async () => {
-    const summary = await replayLive(`${RECORDINGS_DIR}/prefect-3.8.3__artifactd__f2__client-side-only.jsonl`, server.url);
+    const summary = await replayLive(`${RECORDINGS_DIR}prefect-3.8.3__artifactd__f2__client-side-only.jsonl`, server.url);
     const top = summary.topLevelFlowRun!;
     expect(top.finalState?.type).toBe('FAILED');
     const page = await openPage(browser, 1000, 900);
