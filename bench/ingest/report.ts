@@ -49,6 +49,15 @@ export interface Measurement {
   sequential?: boolean;
   failed?: string;
   events?: { sent: number; stored: number; pongMs: number; storedMs?: number; extensions: string; errors: string[]; bytes: number };
+  /** PostgreSQL: its statements over the measurement (pg_stat_statements), most execution time first */
+  statements?: Statement[];
+}
+
+export interface Statement {
+  calls: number;
+  meanMs: number;
+  totalMs: number;
+  query: string;
 }
 
 export interface IngestRun {
@@ -156,6 +165,21 @@ function ingestTables(r: Report, run: IngestRun): string[] {
       );
     }
   }
+  const profiles: string[] = [];
+  for (const [what, m, unit] of [
+    ['log ingest', run.logs.get('pg'), 'record'],
+    ['events', run.events.get('pg'), 'event'],
+  ] as const) {
+    if (!m?.statements?.length) continue;
+    const units = m.events ? m.events.sent : m.rate * (m.requests / Math.max(1, m.rps));
+    const exec = m.statements.reduce((sum, x) => sum + x.totalMs, 0);
+    const top = m.statements
+      .slice(0, 4)
+      .map((x) => `${x.meanMs.toFixed(3)} ms × ${int(x.calls)} \`${x.query.slice(0, 140).replace(/`/g, "'")}${x.query.length > 140 ? '…' : ''}\``)
+      .join('; ');
+    profiles.push(`  - ${what}: ${((exec / Math.max(1, units)) * 1000).toFixed(1)} µs of PostgreSQL execution per ${unit} (${int(exec)} ms over ${int(units)} ${unit}s); ${top}`);
+  }
+  if (profiles.length) out.push('', `- Where PostgreSQL's time goes (pg_stat_statements over the best round, statements with most execution time):`, ...profiles);
   out.push('');
   for (const [t, v] of run.verify) {
     const logsOk = v.logs >= v.logsAcked;

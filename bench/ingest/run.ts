@@ -21,7 +21,7 @@ import type { BenchCluster } from '../pg-cluster.ts';
 import type { RunContext } from './events-data.ts';
 import { LOG_READS, seedLogs, type LogReadScenario, type LogSeeded } from './log-reads.ts';
 import { ingestBodies } from './logs-data.ts';
-import { render, type Cores, type IngestRun, type Measurement, type ReadSize, type Report, type TargetId } from './report.ts';
+import { render, type Cores, type IngestRun, type Measurement, type ReadSize, type Report, type Statement, type TargetId } from './report.ts';
 import { BEGIN, withLogsSection } from './section.ts';
 import type { WsClientConfig, WsClientResult } from './ws-client.ts';
 
@@ -358,6 +358,21 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
     console.log(`PostgreSQL ${cluster.version} at 127.0.0.1:${cluster.port} (${Object.entries(cluster.settings).map(([k, v]) => `${k}=${v}`).join(', ')})`);
   }
   const backends: TargetId[] = opts.postgres ? ['lmdb', 'pg'] : ['lmdb'];
+  /** pg_stat_statements around a PostgreSQL measurement: reset, then the database's statements. */
+  const statements = {
+    reset: async (id: TargetId) => {
+      if (id === 'pg' && cluster?.statements) await cluster.admin.unsafe('SELECT pg_stat_statements_reset()');
+    },
+    read: async (id: TargetId, database: string): Promise<Statement[] | undefined> => {
+      if (id !== 'pg' || !cluster?.statements) return undefined;
+      const rows = (await cluster.admin.unsafe(
+        `SELECT s.calls, s.total_exec_time AS total, s.mean_exec_time AS mean, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 400) AS query
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY s.total_exec_time DESC LIMIT 8`,
+        [database],
+      )) as { calls: string; total: number; mean: number; query: string }[];
+      return rows.map((r) => ({ calls: Number(r.calls), totalMs: Number(r.total), meanMs: Number(r.mean), query: r.query }));
+    },
+  };
   const report: Report = { machine, command, opts, cluster: cluster && { version: cluster.version, settings: cluster.settings }, minutes: 0, complete: false, sizes: [] };
   const write = (complete: boolean) => {
     report.minutes = (performance.now() - started) / 60000;
@@ -469,9 +484,11 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
         ok += w.requests - w.non2xx;
       }
       await settle(t.running.url);
+      await statements.reset(t.id);
       const usage = new Usage([t.running.proc.pid], allPids, t.id === 'pg' ? pgTicks : () => 0);
       const r = await runWrk({ ...load, seconds: opts.duration });
       const cores = usage.end();
+      const stmts = await statements.read(t.id, 'ingest');
       ok += r.requests - r.non2xx;
       acked.set(t.id, (acked.get(t.id) ?? 0) + ok * opts.batch);
       await settle(t.running.url);
@@ -486,6 +503,7 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
         socketErrors: r.socketErrors,
         cores,
         rounds: [((r.requests - r.non2xx) / r.seconds) * opts.batch],
+        statements: stmts,
       };
       console.log(
         `  ${round} log ingest   ${t.id.padEnd(7)} ${int(m.rate).padStart(9)} records/s (${int(r.rps)} req/s)  p50 ${fmtLatency(r.p50).padStart(9)}  p99 ${fmtLatency(r.p99).padStart(9)}  ` +
@@ -515,12 +533,14 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
       notBefore.set(t.id, w.until + 1);
       if (w.errors.length) console.log(`     warm-up: ${w.errors.join('; ')}`);
       await settle(t.running.url);
+      await statements.reset(t.id);
       let usage: Usage | undefined;
       let cores: Cores | undefined;
       const r = await runWsClient({ ...base, perSocket: opts.events, notBefore: notBefore.get(t.id)!, seed: 2 + serial++ }, file, {
         onSending: () => (usage = new Usage([t.running.proc.pid], allPids, t.id === 'pg' ? pgTicks : () => 0)),
         onStored: () => (cores = usage?.end()),
       });
+      const stmts = await statements.read(t.id, 'ingest');
       sent.set(t.id, (sent.get(t.id) ?? 0) + r.sent);
       notBefore.set(t.id, r.until + 1);
       await settle(t.running.url);
@@ -538,6 +558,7 @@ export async function main(argv: string[], helpers: Helpers): Promise<void> {
         cores: c,
         rounds: [storedRate],
         events: { sent: r.sent, stored: r.stored, pongMs: r.pongMs, storedMs: r.storedMs, extensions: r.extensions, errors: r.errors, bytes: r.bytes },
+        statements: stmts,
       };
       console.log(
         `  ${round} events       ${t.id.padEnd(7)} ${int(storedRate).padStart(9)} events/s stored (${int(m.rps)}/s to the last pong; ${int(r.stored)} of ${int(r.sent)} stored in ${r.storedMs === undefined ? '—' : `${(r.storedMs / 1000).toFixed(2)} s`})  ` +
