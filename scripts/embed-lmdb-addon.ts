@@ -17,69 +17,55 @@
  *
  * What it does:
  *   - `node-gyp-build-optional-packages` imported from the lmdb package resolves to a
- *     tiny virtual CommonJS module that statically requires
- *     `@lmdb/lmdb-linux-x64/node.napi.glibc.node` (so Bun embeds that file in the
- *     executable) and exports a loader function, `loadNAPI(dir) => addon`, matching
- *     the call shape above. The N-API build is the one lmdb itself picks under Bun
+ *     tiny virtual CommonJS module that statically requires the addon file it is given (so Bun
+ *     embeds that file in the executable) and exports a loader function, `loadNAPI(dir) => addon`,
+ *     matching the call shape above. The N-API build is the one lmdb itself picks under Bun
  *     (node-gyp-build reports abi "unsupported" under Bun, so only napi matches).
  *   - Any other importer (msgpackr-extract, required by msgpackr inside try/catch)
  *     gets a virtual module whose loader throws when called, like the real loader
  *     does when no build is found. msgpackr catches that and uses its pure-JS
  *     decoder, and nothing else native ends up in the executable.
  *
- * Only linux-x64 with glibc is supported; `assertSupportedPlatform()` fails the build
- * clearly elsewhere.
+ * Which addon file: scripts/targets.ts names it per target; scripts/build.ts finds it (the
+ * installed package for a host build, a verified download for any `--target`) and checks its
+ * format before handing its path here.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { BunPlugin } from "bun";
+import type { Target } from "./targets.ts";
 
 const LOADER = "node-gyp-build-optional-packages";
 const NAMESPACE = "embed-lmdb-addon";
-const ADDON_PACKAGE = "@lmdb/lmdb-linux-x64";
-const ADDON_FILE = "node.napi.glibc.node";
 
 /** Matches files inside node_modules/lmdb/ (not e.g. node_modules/lmdb-foo/). */
 const LMDB_IMPORTER = /[\\/]node_modules[\\/]lmdb[\\/]/;
 
-function isMusl(): boolean {
-  // process.report's header carries glibcVersionRuntime only on glibc systems.
-  const header = (process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined)
-    ?.header;
-  if (header) return !header.glibcVersionRuntime;
-  return existsSync("/lib/ld-musl-x86_64.so.1");
-}
-
-export function assertSupportedPlatform(): void {
-  const where = `${process.platform}-${process.arch}${process.platform === "linux" && isMusl() ? "-musl" : ""}`;
-  if (where !== "linux-x64") {
-    throw new Error(
-      `artifactd's build only supports linux-x64 (glibc); this machine is ${where}. ` +
-        `scripts/embed-lmdb-addon.ts embeds ${ADDON_PACKAGE}/${ADDON_FILE} into the executable, ` +
-        `so it must run on (and build for) linux-x64 glibc.`,
-    );
-  }
-}
-
-/** Absolute path of the prebuilt lmdb addon, resolved from the project root. */
-export function resolveLmdbAddon(projectRoot: string): string {
+/**
+ * The target's addon in the installed `@lmdb/lmdb-<os>-<arch>` package (npm installs the one for
+ * the machine it runs on), after checking that its version is the lockfile's.
+ */
+export function resolveLmdbAddon(projectRoot: string, target: Target, lockedVersion: string): string {
   let pkgJson: string;
   try {
-    pkgJson = Bun.resolveSync(`${ADDON_PACKAGE}/package.json`, projectRoot);
+    pkgJson = Bun.resolveSync(`${target.addonPackage}/package.json`, projectRoot);
   } catch {
     throw new Error(
-      `Cannot find ${ADDON_PACKAGE} (lmdb's optional prebuilt addon) from ${projectRoot}. ` +
-        `Run \`npm ci\` on linux-x64; optional dependencies must not be omitted.`,
+      `Cannot find ${target.addonPackage} (lmdb's optional prebuilt addon for ${target.name}) from ${projectRoot}. ` +
+        `Run \`npm ci\`; optional dependencies must not be omitted.`,
     );
   }
-  const addon = join(dirname(pkgJson), ADDON_FILE);
+  const installed = (JSON.parse(readFileSync(pkgJson, "utf8")) as { version?: string }).version;
+  if (installed !== lockedVersion) {
+    throw new Error(`${target.addonPackage} ${installed} is installed, package-lock.json pins ${lockedVersion}; run \`npm ci\``);
+  }
+  const addon = join(dirname(pkgJson), target.addonFile);
   if (!existsSync(addon)) throw new Error(`lmdb addon not found at ${addon}`);
   return addon;
 }
 
-export function embedLmdbAddon(options: { projectRoot: string }): BunPlugin {
-  assertSupportedPlatform();
-  const addonPath = resolveLmdbAddon(options.projectRoot);
+/** The plugin; `addonPath` is the absolute path of the addon file to embed. */
+export function embedLmdbAddon(addonPath: string): BunPlugin {
 
   return {
     name: "embed-lmdb-addon",
