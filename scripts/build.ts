@@ -25,7 +25,8 @@
  * lmdb's native addon is embedded by ./embed-lmdb-addon.ts (see the comment there).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { describeFormat, formatProblems, inspectBinary } from "./binary-format.ts";
 import { executableProblems, type AddonBytes } from "./check-executable.ts";
@@ -89,8 +90,8 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
   const addonPin = lockedPackage(lockfile, target.addonPackage);
 
   // The addons this target must embed, and must not (the other libc's file of the same package).
-  const fetchFile = (name: string, file: string) =>
-    lockedFile({ lockfile, name, file, cacheDir, fetch: options.fetch });
+  const fetchFile = (name: string, file: string, writeTo?: string) =>
+    lockedFile({ lockfile, name, file, cacheDir, fetch: options.fetch, writeTo });
   const addonFor = (t: Target): { path: string; bytes: Uint8Array } => {
     if (cross) return fetchFile(t.addonPackage, t.addonFile);
     const path = resolveLmdbAddon(projectRoot, t, addonPin.version);
@@ -106,48 +107,53 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
     (t) => ({ label: label(t), bytes: addonFor(t).bytes }),
   );
 
-  let executablePath: string | undefined;
-  let runtime: BuildResult["runtime"];
-  if (cross) {
-    const rt = fetchFile(target.runtimePackage, target.runtimeFile);
-    const rtProblems = formatProblems(rt.bytes, target, "executable");
-    if (rtProblems.length) {
-      throw new Error(`${target.runtimePackage}/${target.runtimeFile} is not a ${target.name} runtime:\n  ${rtProblems.join("\n  ")}`);
+  // The runtime (~100 MB) is written for this build only; the cache keeps its tarball.
+  const runtimeDir = cross ? mkdtempSync(join(tmpdir(), "artifactd-runtime-")) : undefined;
+  let runtime: BuildResult["runtime"] = { ...bun, source: "running bun" };
+  let buildMs: number;
+  try {
+    let executablePath: string | undefined;
+    if (cross) {
+      const rt = fetchFile(target.runtimePackage, target.runtimeFile, runtimeDir);
+      const rtProblems = formatProblems(rt.bytes, target, "executable");
+      if (rtProblems.length) {
+        throw new Error(`${target.runtimePackage}/${target.runtimeFile} is not a ${target.name} runtime:\n  ${rtProblems.join("\n  ")}`);
+      }
+      if (rt.pkg.version !== bun.version) {
+        throw new Error(`package-lock.json pins ${target.runtimePackage} ${rt.pkg.version} but bun ${bun.version}`);
+      }
+      executablePath = rt.path;
+      runtime = { ...rt.pkg, source: "verified download" };
     }
-    if (rt.pkg.version !== bun.version) {
-      throw new Error(`package-lock.json pins ${target.runtimePackage} ${rt.pkg.version} but bun ${bun.version}`);
-    }
-    executablePath = rt.path;
-    runtime = { ...rt.pkg, source: "verified download" };
-  } else {
-    runtime = { ...bun, source: "running bun" };
-  }
 
-  mkdirSync(dirname(outfile), { recursive: true });
-  const started = performance.now();
-  const result = await Bun.build({
-    // The query thread's entry point is a second entry, which the executable embeds and
-    // `new Worker(new URL("./query-worker.ts", import.meta.url))` finds (src/store/lmdb/query/query-thread.ts).
-    entrypoints: [entry, queryWorker],
-    target: "bun",
-    minify: true,
-    sourcemap: "none",
-    plugins: [embedLmdbAddon(addon.path)],
-    compile: {
-      ...(cross ? { target: target.bunTarget, executablePath } : {}),
-      outfile,
-      // A server should not pick up a stray .env or bunfig.toml from whatever
-      // directory it happens to be started in; configuration comes from flags/env.
-      autoloadDotenv: false,
-      autoloadBunfig: false,
-    },
-    throw: false,
-  });
-  if (!result.success) {
-    throw new Error(`Bun.build failed:\n${result.logs.map(String).join("\n")}`);
+    mkdirSync(dirname(outfile), { recursive: true });
+    const started = performance.now();
+    const result = await Bun.build({
+      // The query thread's entry point is a second entry, which the executable embeds and
+      // `new Worker(new URL("./query-worker.ts", import.meta.url))` finds (src/store/lmdb/query/query-thread.ts).
+      entrypoints: [entry, queryWorker],
+      target: "bun",
+      minify: true,
+      sourcemap: "none",
+      plugins: [embedLmdbAddon(addon.path)],
+      compile: {
+        ...(cross ? { target: target.bunTarget, executablePath } : {}),
+        outfile,
+        // A server should not pick up a stray .env or bunfig.toml from whatever
+        // directory it happens to be started in; configuration comes from flags/env.
+        autoloadDotenv: false,
+        autoloadBunfig: false,
+      },
+      throw: false,
+    });
+    if (!result.success) {
+      throw new Error(`Bun.build failed:\n${result.logs.map(String).join("\n")}`);
+    }
+    for (const l of result.logs) console.warn(l);
+    buildMs = Math.round(performance.now() - started);
+  } finally {
+    if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
   }
-  for (const l of result.logs) console.warn(l);
-  const buildMs = Math.round(performance.now() - started);
 
   if (!existsSync(outfile)) throw new Error(`Bun.build reported success but wrote no ${outfile}`);
   let exe: Uint8Array = readFileSync(outfile);

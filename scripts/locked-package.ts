@@ -13,9 +13,9 @@
  *     — npm's own check is against the registry's metadata, not our lockfile. A cached tarball that
  *     fails is fetched again once; a fetched one that fails stops the build.
  *   - Cache: node_modules/.cache/artifactd/, one tarball per name@version and integrity (so a
- *     changed lockfile never reuses an old file), and the extracted file beside it, rewritten
- *     from the verified tarball each time (the build needs it on disk: Bun embeds the addon from a
- *     path and takes the runtime as `executablePath`).
+ *     changed lockfile never reuses an old file). The extracted file is written beside it (or
+ *     where the caller says), rewritten from the verified tarball each time: the build needs it on
+ *     disk (Bun embeds the addon from a path and takes the runtime as `executablePath`).
  *   - Extraction is a small tar reader (gzip, ustar, pax and GNU long names), not the `tar`
  *     program: one file comes out, into memory, on every OS.
  */
@@ -143,6 +143,8 @@ export function lockedFile(options: {
   file: string;
   cacheDir: string;
   fetch?: Fetcher;
+  /** Directory to write the extracted file to; default: beside the tarball in the cache. */
+  writeTo?: string;
 }): VerifiedFile {
   const pkg = lockedPackage(options.lockfile, options.name);
   const key = `${pkg.name.replace("/", "+")}@${pkg.version}-${Buffer.from(pkg.integrity.replace(/^sha512-/, ""), "base64").toString("hex").slice(0, 16)}`;
@@ -176,7 +178,7 @@ export function lockedFile(options: {
   }
 
   const bytes = extractFromTarball(tgz, options.file);
-  const path = join(options.cacheDir, key, options.file);
+  const path = join(options.writeTo ?? join(options.cacheDir, key), options.file);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
   chmodSync(path, 0o755);
