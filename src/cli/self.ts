@@ -3,13 +3,13 @@
  * source runs its entry script under the same Bun. Used where a step could crash the process
  * that does it (opening an untrusted LMDB file maps it into memory).
  */
+import { isCompiledPath } from '../executable.ts';
 
 /** The argv prefix that starts this artifactd. */
 function selfCommand(): string[] {
   const script = process.argv[1];
-  // A compiled executable's entry lives in Bun's embedded file system (`/$bunfs/…`).
-  const compiled = script === undefined || script.startsWith('/$bunfs/') || script.startsWith('B:/~BUN/');
-  return compiled ? [process.execPath] : [process.execPath, script];
+  // A compiled executable's entry lives in Bun's embedded file system (executable.ts).
+  return script === undefined || isCompiledPath(script) ? [process.execPath] : [process.execPath, script];
 }
 
 /** Runs `artifactd check --json` on `dir` in a child process and returns its findings. */

@@ -15,13 +15,15 @@ import { HandOff, inSlices, QueryDeadlineError } from './slices.ts';
 import { queryWork, type QueryAnswer, type QueryRequest } from './requests.ts';
 import type { LmdbStore as Store } from '../store.ts';
 import type { ArtifactQueries, QuerySettings } from '../../contract.ts';
+import { compiled } from '../../../executable.ts';
 
 /**
  * The thread's entry point. From source, beside this file. In the executable every module is
  * bundled into the entry at the root of its embedded file system, and the worker entry keeps its
- * place below `src/` (scripts/build.ts builds both): `store/lmdb/query/query-worker`.
+ * place below `src/` (scripts/build.ts builds both): `store/lmdb/query/query-worker`. (On Windows
+ * the embedded file system is `B:/~BUN/`, not `/$bunfs/`: executable.ts tells both.)
  */
-const WORKER_ENTRY = import.meta.url.includes('/$bunfs/')
+const WORKER_ENTRY = compiled
   ? new URL('./store/lmdb/query/query-worker.ts', import.meta.url)
   : new URL('./query-worker.ts', import.meta.url);
 
