@@ -3,7 +3,8 @@
  * single transaction can change a record, its indexes, its collection and the counters at once.
  */
 import { mkdirSync } from 'node:fs';
-import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import type { Database, Key, RootDatabase } from 'lmdb';
+import { addonFailureMessage, currentAddonContext } from './addon.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
 import type { CsrfTokenRecord } from '../contract.ts';
 import type { EventRecord } from '../event-records.ts';
@@ -122,7 +123,23 @@ export interface StoreDbs {
 
 export class StoreOpenError extends Error {}
 
+/** lmdb's API, loaded by the first open (lmdb-module.ts); a failure is kept and told every time. */
+let lmdb: typeof import('./lmdb-module.ts') | { failure: unknown } | undefined;
+
+function lmdbApi(): typeof import('./lmdb-module.ts') {
+  if (lmdb === undefined) {
+    try {
+      lmdb = require('./lmdb-module.ts') as typeof import('./lmdb-module.ts');
+    } catch (failure) {
+      lmdb = { failure };
+    }
+  }
+  if ('failure' in lmdb) throw new StoreOpenError(addonFailureMessage(lmdb.failure, currentAddonContext()));
+  return lmdb;
+}
+
 export function openDbs(path: string): StoreDbs {
+  const { open } = lmdbApi();
   try {
     mkdirSync(path, { recursive: true });
   } catch (error) {
