@@ -4,8 +4,9 @@
  * A FILE is written under a temporary name and renamed at the end: an interrupted export never
  * leaves a truncated file that looks complete.
  */
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { replaceFile } from '../files.ts';
 import { KINDS } from '../transfer/format.ts';
 import { UsageError, type Command } from './command.ts';
 import { openCommandStore, storeOptions } from './store-options.ts';
@@ -110,7 +111,7 @@ export const exportCommand: Command = {
       await sink.end();
       progress.update(written);
       progress.stop();
-      if (temporary !== null && file !== null) renameSync(temporary, file);
+      if (temporary !== null && file !== null) replaceFile(temporary, file);
     } catch (error) {
       progress.stop();
       if (temporary !== null) rmSync(temporary, { force: true });

@@ -1,7 +1,9 @@
 /**
  * `artifactd restore FILE --data-dir DIR`: puts a backup in place as DIR's store after opening
  * it and passing `check`. A non-empty DIR is replaced only with --force, and never while a process
- * (a server) has its store open: that is refused where it can be seen (Linux's /proc/locks).
+ * (a server) has its store open: that is refused where it can be seen (in-use.ts: /proc/locks on
+ * Linux, lsof on macOS; Windows refuses to remove the open lock file, backup.ts). Where it cannot
+ * be told, a warning says so and the restore goes ahead.
  */
 import { existsSync, statSync } from 'node:fs';
 import { isNonEmptyDir, restoreStore } from '../store/lmdb/backup.ts';
@@ -35,6 +37,9 @@ export const restoreCommand: Command = {
       const holder = processUsingStore(dir);
       if (holder) {
         throw new UsageError(`the store in ${dir} is open in another process${holder > 0 ? ` (pid ${holder})` : ''}; stop the server before restoring`);
+      }
+      if (holder === undefined && process.platform !== 'win32') {
+        console.error(`artifactd: warning: cannot tell on this system whether another process has the store in ${dir} open; make sure no server uses it`);
       }
       const result = await restoreStore(file, dir, checkInChild);
       const { artifacts, collections } = result.counts;

@@ -4,21 +4,12 @@
  * consistent snapshot even while a server keeps writing, and it holds only live pages. Restoring
  * places that file as `data.mdb` of a data dir, which is how `env.ts` opens a store.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { replaceFile, syncDir, syncFile } from '../../files.ts';
 import { LmdbStore as Store } from './store.ts';
 
 export class BackupError extends Error {}
-
-/** Flushes a file or directory to disk, so a rename that follows survives a power cut. */
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface BackupResult {
   file: string;
@@ -40,13 +31,24 @@ export async function backupStore(store: Store, file: string): Promise<BackupRes
     // The environment is opened as a directory, so LMDB writes `<staging>/data.mdb`.
     await store.dbs.env.backup(staging, true);
     const copy = join(staging, 'data.mdb');
-    fsyncPath(copy);
-    renameSync(copy, target);
-    fsyncPath(dirname(target));
+    syncFile(copy);
+    replaceFile(copy, target);
+    syncDir(dirname(target));
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
   return { file: target, bytes: statSync(target).size, milliseconds: performance.now() - started };
+}
+
+/**
+ * Windows will not delete a file another process has open: a store open in a server (whose use
+ * in-use.ts cannot see there) stops a restore at its lock file, before anything is replaced.
+ * That refusal, said as what it means; any other failure as it is.
+ */
+export function lockFileBusy(error: unknown, dir: string, platform: NodeJS.Platform): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (platform !== 'win32' || (code !== 'EBUSY' && code !== 'EPERM' && code !== 'EACCES')) return error;
+  return new BackupError(`the store in ${dir} is open in another process (Windows refused to remove its lock.mdb: ${code}); stop the server before restoring`);
 }
 
 export interface RestoreResult {
@@ -104,7 +106,7 @@ export async function restoreStore(file: string, dir: string, verify: StoreVerif
   try {
     const copy = join(staging, 'data.mdb');
     copyFileSync(file, copy);
-    fsyncPath(copy);
+    syncFile(copy);
     let findings: string[];
     try {
       findings = await verify(staging);
@@ -115,9 +117,13 @@ export async function restoreStore(file: string, dir: string, verify: StoreVerif
       throw new BackupError(`${file} fails the store check (${findings.length} problem${findings.length === 1 ? '' : 's'}): ${findings[0]}`);
     }
     // The old lock file describes the old environment's readers; LMDB makes a fresh one.
-    rmSync(join(dir, 'lock.mdb'), { force: true });
-    renameSync(copy, join(dir, 'data.mdb'));
-    fsyncPath(dir);
+    try {
+      rmSync(join(dir, 'lock.mdb'), { force: true });
+    } catch (error) {
+      throw lockFileBusy(error, dir, process.platform);
+    }
+    replaceFile(copy, join(dir, 'data.mdb'));
+    syncDir(dir);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
