@@ -1,7 +1,8 @@
 /**
  * `artifactd serve`: opens the store, listens (HTTP, or HTTPS with a certificate, and the
- * `/api/events/in` websocket), and on SIGINT/SIGTERM stops accepting, lets in-flight requests
- * finish, closes the websockets (1001), writes the events they sent, closes the store and exits 0.
+ * `/api/events/in` websocket), and on SIGINT/SIGTERM (and on Windows Ctrl+Break and closing the
+ * console: shutdownSignals) stops accepting, lets in-flight requests finish, closes the websockets
+ * (1001), writes the events they sent, closes the store and exits 0.
  */
 import { readFileSync } from 'node:fs';
 import { createApp } from '../app.ts';
@@ -96,6 +97,22 @@ export function startServer(config: Config, logger: Logger = warningsLogger(conf
 /** How long shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5000;
 
+/**
+ * The signals that stop the server gracefully (as SIGINT and SIGTERM always did):
+ * - everywhere, SIGINT (Ctrl+C) and SIGTERM (`kill`, `docker stop`, systemd). On Windows,
+ *   SIGTERM is never raised (Windows has no such signal: `taskkill /F` and a service manager's
+ *   last resort end the process outright, which LMDB survives, every write being durable when
+ *   acknowledged), but listening costs nothing.
+ * - on Windows also SIGBREAK (Ctrl+Break) and SIGHUP (the console window closed, after which
+ *   Windows ends the process within seconds). A service wrapper (NSSM, WinSW) stops a console
+ *   program with Ctrl+C, which arrives as SIGINT.
+ * Not SIGHUP elsewhere: its default action already ends the process, and a handler would
+ * override `nohup artifactd &`, which keeps a server running after its terminal goes.
+ */
+export function shutdownSignals(platform: NodeJS.Platform): NodeJS.Signals[] {
+  return platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+}
+
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.log);
   const store = await openStore(config);
@@ -121,8 +138,7 @@ export async function serve(config: Config): Promise<void> {
     await running.stop();
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of shutdownSignals(process.platform)) process.on(signal, () => void shutdown(signal));
 }
 
 export const serveCommand: Command = {
