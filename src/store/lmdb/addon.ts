@@ -60,6 +60,14 @@ function loaderReason(error: unknown): string {
 /** The one line explaining an addon that did not load (after `artifactd: `). */
 export function addonFailureMessage(error: unknown, context: AddonContext): string {
   const reason = loaderReason(error);
+  // Not the temporary directory's fault: the addon (glibc builds of lmdb 3.5.6) needs glibc 2.34.
+  const glibc = /version [`'"]?(GLIBC_[\d.]+)[`'"]? not found/.exec(reason);
+  if (glibc) {
+    return (
+      `cannot load LMDB's native addon: it needs ${glibc[1].replace('GLIBC_', 'glibc ')} or later, and this system's C library is older (${reason}); ` +
+      `run artifactd on a newer system (Debian 12, Ubuntu 22.04, RHEL 9 or later) or in its container image`
+    );
+  }
   if (!context.compiled) return `cannot load LMDB's native addon (the lmdb package): ${reason}; reinstall the dependencies (npm ci)`;
   const variable = context.env.BUN_TMPDIR ? 'BUN_TMPDIR' : context.env.TMPDIR ? 'TMPDIR' : null;
   const dir = (variable && context.env[variable]) || context.defaultTmpdir;

@@ -73,3 +73,13 @@ test('inspectTmpdir: missing, a file, fine; unwritable (when not root, who may w
   chmodSync(readOnly, 0o555);
   expect(inspectTmpdir(readOnly)).toBe(process.getuid?.() === 0 ? null : 'is not writable');
 });
+
+test('a glibc too old for the addon is said as such, whatever the temporary directory', () => {
+  const old = dlopen("/tmp/.bun-1000-d377c85be727dce0.node: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by /tmp/.bun-1000-d377c85be727dce0.node)");
+  for (const compiled of [true, false]) {
+    const message = addonFailureMessage(old, context({ compiled, env: { TMPDIR: '/tmp' } }));
+    expect(message).toStartWith("cannot load LMDB's native addon: it needs glibc 2.34 or later, and this system's C library is older (");
+    expect(message).toEndWith('run artifactd on a newer system (Debian 12, Ubuntu 22.04, RHEL 9 or later) or in its container image');
+    expect(message).not.toContain('TMPDIR');
+  }
+});
