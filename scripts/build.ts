@@ -25,7 +25,7 @@
  * lmdb's native addon is embedded by ./embed-lmdb-addon.ts (see the comment there).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { describeFormat, formatProblems, inspectBinary } from "./binary-format.ts";
@@ -78,6 +78,8 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
   const entry = resolve(options.entry ?? `${projectRoot}/src/main.ts`);
   const outfile = resolve(options.outfile ?? defaultOutfile(projectRoot, options.target));
   const queryWorker = `${projectRoot}/src/store/lmdb/query/query-worker.ts`;
+  mkdirSync(dirname(outfile), { recursive: true });
+  rmSync(outfile, { force: true });
 
   const bun = lockedPackage(lockfile, "bun");
   if (Bun.version !== bun.version) {
@@ -107,6 +109,12 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
     (t) => ({ label: label(t), bytes: addonFor(t).bytes }),
   );
 
+  // Bun compiles into a folder of its own, as `artifactd[.exe]` whatever the outfile is called:
+  // Bun stores the file's name inside the executable (/$bunfs/root/<name>), and this way
+  // dist/artifactd and the release's artifactd-linux-x64 are the same bytes. Only a checked
+  // executable is moved to outfile (an old one was removed first, so a failed build leaves none).
+  const stage = mkdtempSync(join(dirname(outfile), ".artifactd-build-"));
+  const staged = join(stage, `artifactd${target.suffix}`);
   // The runtime (~100 MB) is written for this build only; the cache keeps its tarball.
   const runtimeDir = cross ? mkdtempSync(join(tmpdir(), "artifactd-runtime-")) : undefined;
   let runtime: BuildResult["runtime"] = { ...bun, source: "running bun" };
@@ -126,7 +134,6 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
       runtime = { ...rt.pkg, source: "verified download" };
     }
 
-    mkdirSync(dirname(outfile), { recursive: true });
     const started = performance.now();
     const result = await Bun.build({
       // The query thread's entry point is a second entry, which the executable embeds and
@@ -138,7 +145,7 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
       plugins: [embedLmdbAddon(addon.path)],
       compile: {
         ...(cross ? { target: target.bunTarget, executablePath } : {}),
-        outfile,
+        outfile: staged,
         // A server should not pick up a stray .env or bunfig.toml from whatever
         // directory it happens to be started in; configuration comes from flags/env.
         autoloadDotenv: false,
@@ -151,27 +158,35 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
     }
     for (const l of result.logs) console.warn(l);
     buildMs = Math.round(performance.now() - started);
+  } catch (err) {
+    rmSync(stage, { recursive: true, force: true });
+    throw err;
   } finally {
     if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
   }
 
-  if (!existsSync(outfile)) throw new Error(`Bun.build reported success but wrote no ${outfile}`);
-  let exe: Uint8Array = readFileSync(outfile);
+  let exe: Uint8Array;
   let resigned: string | undefined;
-  if (target.os === "darwin") {
-    // Bun signs darwin-arm64 output correctly but leaves darwin-x64 with the runtime's stale
-    // signature (./macho-sign.ts): replace any signature that does not match the bytes.
-    const before = inspectBinary(exe);
-    if (before.signature !== "valid") {
-      resigned = before.signatureProblem ?? `Bun's output is ${before.signature === "none" ? "unsigned" : "badly signed"}`;
-      exe = adHocSign(exe, "artifactd");
-      writeFileSync(outfile, exe);
+  try {
+    if (!existsSync(staged)) throw new Error(`Bun.build reported success but wrote no ${staged}`);
+    exe = readFileSync(staged);
+    if (target.os === "darwin") {
+      // Bun signs darwin-arm64 output correctly but leaves darwin-x64 with the runtime's stale
+      // signature (./macho-sign.ts): replace any signature that does not match the bytes.
+      const before = inspectBinary(exe);
+      if (before.signature !== "valid") {
+        resigned = before.signatureProblem ?? `Bun's output is ${before.signature === "none" ? "unsigned" : "badly signed"}`;
+        exe = adHocSign(exe, "artifactd");
+        writeFileSync(staged, exe);
+      }
     }
-  }
-  const problems = executableProblems(exe, target, { label: label(target), bytes: addon.bytes }, siblings);
-  if (problems.length) {
-    rmSync(outfile, { force: true });
-    throw new Error(`${outfile} is not a correct ${target.name} executable (deleted):\n  ${problems.join("\n  ")}`);
+    const problems = executableProblems(exe, target, { label: label(target), bytes: addon.bytes }, siblings);
+    if (problems.length) {
+      throw new Error(`the ${target.name} executable is not correct (not written to ${outfile}):\n  ${problems.join("\n  ")}`);
+    }
+    renameSync(staged, outfile);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
 
   const size = statSync(outfile).size;
