@@ -13,7 +13,10 @@
 # the target's executable with that target's Bun runtime and lmdb addon, both fetched from npm
 # at the versions package-lock.json pins and checked against its sha512 (scripts/build.ts).
 # Only the runtime stage is per TARGETPLATFORM, and it runs nothing at build time, so a
-# multi-platform build needs no QEMU.
+# multi-platform build needs no QEMU. Running the arm64 image under QEMU (an x86-64 host's
+# `docker run --platform linux/arm64`) is another matter: measured with qemu-aarch64 7.2, the
+# executable starts but crashes (SIGSEGV) when it opens a store, because an LMDB map over
+# 16-32 GiB fails under QEMU's user-mode emulation and artifactd maps 64 GiB. Run it on arm64.
 
 FROM --platform=$BUILDPLATFORM node:20-bookworm AS build
 WORKDIR /app
