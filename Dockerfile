@@ -15,8 +15,9 @@
 # Only the runtime stage is per TARGETPLATFORM, and it runs nothing at build time, so a
 # multi-platform build needs no QEMU. Running the arm64 image under QEMU (an x86-64 host's
 # `docker run --platform linux/arm64`) is another matter: measured with qemu-aarch64 7.2, the
-# executable starts but crashes (SIGSEGV) when it opens a store, because an LMDB map over
-# 16-32 GiB fails under QEMU's user-mode emulation and artifactd maps 64 GiB. Run it on arm64.
+# executable starts but crashes (SIGSEGV) when it opens a store: under QEMU's user-mode
+# emulation an LMDB map of 32 GiB or more crashes (16 GiB works) and artifactd maps 64 GiB.
+# Run it on arm64 hardware (where it has not been run by this project yet).
 
 FROM --platform=$BUILDPLATFORM node:20-bookworm AS build
 WORKDIR /app
