@@ -14,10 +14,10 @@
 # at the versions package-lock.json pins and checked against its sha512 (scripts/build.ts).
 # Only the runtime stage is per TARGETPLATFORM, and it runs nothing at build time, so a
 # multi-platform build needs no QEMU. Running the arm64 image under QEMU (an x86-64 host's
-# `docker run --platform linux/arm64`) is another matter: measured with qemu-aarch64 7.2, the
-# executable starts but crashes (SIGSEGV) when it opens a store: under QEMU's user-mode
-# emulation an LMDB map of 32 GiB or more crashes (16 GiB works) and artifactd maps 64 GiB.
-# Run it on arm64 hardware (where it has not been run by this project yet).
+# `docker run --platform linux/arm64`) is another matter: QEMU 7.2 reserves LMDB's 64 GiB map as
+# memory, which Linux refuses on a host with less RAM + swap than that, and the server crashes
+# (SIGSEGV) as it opens its store (measured: scripts/qemu-noreserve.c says why, and is how CI
+# runs the arm64 executable under QEMU). On arm64 hardware the map is only address space.
 
 FROM --platform=$BUILDPLATFORM node:20-bookworm AS build
 WORKDIR /app
