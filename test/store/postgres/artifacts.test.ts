@@ -117,18 +117,20 @@ describe.skipIf(url === null)('PostgresArtifacts', () => {
     expect(all).toEqual(sorted);
   });
 
+  // The timeouts are far from both the slow statement and the quick ones, so a busy machine
+  // (a quick count taking 100 ms) cannot fail the test either way.
   test('a query past its statement timeout rejects with QueryDeadlineError', async () => {
-    const queries = f.artifacts.queries({ timeoutMs: 30, handOffMs: null });
+    const queries = f.artifacts.queries({ timeoutMs: 1_000, handOffMs: null });
     // A slow statement: sleep in the run condition is not possible from a filter, so time it directly.
     const { withStatementTimeout } = await import('../../../src/store/postgres/db.ts');
-    await expect(withStatementTimeout(f.db, 30, (tx) => tx.unsafe('SELECT pg_sleep(1)'))).rejects.toBeInstanceOf(QueryDeadlineError);
+    await expect(withStatementTimeout(f.db, 1_000, (tx) => tx.unsafe('SELECT pg_sleep(3)'))).rejects.toBeInstanceOf(QueryDeadlineError);
     // And the queries answer normally within it.
     expect(typeof (await queries.run({ route: 'count', values: {}, limit: 0 }))).toBe('number');
     // With the pool's own timeout (no transaction).
-    const db2 = new Db(f.url, { statementTimeoutMs: 25 });
+    const db2 = new Db(f.url, { statementTimeoutMs: 1_000 });
     try {
-      await expect(db2.unsafe('SELECT pg_sleep(1)')).rejects.toBeInstanceOf(QueryDeadlineError);
-      const q2 = new PostgresArtifacts(db2).queries({ timeoutMs: 25, handOffMs: null });
+      await expect(db2.unsafe('SELECT pg_sleep(3)')).rejects.toBeInstanceOf(QueryDeadlineError);
+      const q2 = new PostgresArtifacts(db2).queries({ timeoutMs: 1_000, handOffMs: null });
       expect(await q2.run({ route: 'latest/count', values: {}, limit: 0 })).toBeGreaterThanOrEqual(0);
     } finally {
       await db2.close();
