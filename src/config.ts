@@ -7,11 +7,14 @@ import { parseLogLevel, type LogFormat, type LogLevel, type LogSettings } from '
 
 import { parseDuration } from './duration.ts';
 import { DatabaseUrlError, parseDatabaseUrl } from './store/postgres/url.ts';
+import { DEFAULT_MAP_SIZE, formatSize, MIN_MAP_SIZE } from './store/lmdb/map-size.ts';
 
 export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** The LMDB map in bytes (address space, not memory; store/lmdb/map-size.ts). */
+  mapSize: number;
   /**
    * The PostgreSQL database to store in (`postgresql+asyncpg://…`, `postgresql://…` or
    * `postgres://…`, store/postgres/url.ts); null: the embedded LMDB store at `dataDir`. Holds the
@@ -67,6 +70,7 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 4200,
   dataDir: './artifactd-data',
+  mapSize: DEFAULT_MAP_SIZE,
   databaseUrl: null,
   databaseConnectTimeoutMs: 5_000,
   databaseStatementTimeoutMs: 10_000,
@@ -94,6 +98,7 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   'data-dir'?: string;
+  'map-size'?: string;
   'database-url'?: string;
   'database-connect-timeout'?: string;
   'database-statement-timeout'?: string;
@@ -123,6 +128,20 @@ const pickFrom = (env: Env) => (flag: string | undefined, ...names: string[]) =>
 /** The store directory, for `serve` and every command that opens a store: flag, env, default. */
 export function dataDirSetting(flag: string | undefined, env: Env = process.env): string {
   return pickFrom(env)(flag, 'ARTIFACTD_DATA_DIR') ?? DEFAULTS.dataDir;
+}
+
+/**
+ * The LMDB map of `serve` and every command that opens an LMDB store: `--map-size`, then
+ * ARTIFACTD_MAP_SIZE, then 64 GiB. A size as `--max-body-size` takes it (`64GiB`, `512MiB`,
+ * bytes), at least 64 MiB.
+ */
+export function mapSizeSetting(flag: string | undefined, env: Env = process.env): number {
+  const text = pickFrom(env)(flag, 'ARTIFACTD_MAP_SIZE');
+  if (text === undefined) return DEFAULTS.mapSize;
+  const bytes = size('map size', text, DEFAULTS.mapSize, 'such as 64GiB, 16GiB or 512MiB');
+  if (bytes < MIN_MAP_SIZE) throw new ConfigError(`invalid map size "${text}": expected at least ${formatSize(MIN_MAP_SIZE).replace(' ', '')}`);
+  if (!Number.isSafeInteger(bytes)) throw new ConfigError(`invalid map size "${text}": too large`);
+  return bytes;
 }
 
 /** The database settings of `serve` and of every command that opens a store (flags as `serve` names them). */
@@ -204,6 +223,7 @@ export function loadConfig(flags: ConfigFlags, env: Env = process.env): Config {
     host: pick(flags.host, 'PREFECT_SERVER_API_HOST') ?? DEFAULTS.host,
     port: integer('port', pick(flags.port, 'PREFECT_SERVER_API_PORT'), DEFAULTS.port, 0, 65535),
     dataDir: dataDirSetting(flags['data-dir'], env),
+    mapSize: mapSizeSetting(flags['map-size'], env),
     ...databaseSettings(flags, env),
     defaultLimit: integer(
       'default limit',
@@ -318,15 +338,30 @@ function boolean(name: string, text: string | undefined, fallback: boolean): boo
   throw new ConfigError(`invalid ${name} "${text}": expected true or false`);
 }
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /** A byte size: `16777216`, `16m`, `16MiB`, `512k`. */
-function size(name: string, text: string | undefined, fallback: number): number {
+function size(name: string, text: string | undefined, fallback: number, examples = 'such as 16777216, 512k or 16MiB'): number {
   if (text === undefined) return fallback;
   const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   if (!m || unit === undefined || Number(m[1]) === 0) {
-    throw new ConfigError(`invalid ${name} "${text}": expected a size such as 16777216, 512k or 16MiB`);
+    throw new ConfigError(`invalid ${name} "${text}": expected a size ${examples}`);
   }
   return Number(m[1]) * unit;
 }

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { backupStore } from '../store/lmdb/backup.ts';
 import { UsageError, type Command } from './command.ts';
 import { reportingFailures } from './failure.ts';
-import { dataDirOption, openLocalStore } from './data-dir.ts';
+import { dataDirOption, mapSizeOption, openLocalStore } from './data-dir.ts';
 import { databaseUrlOption, refuseDatabase } from './store-options.ts';
 import { print } from './print.ts';
 
@@ -19,6 +19,7 @@ export const backupCommand: Command = {
   maxArgs: 1,
   options: {
     'data-dir': dataDirOption('the store to use'),
+    'map-size': mapSizeOption,
     'database-url': databaseUrlOption,
     force: { type: 'boolean', description: 'replace FILE if it exists' },
     json: { type: 'boolean', description: 'print the result as JSON' },

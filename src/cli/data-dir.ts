@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULTS, dataDirSetting } from '../config.ts';
+import { DEFAULTS, dataDirSetting, mapSizeSetting } from '../config.ts';
+import { formatSize } from '../store/lmdb/map-size.ts';
 import { LmdbStore as Store } from '../store/lmdb/store.ts';
 import { UsageError, type OptionSpec } from './command.ts';
 
@@ -13,6 +14,18 @@ export const dataDirOption = (what: string): OptionSpec => ({
   value: 'DIR',
   description: `${what} (env ARTIFACTD_DATA_DIR, default ${DEFAULTS.dataDir})`,
 });
+
+/** `--map-size`: every command that opens an LMDB store takes it beside `--data-dir`. */
+export const mapSizeOption: OptionSpec = {
+  type: 'string',
+  value: 'SIZE',
+  description: `the LMDB map: address space reserved for the store, e.g. 16GiB or 512MiB, at least 64MiB (env ARTIFACTD_MAP_SIZE, default ${formatSize(DEFAULTS.mapSize).replace(' ', '')})`,
+};
+
+/** The LMDB map in bytes: the flag, then ARTIFACTD_MAP_SIZE, then 64 GiB (a ConfigError when bad). */
+export function mapSize(values: Record<string, unknown>): number {
+  return mapSizeSetting(values['map-size'] as string | undefined);
+}
 
 export function dataDir(values: Record<string, unknown>): string {
   return dataDirSetting(values['data-dir'] as string | undefined);
@@ -27,5 +40,6 @@ export function existingStoreDir(values: Record<string, unknown>): string {
 
 /** The store of `--data-dir` (or ARTIFACTD_DATA_DIR); a usage error when none is there. */
 export function openLocalStore(values: Record<string, unknown>): Store {
-  return Store.open(existingStoreDir(values));
+  const map = mapSize(values); // a bad --map-size before a missing store
+  return Store.open(existingStoreDir(values), { mapSize: map });
 }

@@ -8,7 +8,7 @@ import { LmdbStore, LAYOUT_VERSION } from '../store/lmdb/store.ts';
 import { Db } from '../store/postgres/db.ts';
 import { migrate } from '../store/postgres/migrations.ts';
 import type { Command } from './command.ts';
-import { dataDir } from './data-dir.ts';
+import { dataDir, mapSize } from './data-dir.ts';
 import { print } from './print.ts';
 import { databaseOf, storeOptions, storePlace } from './store-options.ts';
 
@@ -22,7 +22,7 @@ export const migrateCommand: Command = {
   async run(values) {
     const database = databaseOf(values);
     if (database.databaseUrl === null) {
-      await LmdbStore.open(dataDir(values)).close();
+      await LmdbStore.open(dataDir(values), { mapSize: mapSize(values) }).close();
       const result = { backend: 'lmdb', version: LAYOUT_VERSION };
       await print(values.json ? JSON.stringify(result) : `${storePlace(values)}: LMDB layout version ${LAYOUT_VERSION}, up to date`);
       return 0;

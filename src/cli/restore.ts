@@ -7,9 +7,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isNonEmptyDir, restoreStore } from '../store/lmdb/backup.ts';
+import { checkAddressSpace } from '../store/lmdb/env.ts';
 import { processUsingStore } from '../store/lmdb/in-use.ts';
 import { UsageError, type Command } from './command.ts';
-import { dataDir, dataDirOption } from './data-dir.ts';
+import { dataDir, dataDirOption, mapSize, mapSizeOption } from './data-dir.ts';
 import { databaseUrlOption, refuseDatabase } from './store-options.ts';
 import { reportingFailures } from './failure.ts';
 import { checkInChild } from './self.ts';
@@ -22,6 +23,7 @@ export const restoreCommand: Command = {
   maxArgs: 1,
   options: {
     'data-dir': dataDirOption('where to restore'),
+    'map-size': mapSizeOption,
     'database-url': databaseUrlOption,
     force: { type: 'boolean', description: 'replace the store in a non-empty DIR' },
     json: { type: 'boolean', description: 'print the result as JSON' },
@@ -32,6 +34,9 @@ export const restoreCommand: Command = {
       if (file === undefined) throw new UsageError('restore needs a FILE (see artifactd restore --help)');
       refuseDatabase(values, 'restore');
       const dir = dataDir(values);
+      const map = mapSize(values);
+      // Before the backup is checked in a child under the same limit, whose refusal would read as a bad backup.
+      checkAddressSpace(map);
       if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory; --data-dir names the directory to restore into`);
       if (isNonEmptyDir(dir) && values.force !== true) throw new UsageError(`${dir} is not empty; pass --force to replace its store`);
       const holder = processUsingStore(dir);
@@ -41,7 +46,7 @@ export const restoreCommand: Command = {
       if (holder === undefined && process.platform !== 'win32') {
         console.error(`artifactd: warning: cannot tell on this system whether another process has the store in ${dir} open; make sure no server uses it`);
       }
-      const result = await restoreStore(file, dir, checkInChild);
+      const result = await restoreStore(file, dir, (staging) => checkInChild(staging, map), { mapSize: map });
       const { artifacts, collections } = result.counts;
       if (values.json) await print(JSON.stringify({ dir, ok: true, counts: result.counts }));
       else await print(`Restored ${file} into ${dir}: ${artifacts} artifacts, ${collections} keys; check passed.`);

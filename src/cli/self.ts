@@ -12,9 +12,10 @@ function selfCommand(): string[] {
   return script === undefined || isCompiledPath(script) ? [process.execPath] : [process.execPath, script];
 }
 
-/** Runs `artifactd check --json` on `dir` in a child process and returns its findings. */
-export async function checkInChild(dir: string): Promise<string[]> {
-  const proc = Bun.spawn([...selfCommand(), 'check', '--json', '--data-dir', dir], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
+/** Runs `artifactd check --json` on `dir` (with an LMDB map of `mapSize` bytes, when given) in a child process and returns its findings. */
+export async function checkInChild(dir: string, mapSize?: number): Promise<string[]> {
+  const map = mapSize === undefined ? [] : ['--map-size', String(mapSize)];
+  const proc = Bun.spawn([...selfCommand(), 'check', '--json', '--data-dir', dir, ...map], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code === 0 || code === 1) {
     try {

@@ -14,7 +14,7 @@ import { openStore } from '../store/open.ts';
 import { redactDatabaseUrl } from '../store/postgres/url.ts';
 import { startRetention } from './retention.ts';
 import type { Command } from './command.ts';
-import { dataDirOption } from './data-dir.ts';
+import { dataDirOption, mapSizeOption } from './data-dir.ts';
 
 export interface RunningServer {
   url: string;
@@ -52,7 +52,7 @@ function listenError(error: unknown, config: Config): unknown {
  */
 export function startServer(config: Config, logger: Logger = warningsLogger(config.log.format), given?: Store): RunningServer {
   const tls = readTls(config);
-  const store = given ?? LmdbStore.open(config.dataDir);
+  const store = given ?? LmdbStore.open(config.dataDir, { mapSize: config.mapSize });
   const app = createApp(store, config, logger);
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -148,6 +148,7 @@ export const serveCommand: Command = {
     host: { type: 'string', value: 'HOST', description: `address to listen on (env PREFECT_SERVER_API_HOST, default ${DEFAULTS.host})` },
     port: { type: 'string', value: 'PORT', description: `port to listen on (env PREFECT_SERVER_API_PORT, default ${DEFAULTS.port})` },
     'data-dir': dataDirOption('where the store lives'),
+    'map-size': mapSizeOption,
     'database-url': {
       type: 'string',
       value: 'URL',

@@ -9,7 +9,7 @@ import { LmdbStore } from '../store/lmdb/store.ts';
 import { openStore } from '../store/open.ts';
 import { redactDatabaseUrl } from '../store/postgres/url.ts';
 import { UsageError, type OptionSpec } from './command.ts';
-import { dataDir, dataDirOption, existingStoreDir } from './data-dir.ts';
+import { dataDir, dataDirOption, existingStoreDir, mapSize, mapSizeOption } from './data-dir.ts';
 
 export const databaseUrlOption: OptionSpec = {
   type: 'string',
@@ -20,6 +20,7 @@ export const databaseUrlOption: OptionSpec = {
 /** `--data-dir` and `--database-url`, described for `what`. */
 export const storeOptions = (what: string): Record<string, OptionSpec> => ({
   'data-dir': dataDirOption(what),
+  'map-size': mapSizeOption,
   'database-url': databaseUrlOption,
   'database-connect-timeout': { type: 'string', value: 'SECONDS', description: 'give up connecting to the database after this long (default 5)' },
 });
@@ -35,7 +36,10 @@ export function databaseOf(values: Record<string, unknown>) {
  */
 export async function openCommandStore(values: Record<string, unknown>, { create = false } = {}): Promise<Store> {
   const database = databaseOf(values);
-  if (database.databaseUrl === null) return LmdbStore.open(create ? dataDir(values) : existingStoreDir(values));
+  if (database.databaseUrl === null) {
+    const map = mapSize(values); // a bad --map-size before a missing store
+    return LmdbStore.open(create ? dataDir(values) : existingStoreDir(values), { mapSize: map });
+  }
   return openStore({ dataDir: dataDir(values), ...database });
 }
 

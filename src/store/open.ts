@@ -16,10 +16,12 @@ export interface StoreSettings {
   databasePoolSize?: number;
   /** LMDB: how long a log or event query may run (default 10 s); PostgreSQL's statement timeout covers its own. */
   queryTimeoutMs?: number;
+  /** LMDB: the map in bytes (`--map-size`); default 64 GiB. */
+  mapSize?: number;
 }
 
 export async function openStore(settings: StoreSettings): Promise<Store> {
-  if (settings.databaseUrl === null) return LmdbStore.open(settings.dataDir, { queryTimeoutMs: settings.queryTimeoutMs });
+  if (settings.databaseUrl === null) return LmdbStore.open(settings.dataDir, { queryTimeoutMs: settings.queryTimeoutMs, mapSize: settings.mapSize });
   return PostgresStore.open(settings.databaseUrl, {
     connectTimeoutMs: settings.databaseConnectTimeoutMs,
     statementTimeoutMs: settings.databaseStatementTimeoutMs,

@@ -98,7 +98,7 @@ const verifyInProcess: StoreVerifier = async (dir) => {
  * file), so a bad file leaves `dir` as it was. The caller decides whether a non-empty `dir` may
  * be overwritten; no server may be running on it.
  */
-export async function restoreStore(file: string, dir: string, verify: StoreVerifier = verifyInProcess): Promise<RestoreResult> {
+export async function restoreStore(file: string, dir: string, verify: StoreVerifier = verifyInProcess, options: { mapSize?: number } = {}): Promise<RestoreResult> {
   if (!existsSync(file) || !statSync(file).isFile()) throw new BackupError(`no backup file at ${file}`);
   if (!looksLikeLmdb(file)) throw new BackupError(`${file} is not a usable artifactd backup: not an LMDB data file`);
   mkdirSync(dir, { recursive: true });
@@ -127,7 +127,7 @@ export async function restoreStore(file: string, dir: string, verify: StoreVerif
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  const restored = Store.open(dir);
+  const restored = Store.open(dir, { mapSize: options.mapSize });
   try {
     return { dir, counts: restored.counts() };
   } finally {

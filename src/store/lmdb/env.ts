@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Database, Key, RootDatabase } from 'lmdb';
 import { addonFailureMessage, currentAddonContext } from './addon.ts';
+import { addressSpaceProblem, currentAddressSpace, DEFAULT_MAP_SIZE } from './map-size.ts';
 import type { DeploymentRecord, FlowRecord, FlowRunRecord, TaskRunRecord } from '../companion-records.ts';
 import type { CsrfTokenRecord } from '../contract.ts';
 import type { EventRecord } from '../event-records.ts';
@@ -138,7 +139,18 @@ function lmdbApi(): typeof import('./lmdb-module.ts') {
   return lmdb;
 }
 
-export function openDbs(path: string): StoreDbs {
+/** Refuses (StoreOpenError) a map that the address-space limit (`ulimit -v`) leaves no room for. */
+export function checkAddressSpace(mapSize: number): void {
+  const problem = addressSpaceProblem(mapSize, currentAddressSpace());
+  if (problem !== null) throw new StoreOpenError(problem);
+}
+
+/**
+ * `mapSize`: the LMDB map in bytes (`--map-size`, map-size.ts); a map larger than the
+ * address-space limit allows is refused here, because lmdb-js would crash the process on it.
+ */
+export function openDbs(path: string, mapSize: number = DEFAULT_MAP_SIZE): StoreDbs {
+  checkAddressSpace(mapSize);
   const { open } = lmdbApi();
   try {
     mkdirSync(path, { recursive: true });
@@ -147,10 +159,11 @@ export function openDbs(path: string): StoreDbs {
   }
   let env: RootDatabase;
   try {
-    // A 64 GiB map is address space, not memory: LMDB grows the file as data arrives.
+    // The map (64 GiB by default) is address space, not memory: LMDB grows the file as data
+    // arrives, and lmdb-js grows the map when a write reaches its end (map-size.ts).
     // maxDbs: the named databases below number 50; raise it before adding the 65th.
     // noSubdir: false — lmdb-js would otherwise treat a path with a dot (`/srv/artifactd.d`) as a file.
-    env = open({ path, noSubdir: false, maxDbs: 64, mapSize: 64 * 1024 ** 3, sharedStructuresKey: Symbol.for('structures') });
+    env = open({ path, noSubdir: false, maxDbs: 64, mapSize, sharedStructuresKey: Symbol.for('structures') });
   } catch (error) {
     throw new StoreOpenError(`cannot open store in ${path}: ${(error as Error).message}`);
   }

@@ -13,6 +13,7 @@ import { checkStore } from './check.ts';
 import { CsrfTokenStore } from './csrf-tokens.ts';
 import { DeploymentStore } from './deployments.ts';
 import { openDbs, type StoreDbs } from './env.ts';
+import { DEFAULT_MAP_SIZE } from './map-size.ts';
 import { EventStore } from './events.ts';
 import { LOG_TASK_RUN_INDEX, LogStore } from './logs.ts';
 import { FlowRunStore } from './flow-runs.ts';
@@ -41,6 +42,8 @@ export interface LmdbStoreOptions {
    * artifact queries take theirs from `artifacts.queries(settings)` instead.
    */
   queryTimeoutMs?: number;
+  /** The LMDB map in bytes (`--map-size`, map-size.ts); default 64 GiB. */
+  mapSize?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
@@ -67,6 +70,8 @@ export class LmdbStore implements Store {
   readonly events: EventStore;
   readonly transfer: Transfer;
   readonly direct: DirectReads;
+  /** The LMDB map this store was opened with (the query thread attaches with the same). */
+  readonly mapSize: number;
 
   private constructor(
     readonly dbs: StoreDbs,
@@ -74,6 +79,7 @@ export class LmdbStore implements Store {
     readonly path: string,
     options: LmdbStoreOptions = {},
   ) {
+    this.mapSize = options.mapSize ?? DEFAULT_MAP_SIZE;
     const artifacts = new ArtifactStore(dbs);
     this.artifacts = Object.assign(artifacts, { queries: (settings: QuerySettings) => new QueryRunner(this, path, settings) });
     this.flows = queried(new FlowStore(dbs), (f, sort, page) => findFlows(this, f, sort as 'NAME_ASC', page), (f) => countFlows(this, f));
@@ -95,7 +101,7 @@ export class LmdbStore implements Store {
 
   /** Opens the store in `path` (created if missing), bringing an older layout up to date. */
   static open(path: string, options: LmdbStoreOptions = {}): LmdbStore {
-    const dbs = openDbs(path);
+    const dbs = openDbs(path, options.mapSize);
     try {
       upgradeStore(dbs, UPGRADES);
     } catch (error) {
@@ -109,8 +115,8 @@ export class LmdbStore implements Store {
    * Another handle on a store this process has opened (and brought up to date) with `open`: the
    * query thread's, with its own read transactions. Never upgrades or stamps.
    */
-  static attach(path: string): LmdbStore {
-    return new LmdbStore(openDbs(path), path);
+  static attach(path: string, mapSize: number = DEFAULT_MAP_SIZE): LmdbStore {
+    return new LmdbStore(openDbs(path, mapSize), path, { mapSize });
   }
 
   /** `/metrics`: the size of the data file on disk. */

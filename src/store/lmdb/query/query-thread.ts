@@ -29,7 +29,7 @@ const WORKER_ENTRY = compiled
 
 /** Messages to the thread. */
 export type ToQueryThread =
-  | { type: 'open'; dataDir: string }
+  | { type: 'open'; dataDir: string; mapSize: number }
   | { type: 'query'; id: number; request: QueryRequest; timeoutMs: number }
   | { type: 'close' };
 
@@ -105,7 +105,7 @@ export class QueryRunner implements ArtifactQueries {
       if (this.thread === thread) this.thread = undefined;
       thread.terminate();
     };
-    thread.postMessage({ type: 'open', dataDir: this.dataDir } satisfies ToQueryThread);
+    thread.postMessage({ type: 'open', dataDir: this.dataDir, mapSize: this.store.mapSize } satisfies ToQueryThread);
     this.thread = thread;
     return thread;
   }

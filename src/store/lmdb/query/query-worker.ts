@@ -29,7 +29,7 @@ self.onmessage = (event: MessageEvent<ToQueryThread>) => {
   const message = event.data;
   switch (message.type) {
     case 'open':
-      store = Store.attach(message.dataDir);
+      store = Store.attach(message.dataDir, message.mapSize);
       return;
     case 'close':
       void (store?.close() ?? Promise.resolve()).finally(() => self.postMessage({ type: 'closed' }));
