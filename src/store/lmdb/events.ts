@@ -4,7 +4,8 @@
  * entry in the resource index per distinct id among its primary and related resources
  * (query/events.ts reads them), and the `events` counter. The task-run observations made from a
  * batch of events are applied in the batch's transaction (task-run-events.ts), so a task run
- * never reflects an event the store does not hold, nor the reverse.
+ * never reflects an event the store does not hold, nor the reverse; a run the batch moves several
+ * times is written once (ObservedRuns).
  *
  * Why records are keyed by time and not by id: clients make event ids (random UUIDs in Prefect
  * 3.0), so a table keyed by id takes each event on a random page of its tree, and a batch of
@@ -20,7 +21,7 @@ import type { StoreDbs } from './env.ts';
 import { countEvents, findEvents, resourceKey } from './query/events.ts';
 import { slicedQuery } from './query/slices.ts';
 import { bump, countersOnce } from './rows.ts';
-import { applyObservation } from './task-run-events.ts';
+import { applyObservation, flushObservations, type ObservedRuns } from './task-run-events.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -81,7 +82,9 @@ export class EventStore implements EventRepository {
           added++;
         }
         if (added > 0) bump(dbs, 'events', added);
-        for (const observation of taskRuns) applyObservation(dbs, observation, now);
+        const observed: ObservedRuns = new Map();
+        for (const observation of taskRuns) applyObservation(dbs, observation, now, observed);
+        flushObservations(dbs, observed);
       }),
     );
   }

@@ -13,6 +13,7 @@ import { LmdbStore } from '../../../src/store/lmdb/store.ts';
 import { buildState } from '../../../src/store/states.ts';
 import { nowMicros } from '../../../src/time.ts';
 import { tempDir } from '../../helpers.ts';
+import { seededRandom, testSeed } from '../seeded.ts';
 
 const opened: { store: LmdbStore; dir: string }[] = [];
 afterEach(async () => {
@@ -184,4 +185,69 @@ test("a sub-flow run's parent task run follows its states", async () => {
   await store.taskRuns.delete(task.id);
   expect((await store.flowRuns.setState(child.id, { type: 'RUNNING' } as never))!.state_type).toBe('RUNNING');
   expect(store.check()).toEqual([]);
+});
+
+/**
+ * A batch's observations of one run are written once (ObservedRuns): on random batches — runs
+ * observed many times in any order, late and repeated events, tags, names and keys that change,
+ * runs contending for one (flow run, task key, dynamic key), unknown flow runs — the store after
+ * one append of the whole batch holds exactly what an append per observation leaves: the same
+ * records (but for their write times) and the same index entries and counters.
+ */
+test('one append of a batch leaves what an append per observation leaves (random batches)', async () => {
+  const seed = testSeed();
+  const rand = seededRandom(seed);
+  const STATES = [
+    ['PENDING', 'Pending'],
+    ['RUNNING', 'Running'],
+    ['COMPLETED', 'Completed'],
+    ['FAILED', 'Failed'],
+    ['SCHEDULED', 'AwaitingRetry'],
+    ['RUNNING', 'Retrying'],
+  ] as const;
+  for (let round = 0; round < 12; round++) {
+    const [batched, single] = [fresh(), fresh()];
+    const runsOf = async (store: LmdbStore) => [(await flowRun(store)).id, (await flowRun(store)).id];
+    const [runsA, runsB] = [await runsOf(batched), await runsOf(single)];
+    const tasks = Array.from({ length: 1 + rand.int(5) }, () => uuid());
+    // Each observation names a flow run by index (2: one not stored, 3: none).
+    const script = Array.from({ length: 1 + rand.int(40) }, () => {
+      const [type, name] = rand.pick(STATES);
+      return {
+        task: rand.pick(tasks),
+        run: rand.chance(0.9) ? rand.int(2) : rand.pick([2, 3]),
+        type,
+        name,
+        at: BASE + rand.int(30) * 10,
+        stateId: uuid(),
+        fields: {
+          name: rand.pick(['work-0', 'work-1']),
+          task_key: 'work',
+          dynamic_key: rand.chance(0.8) ? '0' : rand.pick(['1', '2']),
+          tags: rand.some(['etl', 'critical', 'nightly']),
+          run_count: rand.int(3),
+        },
+      };
+    });
+    const missing = uuid();
+    const observations = (runs: string[]) =>
+      script.map((o) => {
+        const flowRunId = o.run === 3 ? null : o.run === 2 ? missing : runs[o.run];
+        return { ...observed(o.task, flowRunId, o.type, o.name, o.at, o.fields), state: { ...observed(o.task, flowRunId, o.type, o.name, o.at).state, id: o.stateId } };
+      });
+    await batched.events.append([], observations(runsA));
+    for (const observation of observations(runsB)) await single.events.append([], [observation]);
+    const dump = (store: LmdbStore, runs: string[]) => {
+      const { dbs } = store;
+      const out: Record<string, unknown[]> = { taskRuns: [...dbs.taskRuns.getRange({})].map(({ key, value }) => [key, { ...value, created: 0, updated: 0 }]) };
+      for (const index of ['taskRunsByFlowRun', 'taskRunsByKeys', 'taskRunsByState', 'taskRunsByStateName', 'taskRunsByTag', 'taskRunsByName'] as const) {
+        out[index] = [...dbs[index].getRange({})].map(({ key, value }) => [key, Buffer.isBuffer(value) ? null : value]);
+      }
+      // A counter at 0 and no counter are the same count.
+      out.counters = [...dbs.counters.getRange({})].filter(({ key, value }) => /^(taskRuns|taskRunsBy)/.test(key) && value !== 0).map(({ key, value }) => [key, value]);
+      return JSON.stringify(out).replaceAll(runs[0], 'RUN-0').replaceAll(runs[1], 'RUN-1');
+    };
+    expect(`seed ${seed}: ${dump(batched, runsA)}`).toBe(`seed ${seed}: ${dump(single, runsB)}`);
+    expect(batched.check()).toEqual([]);
+  }
 });
