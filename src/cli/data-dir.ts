@@ -38,8 +38,11 @@ export function existingStoreDir(values: Record<string, unknown>): string {
   return dir;
 }
 
-/** The store of `--data-dir` (or ARTIFACTD_DATA_DIR); a usage error when none is there. */
-export function openLocalStore(values: Record<string, unknown>): Store {
+/**
+ * The LMDB store of `--data-dir` (or ARTIFACTD_DATA_DIR) with its `--map-size`; a usage error
+ * when none is there, unless `create`.
+ */
+export function openLocalStore(values: Record<string, unknown>, { create = false } = {}): Store {
   const map = mapSize(values); // a bad --map-size before a missing store
-  return Store.open(existingStoreDir(values), { mapSize: map });
+  return Store.open(create ? dataDir(values) : existingStoreDir(values), { mapSize: map });
 }

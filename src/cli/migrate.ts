@@ -4,11 +4,11 @@
  * each migration once); the command lets an operator do it first, on its own, e.g. from a
  * deployment's pre-start job. A database migrated by a newer artifactd is refused.
  */
-import { LmdbStore, LAYOUT_VERSION } from '../store/lmdb/store.ts';
+import { LAYOUT_VERSION } from '../store/lmdb/store.ts';
 import { Db } from '../store/postgres/db.ts';
 import { migrate } from '../store/postgres/migrations.ts';
 import type { Command } from './command.ts';
-import { dataDir, mapSize } from './data-dir.ts';
+import { openLocalStore } from './data-dir.ts';
 import { print } from './print.ts';
 import { databaseOf, storeOptions, storePlace } from './store-options.ts';
 
@@ -22,7 +22,7 @@ export const migrateCommand: Command = {
   async run(values) {
     const database = databaseOf(values);
     if (database.databaseUrl === null) {
-      await LmdbStore.open(dataDir(values), { mapSize: mapSize(values) }).close();
+      await openLocalStore(values, { create: true }).close();
       const result = { backend: 'lmdb', version: LAYOUT_VERSION };
       await print(values.json ? JSON.stringify(result) : `${storePlace(values)}: LMDB layout version ${LAYOUT_VERSION}, up to date`);
       return 0;

@@ -5,11 +5,10 @@
  */
 import { databaseSettings, type DatabaseFlags } from '../config.ts';
 import type { Store } from '../store/contract.ts';
-import { LmdbStore } from '../store/lmdb/store.ts';
 import { openStore } from '../store/open.ts';
 import { redactDatabaseUrl } from '../store/postgres/url.ts';
 import { UsageError, type OptionSpec } from './command.ts';
-import { dataDir, dataDirOption, existingStoreDir, mapSize, mapSizeOption } from './data-dir.ts';
+import { dataDir, dataDirOption, mapSizeOption, openLocalStore } from './data-dir.ts';
 
 export const databaseUrlOption: OptionSpec = {
   type: 'string',
@@ -36,10 +35,7 @@ export function databaseOf(values: Record<string, unknown>) {
  */
 export async function openCommandStore(values: Record<string, unknown>, { create = false } = {}): Promise<Store> {
   const database = databaseOf(values);
-  if (database.databaseUrl === null) {
-    const map = mapSize(values); // a bad --map-size before a missing store
-    return LmdbStore.open(create ? dataDir(values) : existingStoreDir(values), { mapSize: map });
-  }
+  if (database.databaseUrl === null) return openLocalStore(values, { create });
   return openStore({ dataDir: dataDir(values), ...database });
 }
 

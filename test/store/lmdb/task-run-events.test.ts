@@ -233,7 +233,8 @@ test('one append of a batch leaves what an append per observation leaves (random
     const observations = (runs: string[]) =>
       script.map((o) => {
         const flowRunId = o.run === 3 ? null : o.run === 2 ? missing : runs[o.run];
-        return { ...observed(o.task, flowRunId, o.type, o.name, o.at, o.fields), state: { ...observed(o.task, flowRunId, o.type, o.name, o.at).state, id: o.stateId } };
+        const observation = observed(o.task, flowRunId, o.type, o.name, o.at, o.fields);
+        return { ...observation, state: { ...observation.state, id: o.stateId } };
       });
     await batched.events.append([], observations(runsA));
     for (const observation of observations(runsB)) await single.events.append([], [observation]);
